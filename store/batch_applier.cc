@@ -1,0 +1,129 @@
+#include "batch_applier.h"
+
+#include <algorithm>
+
+#include "checksum.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v) {
+  State s;
+  s.live = true;
+  s.path = v.path();
+  s.path_hash = PathHash(s.path);
+  OptText parent = v.parent_path();
+  s.has_parent = parent.has_value();
+  if (parent) s.parent_hash = PathHash(*parent);
+  return s;
+}
+
+Status BatchApplier::StateOf(int64_t id, State* state) {
+  auto it = batch_state_.find(id);
+  if (it != batch_state_.end()) {
+    *state = it->second;
+    return Status::OK();
+  }
+  *state = State();
+  if (id >= base_.next_id) return Status::OK();  // never assigned: cannot be live
+  MediaFileView v;
+  Status s = base_.Get(id, &v);
+  if (s.IsNotFound()) return Status::OK();
+  ZC_RETURN_IF_ERROR(s);
+  *state = StateOfRecord(v);
+  return Status::OK();
+}
+
+Status BatchApplier::PathOwner(std::string_view path, int64_t* owner) {
+  auto it = path_owner_.find(path);
+  if (it != path_owner_.end()) {
+    *owner = it->second;
+    return Status::OK();
+  }
+  *owner = 0;
+  MediaFileView v;
+  Status s = base_.FindByPath(path, &v);
+  if (s.IsNotFound()) return Status::OK();
+  ZC_RETURN_IF_ERROR(s);
+  // The base owner may have been removed or moved earlier in this batch.
+  State st;
+  ZC_RETURN_IF_ERROR(StateOf(v.id(), &st));
+  if (st.live && st.path == path) *owner = v.id();
+  return Status::OK();
+}
+
+Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode) {
+  const MediaFileView view(record);
+  State old;
+  ZC_RETURN_IF_ERROR(StateOf(id, &old));
+  State now = StateOfRecord(view);
+  if (check_) {
+    if (mode == PutMode::kInsert && old.live)
+      return Status::Constraint("UNIQUE constraint failed: media_files.id (id " + std::to_string(id) +
+                                " already exists)");
+    if (mode == PutMode::kUpdate && !old.live)
+      return Status::Constraint("no media file with id " + std::to_string(id) + " to update");
+    if (now.path.empty()) return Status::InvalidArgument("media file path must not be empty");
+    if (!old.live || old.path != now.path) {
+      int64_t owner = 0;
+      ZC_RETURN_IF_ERROR(PathOwner(now.path, &owner));
+      if (owner != 0 && owner != id)
+        return Status::Constraint("UNIQUE constraint failed: media_files.path ('" + std::string(now.path) +
+                                  "' is already id " + std::to_string(owner) + ")");
+    }
+  }
+  Emit(kIdIndex, static_cast<uint64_t>(id), location);
+  const uint64_t uid = static_cast<uint64_t>(id);
+  if (old.live && old.path_hash != now.path_hash) Emit(kPathIndex, old.path_hash, uid | kTombstone);
+  if (!old.live || old.path_hash != now.path_hash) Emit(kPathIndex, now.path_hash, uid);
+  const bool same_dir = old.live && old.has_parent == now.has_parent && old.parent_hash == now.parent_hash;
+  if (!same_dir) {
+    if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, uid | kTombstone);
+    if (now.has_parent) Emit(kDirIndex, now.parent_hash, uid);
+  }
+  if (old.live && old.path != now.path) path_owner_[old.path] = 0;
+  path_owner_[now.path] = id;
+  if (!old.live) ++record_delta_;
+  batch_state_[id] = now;
+  return Status::OK();
+}
+
+Status BatchApplier::Remove(int64_t id) {
+  State old;
+  ZC_RETURN_IF_ERROR(StateOf(id, &old));
+  if (!old.live) {
+    if (check_) return Status::Constraint("no media file with id " + std::to_string(id) + " to remove");
+    return Status::OK();
+  }
+  const uint64_t uid = static_cast<uint64_t>(id);
+  Emit(kIdIndex, uid, kTombstone);
+  Emit(kPathIndex, old.path_hash, uid | kTombstone);
+  if (old.has_parent) Emit(kDirIndex, old.parent_hash, uid | kTombstone);
+  path_owner_[old.path] = 0;
+  --record_delta_;
+  batch_state_[id] = State();
+  return Status::OK();
+}
+
+void BatchApplier::RelocateIdEntries(uint64_t base_location) {
+  for (RunEntry& e : entries_[kIdIndex])
+    if (!(e.value & kTombstone)) e.value += base_location;
+}
+
+std::vector<RunEntry> BatchApplier::TakeEntries(uint32_t kind) {
+  std::vector<RunEntry> v = std::move(entries_[kind]);
+  // Stable: among equal identities the later write stays last; keep it.
+  std::stable_sort(v.begin(), v.end(), [kind](const RunEntry& a, const RunEntry& b) { return EntryLess(kind, a, b); });
+  size_t out = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool last_of_identity =
+        i + 1 == v.size() || v[i + 1].key != v[i].key || EntryIdentity(kind, v[i + 1]) != EntryIdentity(kind, v[i]);
+    if (last_of_identity) v[out++] = v[i];
+  }
+  v.resize(out);
+  return v;
+}
+
+}  // namespace zcmedia

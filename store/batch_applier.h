@@ -1,0 +1,67 @@
+// BatchApplier: turns the entries of one batch into index entries, resolving
+// each against the state before the batch (a ReadView) plus the batch's own
+// earlier entries. The writer runs it with constraint checks before it
+// appends anything; recovery and read-only refresh replay committed batches
+// through the same code without checks, so both produce identical indexes.
+#pragma once
+
+#include <array>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace zcmedia {
+
+// One batch's entries for each index kind, sorted as runs are.
+using BatchIndexEntries = std::array<std::vector<RunEntry>, format::kRunKinds>;
+
+class BatchApplier {
+ public:
+  enum class PutMode { kInsert, kUpdate, kReplay };
+
+  BatchApplier(const ReadView& base, bool check_constraints)
+      : base_(base), check_(check_constraints) {}
+
+  // A new version of record `id` at `location`. kInsert requires `id` not to
+  // be live, kUpdate requires it live, kReplay accepts either (the log does
+  // not distinguish them). Constraint on a violated check.
+  Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode);
+  // Removes live record `id` (Constraint if it is not live, when checking).
+  Status Remove(int64_t id);
+
+  int64_t record_delta() const { return record_delta_; }
+  // Index entries for `kind`, sorted by identity, the last write of each
+  // identity kept. Call once per kind after the last Put/Remove.
+  std::vector<RunEntry> TakeEntries(uint32_t kind);
+  BatchIndexEntries TakeAllEntries() {
+    return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex)};
+  }
+  // Adds `offset` to every location in the id entries (the writer places the
+  // batch only after checking it).
+  void RelocateIdEntries(uint64_t base_location);
+
+ private:
+  struct State {
+    bool live = false;
+    bool has_parent = false;
+    uint64_t path_hash = 0;
+    uint64_t parent_hash = 0;
+    std::string_view path;
+  };
+  Status StateOf(int64_t id, State* state);
+  // The live id holding `path` after the entries so far, or 0.
+  Status PathOwner(std::string_view path, int64_t* owner);
+  static State StateOfRecord(const MediaFileView& v);
+  void Emit(uint32_t kind, uint64_t key, uint64_t value) { entries_[kind].push_back({key, value}); }
+
+  const ReadView& base_;
+  const bool check_;
+  std::unordered_map<int64_t, State> batch_state_;
+  std::unordered_map<std::string_view, int64_t> path_owner_;  // 0: freed in this batch
+  std::vector<RunEntry> entries_[format::kRunKinds];
+  int64_t record_delta_ = 0;
+};
+
+}  // namespace zcmedia

@@ -1,0 +1,141 @@
+// On-disk layout constants and fixed-size headers. docs/format.md is the
+// specification; this file is its mirror in code. All integers little-endian
+// (the store refuses to build on big-endian hosts).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "zcmedia's file format is little-endian");
+
+namespace zcmedia::format {
+
+constexpr uint32_t kFormatVersion = 1;
+
+// ---- File names -----------------------------------------------------------
+constexpr const char* kMetaFile = "META";
+constexpr const char* kLockFile = "LOCK";
+std::string SegmentFileName(uint32_t number);              // seg-000001.zcs
+std::string RunFileName(uint32_t kind, uint32_t number);   // idx-path-000001.zcr
+bool ParseSegmentFileName(const std::string& name, uint32_t* number);
+bool ParseRunFileName(const std::string& name, uint32_t* kind, uint32_t* number);
+
+// ---- Segments -------------------------------------------------------------
+constexpr uint64_t kSegmentMagic = 0x3130474553435a5aULL;  // "ZZCSEG01"
+constexpr uint32_t kSegmentHeaderSize = 64;
+
+struct SegmentHeader {         // at offset 0 of every segment file
+  uint64_t magic;
+  uint32_t format_version;
+  uint32_t segment_number;
+  uint8_t reserved[40];
+  uint64_t checksum;           // XXH3_64 of the 56 bytes before it
+};
+static_assert(sizeof(SegmentHeader) == kSegmentHeaderSize);
+
+constexpr uint32_t kBatchMagic = 0x3142435aU;  // "ZCB1"
+struct BatchHeader {           // 8-aligned; the body follows immediately
+  uint32_t magic;
+  uint16_t format_version;
+  uint16_t flags;              // 0
+  uint64_t sequence;           // commit sequence of this batch
+  uint32_t entry_count;
+  uint32_t reserved;
+  uint64_t body_length;        // bytes of entries that follow, multiple of 8
+  uint64_t body_checksum;      // XXH3_64 of the body
+  uint64_t header_checksum;    // XXH3_64 of the 40 bytes before it
+};
+static_assert(sizeof(BatchHeader) == 48);
+
+enum class EntryKind : uint8_t {
+  kPutMedia = 1,      // payload: size-prefixed MediaFile (insert or new version)
+  kRemoveMedia = 2,   // no payload: tombstone for `id`
+};
+
+struct EntryHeader {           // 8-aligned, followed by payload and padding
+  int64_t id;
+  uint32_t length_and_kind;    // payload length (low 24 bits) | kind << 24
+  uint32_t checksum;           // low 32 bits of XXH3_64(id, length_and_kind, payload)
+  uint32_t payload_length() const { return length_and_kind & 0xFFFFFFu; }
+  EntryKind kind() const { return static_cast<EntryKind>(length_and_kind >> 24); }
+};
+static_assert(sizeof(EntryHeader) == 16);
+constexpr uint32_t kMaxPayload = (1u << 24) - 1;
+
+constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// A record location: segment number (24 bits) and byte offset of its
+// EntryHeader in that segment (40 bits).
+constexpr uint64_t MakeLocation(uint32_t segment, uint64_t offset) {
+  return (uint64_t{segment} << 40) | offset;
+}
+constexpr uint32_t LocationSegment(uint64_t loc) { return static_cast<uint32_t>(loc >> 40); }
+constexpr uint64_t LocationOffset(uint64_t loc) { return loc & ((uint64_t{1} << 40) - 1); }
+constexpr uint32_t kMaxSegmentNumber = (1u << 24) - 1;
+
+// ---- Index runs -------------------------------------------------------------
+// Three indexes, each a list of immutable sorted runs (docs/format.md).
+enum RunKind : uint32_t {
+  kIdIndex = 0,     // key = id,            value = location | kTombstone
+  kPathIndex = 1,   // key = hash(path),    value = id | kTombstone
+  kDirIndex = 2,    // key = hash(parent),  value = id | kTombstone
+  kRunKinds = 3,
+};
+const char* RunKindName(uint32_t kind);
+constexpr uint64_t kTombstone = uint64_t{1} << 63;
+
+constexpr uint64_t kRunMagic = 0x31304e5552435a5aULL;  // "ZZCRUN01"
+struct RunHeader {
+  uint64_t magic;
+  uint32_t format_version;
+  uint32_t kind;
+  uint64_t entry_count;
+  uint64_t min_key;
+  uint64_t max_key;
+  uint64_t entries_checksum;   // XXH3_64 of the entries
+  uint8_t reserved[8];
+  uint64_t header_checksum;    // XXH3_64 of the 56 bytes before it
+};
+static_assert(sizeof(RunHeader) == 64);
+
+struct RunEntry {
+  uint64_t key;
+  uint64_t value;
+};
+static_assert(sizeof(RunEntry) == 16);
+
+// ---- Meta -----------------------------------------------------------------
+constexpr uint64_t kMetaMagic = 0x3130415445435a5aULL;  // "ZZCMETA01"[0..8]
+constexpr uint32_t kMetaPageSize = 4096;
+constexpr uint32_t kMaxSegments = 120;
+constexpr uint32_t kMaxRunsPerKind = 40;
+
+struct MetaSegment {
+  uint32_t number;
+  uint32_t reserved;
+  uint64_t committed_length;   // bytes of the file that are committed
+};
+
+struct MetaPage {
+  uint64_t magic;
+  uint32_t format_version;
+  uint32_t page_size;          // kMetaPageSize
+  uint64_t sequence;           // commit sequence; the larger valid page wins
+  int64_t next_id;             // never decreases
+  uint64_t record_count;       // live records
+  uint32_t next_file_number;   // for new segments and runs
+  uint32_t segment_count;
+  // Index runs cover every batch before this position (the checkpoint);
+  // batches from here to the watermark are replayed into memory on open.
+  uint32_t checkpoint_segment;
+  uint32_t run_count[kRunKinds];
+  uint64_t checkpoint_offset;
+  MetaSegment segments[kMaxSegments];              // oldest first
+  uint32_t runs[kRunKinds][kMaxRunsPerKind];       // file numbers, oldest first
+  uint8_t padding[kMetaPageSize - 72 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 8];
+  uint64_t checksum;           // XXH3_64 of everything before it
+};
+static_assert(sizeof(MetaPage) == kMetaPageSize);
+
+}  // namespace zcmedia::format

@@ -1,0 +1,92 @@
+// Index runs: immutable sorted arrays of (key, value) entries, the building
+// block of the id, path and directory indexes (docs/format.md, "Indexes").
+//
+// An index is a list of runs, newest first. A run is either a file (mapped,
+// checksummed, written once and never modified, so a crash can never tear it)
+// or an in-memory run built from batches committed since the last checkpoint.
+// Lookups consult runs newest first; the newest entry for an identity wins and
+// a tombstone hides older entries.
+//
+// Identity: in the id index the key alone (one location per id); in the path
+// and directory indexes the pair (key, id), since hashes may collide and a
+// directory holds many ids. Entries are sorted by identity.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format.h"
+#include "zcmedia/env.h"
+#include "zcmedia/status.h"
+
+namespace zcmedia {
+
+using format::RunEntry;
+
+inline bool IsMultiKind(uint32_t kind) { return kind != format::kIdIndex; }
+// The part of an entry that identifies it within a run.
+inline uint64_t EntryIdentity(uint32_t kind, const RunEntry& e) {
+  return IsMultiKind(kind) ? (e.value & ~format::kTombstone) : 0;
+}
+inline bool EntryLess(uint32_t kind, const RunEntry& a, const RunEntry& b) {
+  if (a.key != b.key) return a.key < b.key;
+  return EntryIdentity(kind, a) < EntryIdentity(kind, b);
+}
+
+class Run {
+ public:
+  // An in-memory run; `entries` must be sorted by identity, one per identity.
+  Run(uint32_t kind, std::vector<RunEntry> entries);
+  // A run file, already verified.
+  Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
+      size_t count);
+
+  uint32_t kind() const { return kind_; }
+  uint32_t file_number() const { return file_number_; }  // 0 for memory runs
+  bool in_memory() const { return file_number_ == 0; }
+  size_t size() const { return count_; }
+  const RunEntry* begin() const { return data_; }
+  const RunEntry* end() const { return data_ + count_; }
+  uint64_t min_key() const { return count_ ? data_[0].key : 0; }
+  uint64_t max_key() const { return count_ ? data_[count_ - 1].key : 0; }
+
+  // First entry whose key is >= `key` (end() if none). Interpolation search:
+  // keys are ids or 64-bit hashes, both close to uniform.
+  const RunEntry* LowerBound(uint64_t key) const;
+
+ private:
+  uint32_t kind_;
+  uint32_t file_number_ = 0;
+  std::vector<RunEntry> owned_;
+  std::unique_ptr<Mapping> mapping_;
+  const RunEntry* data_ = nullptr;
+  size_t count_ = 0;
+};
+
+using RunPtr = std::shared_ptr<const Run>;
+
+// Opens and verifies (header and entry checksums, order) a run file.
+Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run);
+
+// Merges `runs` (newest first) into one sorted sequence, newest entry per
+// identity; tombstones are dropped when `drop_tombstones` (the merge includes
+// the oldest run, so nothing older can be hidden). Calls sink(entry) in order.
+template <typename Sink>
+void MergeRuns(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones, Sink&& sink);
+
+// Writes a run file from a merge of `runs` durably: a temporary file is
+// written and synced, then renamed into place (the caller syncs the dir).
+// `buffer_bytes` bounds the write buffer. Returns the new run, mapped.
+Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
+                          std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
+                          RunPtr* out);
+
+// An in-memory merge of `runs` (newest first).
+RunPtr MergeInMemory(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones);
+
+}  // namespace zcmedia
+
+#include "index_run_merge.h"

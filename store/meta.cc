@@ -1,0 +1,131 @@
+#include "meta.h"
+
+#include <cstring>
+
+#include "checksum.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+namespace {
+
+uint64_t PageChecksum(const MetaPage& p) { return Checksum64(&p, offsetof(MetaPage, checksum)); }
+
+// Why a page is not usable, or "" when it is.
+std::string Validate(const MetaPage& p) {
+  if (p.magic != kMetaMagic) return "bad magic";
+  if (PageChecksum(p) != p.checksum) return "checksum mismatch";
+  if (p.format_version != kFormatVersion) return "unsupported format version " + std::to_string(p.format_version);
+  if (p.page_size != kMetaPageSize) return "unexpected page size";
+  if (p.segment_count == 0 || p.segment_count > kMaxSegments) return "bad segment count";
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    if (p.run_count[k] > kMaxRunsPerKind) return "bad run count";
+  if (p.next_id < 1) return "bad next id";
+  bool checkpoint_segment_listed = false;
+  for (uint32_t i = 0; i < p.segment_count; ++i) {
+    if (p.segments[i].committed_length < kSegmentHeaderSize) return "segment shorter than its header";
+    if (i > 0 && p.segments[i].number <= p.segments[i - 1].number) return "segments out of order";
+    if (p.segments[i].number == p.checkpoint_segment) {
+      checkpoint_segment_listed = true;
+      if (p.checkpoint_offset > p.segments[i].committed_length || p.checkpoint_offset < kSegmentHeaderSize)
+        return "checkpoint past the committed length";
+    }
+  }
+  if (!checkpoint_segment_listed) return "checkpoint names an unknown segment";
+  return "";
+}
+
+}  // namespace
+
+Status WriteMetaPage(File* file, MetaPage* page) {
+  page->magic = kMetaMagic;
+  page->format_version = kFormatVersion;
+  page->page_size = kMetaPageSize;
+  page->checksum = PageChecksum(*page);
+  ZC_RETURN_IF_ERROR(file->PWrite((page->sequence % 2) * kMetaPageSize, page, sizeof(*page)));
+  return file->Sync();
+}
+
+Status ReadNewestMetaPage(File* file, MetaPage* page, bool* other_page_invalid) {
+  MetaPage pages[2];
+  std::string why[2];
+  for (int i = 0; i < 2; ++i) {
+    size_t got = 0;
+    ZC_RETURN_IF_ERROR(file->PRead(uint64_t(i) * kMetaPageSize, &pages[i], sizeof(MetaPage), &got));
+    why[i] = got == sizeof(MetaPage) ? Validate(pages[i]) : "truncated";
+    if (why[i].empty() && pages[i].sequence % 2 != static_cast<uint64_t>(i)) why[i] = "page in the wrong slot";
+  }
+  const bool ok0 = why[0].empty(), ok1 = why[1].empty();
+  if (!ok0 && !ok1)
+    return Status::Corruption(file->path() + ": both meta pages are unusable (page 0 at offset 0: " + why[0] +
+                              "; page 1 at offset 4096: " + why[1] +
+                              "); the store cannot be opened: restore it from a backup");
+  int pick = ok0 && ok1 ? (pages[1].sequence > pages[0].sequence ? 1 : 0) : (ok0 ? 0 : 1);
+  std::memcpy(page, &pages[pick], sizeof(MetaPage));
+  if (other_page_invalid) *other_page_invalid = !(ok0 && ok1);
+  return Status::OK();
+}
+
+Status CreateMetaFile(Env* env, const std::string& dir, const MetaPage& initial) {
+  const std::string path = dir + "/" + kMetaFile;
+  const std::string tmp = path + ".tmp";
+  std::unique_ptr<File> file;
+  ZC_RETURN_IF_ERROR(env->OpenFile(tmp, Env::OpenMode::kCreate, &file));
+  ZC_RETURN_IF_ERROR(file->Truncate(0));
+  // Both slots hold the initial state (sequences 0 and 1 say the same).
+  MetaPage page = initial;
+  page.sequence = 0;
+  ZC_RETURN_IF_ERROR(WriteMetaPage(file.get(), &page));
+  page.sequence = 1;
+  ZC_RETURN_IF_ERROR(WriteMetaPage(file.get(), &page));
+  file.reset();
+  ZC_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->SyncDir(dir);
+}
+
+std::string format::SegmentFileName(uint32_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "seg-%06u.zcs", number);
+  return buf;
+}
+
+const char* format::RunKindName(uint32_t kind) {
+  switch (kind) {
+    case kIdIndex: return "id";
+    case kPathIndex: return "path";
+    case kDirIndex: return "dir";
+  }
+  return "unknown";
+}
+
+std::string format::RunFileName(uint32_t kind, uint32_t number) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "idx-%s-%06u.zcr", RunKindName(kind), number);
+  return buf;
+}
+
+bool format::ParseSegmentFileName(const std::string& name, uint32_t* number) {
+  unsigned n = 0;
+  char tail[8] = {0};
+  if (std::sscanf(name.c_str(), "seg-%6u.%4s", &n, tail) != 2 || std::string(tail) != "zcs") return false;
+  if (name != SegmentFileName(n)) return false;
+  *number = n;
+  return true;
+}
+
+bool format::ParseRunFileName(const std::string& name, uint32_t* kind, uint32_t* number) {
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    const std::string prefix = std::string("idx-") + RunKindName(k) + "-";
+    if (name.rfind(prefix, 0) != 0) continue;
+    unsigned n = 0;
+    if (std::sscanf(name.c_str() + prefix.size(), "%6u", &n) != 1) return false;
+    if (name != RunFileName(k, n)) return false;
+    *kind = k;
+    *number = n;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace zcmedia

@@ -1,0 +1,28 @@
+// Encoding MediaFileFields into MediaFile FlatBuffers, and checking records
+// read back from disk.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "zcmedia/media_file.h"
+
+namespace zcmedia {
+
+// The fixed table of legacy mime types (docs/format.md). Index 0 is unused:
+// mime_code 0 means "not in the table". Append only; never reorder.
+std::string_view MimeTypeForCode(uint8_t code);  // "" for unknown codes
+uint8_t CodeForMimeType(std::string_view mime);  // 0 when not in the table
+
+// Builds a size-prefixed MediaFile for `f` with id `id` into `builder`
+// (cleared first). Columns equal to their derived value are left out and
+// flagged in `derived`.
+void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBufferBuilder* builder);
+
+// Runs the FlatBuffers verifier over a size-prefixed buffer of exactly `n`
+// bytes and returns the record, or nullptr when it does not verify.
+const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n);
+
+}  // namespace zcmedia

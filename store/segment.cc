@@ -1,0 +1,92 @@
+#include "segment.h"
+
+#include "record_codec.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+Status SegmentCorruption(const Segment& seg, uint64_t offset, const std::string& what) {
+  return Status::Corruption(seg.path() + " at offset " + std::to_string(offset) + ": " + what +
+                            "; run `zcmedia check` for a full report");
+}
+
+uint32_t EntryChecksum(int64_t id, uint32_t length_and_kind, const uint8_t* payload) {
+  const uint64_t seed = static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ULL ^ length_and_kind;
+  return static_cast<uint32_t>(Checksum64(payload, length_and_kind & 0xFFFFFFu, seed));
+}
+
+Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record) {
+  if (offset % 8 != 0 || offset < kSegmentHeaderSize || offset + sizeof(EntryHeader) > limit)
+    return SegmentCorruption(seg, offset, "record location outside the committed data");
+  EntryHeader eh;
+  std::memcpy(&eh, seg.base() + offset, sizeof(eh));
+  const uint32_t len = eh.payload_length();
+  if (eh.kind() != EntryKind::kPutMedia)
+    return SegmentCorruption(seg, offset, "index points at an entry that is not a record");
+  if (len > limit - offset - sizeof(EntryHeader))
+    return SegmentCorruption(seg, offset, "record runs past the committed length");
+  const uint8_t* payload = seg.base() + offset + sizeof(EntryHeader);
+  if (EntryChecksum(eh.id, eh.length_and_kind, payload) != eh.checksum)
+    return SegmentCorruption(seg, offset, "record checksum mismatch");
+  const fb::MediaFile* rec = VerifyMediaFile(payload, len);
+  if (rec == nullptr) return SegmentCorruption(seg, offset, "record fails the FlatBuffers verifier");
+  if (rec->id() != eh.id) return SegmentCorruption(seg, offset, "record id disagrees with its entry header");
+  *record = rec;
+  return Status::OK();
+}
+
+Status Segment::Create(Env* env, const std::string& dir, uint32_t number, uint64_t map_bytes,
+                       std::shared_ptr<Segment>* out) {
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->number_ = number;
+  seg->path_ = dir + "/" + SegmentFileName(number);
+  ZC_RETURN_IF_ERROR(env->OpenFile(seg->path_, Env::OpenMode::kCreate, &seg->file_));
+  ZC_RETURN_IF_ERROR(seg->file_->Truncate(0));
+  SegmentHeader h{};
+  h.magic = kSegmentMagic;
+  h.format_version = kFormatVersion;
+  h.segment_number = number;
+  h.checksum = Checksum64(&h, offsetof(SegmentHeader, checksum));
+  ZC_RETURN_IF_ERROR(seg->file_->PWrite(0, &h, sizeof(h)));
+  ZC_RETURN_IF_ERROR(seg->file_->Sync());
+  ZC_RETURN_IF_ERROR(env->Map(seg->file_.get(), map_bytes, &seg->mapping_));
+  *out = std::move(seg);
+  return Status::OK();
+}
+
+Status Segment::Open(Env* env, const std::string& dir, uint32_t number, uint64_t map_bytes,
+                     uint64_t min_length, bool writable, std::shared_ptr<Segment>* out) {
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->number_ = number;
+  seg->path_ = dir + "/" + SegmentFileName(number);
+  ZC_RETURN_IF_ERROR(env->OpenFile(seg->path_, writable ? Env::OpenMode::kReadWrite : Env::OpenMode::kReadOnly,
+                                   &seg->file_));
+  uint64_t size = 0;
+  ZC_RETURN_IF_ERROR(seg->file_->Size(&size));
+  if (size < kSegmentHeaderSize || size < min_length)
+    return Status::Corruption(seg->path_ + ": segment is " + std::to_string(size) +
+                              " bytes but " + std::to_string(std::max<uint64_t>(min_length, kSegmentHeaderSize)) +
+                              " are committed (truncated file); restore it from a backup");
+  if (min_length > map_bytes)
+    return Status::Corruption(seg->path_ + ": committed length exceeds the segment size limit");
+  SegmentHeader h;
+  size_t got = 0;
+  ZC_RETURN_IF_ERROR(seg->file_->PRead(0, &h, sizeof(h), &got));
+  if (got != sizeof(h) || h.magic != kSegmentMagic)
+    return Status::Corruption(seg->path_ + " at offset 0: not a zcmedia segment (bad magic)");
+  if (Checksum64(&h, offsetof(SegmentHeader, checksum)) != h.checksum)
+    return Status::Corruption(seg->path_ + " at offset 0: segment header checksum mismatch");
+  if (h.format_version != kFormatVersion)
+    return Status::Corruption(seg->path_ + ": unsupported segment format version " +
+                              std::to_string(h.format_version));
+  if (h.segment_number != number)
+    return Status::Corruption(seg->path_ + ": header says segment " + std::to_string(h.segment_number));
+  ZC_RETURN_IF_ERROR(env->Map(seg->file_.get(), map_bytes, &seg->mapping_));
+  if (!writable) seg->file_.reset();  // the mapping keeps the file
+  *out = std::move(seg);
+  return Status::OK();
+}
+
+}  // namespace zcmedia

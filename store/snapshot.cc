@@ -1,0 +1,204 @@
+#include "snapshot.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "checksum.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record) const {
+  const uint32_t number = LocationSegment(location);
+  auto it = std::lower_bound(segments.begin(), segments.end(), number,
+                             [](const SegmentRef& s, uint32_t n) { return s.segment->number() < n; });
+  if (it == segments.end() || it->segment->number() != number)
+    return Status::Corruption("index points at segment " + std::to_string(number) +
+                              ", which the store does not have; run `zcmedia check --repair`");
+  return ReadRecordAt(*it->segment, LocationOffset(location), it->committed, record);
+}
+
+uint64_t ReadView::LocateId(int64_t id) const {
+  const uint64_t key = static_cast<uint64_t>(id);
+  for (const RunPtr& run : runs[kIdIndex]) {
+    if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+    const RunEntry* e = run->LowerBound(key);
+    if (e != run->end() && e->key == key) return (e->value & kTombstone) ? 0 : e->value;
+  }
+  return 0;
+}
+
+void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* ids) const {
+  // (id, age, tombstone): the newest entry per id decides.
+  struct Hit {
+    uint64_t id;
+    size_t age;
+    bool tombstone;
+  };
+  std::vector<Hit> hits;
+  for (size_t age = 0; age < runs[kind].size(); ++age) {
+    const RunPtr& run = runs[kind][age];
+    if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+    for (const RunEntry* e = run->LowerBound(key); e != run->end() && e->key == key; ++e)
+      hits.push_back({e->value & ~kTombstone, age, (e->value & kTombstone) != 0});
+  }
+  if (hits.empty()) return;
+  std::sort(hits.begin(), hits.end(),
+            [](const Hit& a, const Hit& b) { return a.id != b.id ? a.id < b.id : a.age < b.age; });
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (i > 0 && hits[i].id == hits[i - 1].id) continue;
+    if (!hits[i].tombstone) ids->push_back(static_cast<int64_t>(hits[i].id));
+  }
+}
+
+Status ReadView::Get(int64_t id, MediaFileView* out) const {
+  const uint64_t loc = LocateId(id);
+  if (loc == 0) return Status::NotFound("no media file with id " + std::to_string(id));
+  const fb::MediaFile* rec = nullptr;
+  ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
+  if (rec->id() != id)
+    return Status::Corruption("id index entry for " + std::to_string(id) + " points at record " +
+                              std::to_string(rec->id()) + "; run `zcmedia check --repair`");
+  *out = MediaFileView(rec);
+  return Status::OK();
+}
+
+Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
+  std::vector<int64_t> ids;
+  LookupMulti(kPathIndex, PathHash(path), &ids);
+  for (int64_t id : ids) {  // usually one; more only on a 64-bit hash collision
+    MediaFileView v;
+    Status s = Get(id, &v);
+    if (s.IsNotFound()) continue;  // index and id index disagree: treat as absent
+    ZC_RETURN_IF_ERROR(s);
+    if (v.path() == path) {
+      *out = v;
+      return Status::OK();
+    }
+  }
+  return Status::NotFound("no media file with path '" + std::string(path) + "'");
+}
+
+Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const {
+  std::vector<int64_t> ids;
+  LookupMulti(kDirIndex, PathHash(parent), &ids);
+  for (int64_t id : ids) {
+    MediaFileView v;
+    Status s = Get(id, &v);
+    if (s.IsNotFound()) continue;
+    ZC_RETURN_IF_ERROR(s);
+    if (v.parent_path() == parent) out->push_back(v);  // filters hash collisions
+  }
+  return Status::OK();
+}
+
+size_t ReadView::MemoryRunBytes() const {
+  size_t bytes = 0;
+  for (const auto& kind_runs : runs)
+    for (const RunPtr& r : kind_runs)
+      if (r->in_memory()) bytes += r->size() * sizeof(RunEntry);
+  return bytes;
+}
+
+Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const {
+  out->clear();
+  out->reserve(ids.size());
+  for (int64_t id : ids) {
+    MediaFileView v;
+    Status s = view_.Get(id, &v);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    out->push_back(v);
+  }
+  return Status::OK();
+}
+
+Status SnapshotImpl::FindManyByPath(std::span<const std::string_view> paths,
+                                    std::vector<MediaFileView>* out) const {
+  out->clear();
+  out->reserve(paths.size());
+  for (std::string_view p : paths) {
+    MediaFileView v;
+    Status s = view_.FindByPath(p, &v);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    out->push_back(v);
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Walks the id index in key order, merging runs newest-wins and skipping
+// tombstones. Lifetime: borrows the view of its Snapshot.
+class IdOrderIterator final : public RecordIterator {
+ public:
+  explicit IdOrderIterator(const ReadView* view) : view_(view) {}
+
+  bool Valid() const override { return valid_; }
+  void SeekToFirst() override { Seek(std::numeric_limits<int64_t>::min()); }
+  void Seek(int64_t id) override {
+    cursors_.clear();
+    const auto& runs = view_->runs[kIdIndex];
+    for (size_t age = 0; age < runs.size(); ++age) {
+      const RunEntry* p = id <= 0 ? runs[age]->begin() : runs[age]->LowerBound(static_cast<uint64_t>(id));
+      if (p != runs[age]->end()) cursors_.push_back({p, runs[age]->end(), age});
+    }
+    FindNext();
+  }
+  void Next() override { FindNext(); }
+  int64_t id() const override { return id_; }
+  MediaFileView record() const override { return record_; }
+  Status status() const override { return status_; }
+
+ private:
+  struct Cursor {
+    const RunEntry* pos;
+    const RunEntry* end;
+    size_t age;
+  };
+
+  // Advances to the next live id: the smallest key among the cursors, taken
+  // from the newest run that has it; every cursor on that key moves past it.
+  void FindNext() {
+    valid_ = false;
+    while (status_.ok()) {
+      const RunEntry* best = nullptr;
+      size_t best_age = 0;
+      for (const Cursor& c : cursors_) {
+        if (c.pos == c.end) continue;
+        if (best == nullptr || c.pos->key < best->key || (c.pos->key == best->key && c.age < best_age)) {
+          best = c.pos;
+          best_age = c.age;
+        }
+      }
+      if (best == nullptr) return;
+      const RunEntry e = *best;
+      for (Cursor& c : cursors_)
+        if (c.pos != c.end && c.pos->key == e.key) ++c.pos;
+      if (e.value & kTombstone) continue;
+      const fb::MediaFile* rec = nullptr;
+      status_ = view_->RecordAt(e.value, &rec);
+      if (!status_.ok()) return;
+      id_ = static_cast<int64_t>(e.key);
+      record_ = MediaFileView(rec);
+      valid_ = true;
+      return;
+    }
+  }
+
+  const ReadView* view_;
+  std::vector<Cursor> cursors_;  // few: one per run
+  bool valid_ = false;
+  int64_t id_ = 0;
+  MediaFileView record_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordIterator> SnapshotImpl::NewIterator() const {
+  return std::make_unique<IdOrderIterator>(&view_);
+}
+
+}  // namespace zcmedia

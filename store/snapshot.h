@@ -1,0 +1,68 @@
+// ReadView: one committed state (segments with their committed lengths and
+// the index runs), and the lookups every reader and the writer's checks use.
+// SnapshotImpl wraps one for the public Snapshot API.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "index_run.h"
+#include "segment.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+
+struct SegmentRef {
+  SegmentPtr segment;
+  uint64_t committed = 0;  // bytes readable in this view
+};
+
+class ReadView {
+ public:
+  uint64_t sequence = 0;
+  int64_t next_id = 1;
+  uint64_t record_count = 0;
+  std::vector<SegmentRef> segments;          // ascending segment number
+  std::vector<RunPtr> runs[format::kRunKinds];  // newest first
+
+  // The verified record at `location`.
+  Status RecordAt(uint64_t location, const fb::MediaFile** record) const;
+  // Location of live record `id`, or 0.
+  uint64_t LocateId(int64_t id) const;
+  // Live ids whose newest entry under `key` in index `kind` is not a
+  // tombstone, ascending (appended to `ids`).
+  void LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* ids) const;
+
+  Status Get(int64_t id, MediaFileView* out) const;       // NotFound if absent
+  Status FindByPath(std::string_view path, MediaFileView* out) const;
+  Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const;
+
+  // Bytes of in-memory runs (the replay since the checkpoint).
+  size_t MemoryRunBytes() const;
+};
+
+class SnapshotImpl final : public Snapshot {
+ public:
+  explicit SnapshotImpl(ReadView view) : view_(std::move(view)) {}
+  const ReadView& view() const { return view_; }
+
+  uint64_t sequence() const override { return view_.sequence; }
+  int64_t next_id() const override { return view_.next_id; }
+  uint64_t record_count() const override { return view_.record_count; }
+  Status Get(int64_t id, MediaFileView* out) const override { return view_.Get(id, out); }
+  Status FindByPath(std::string_view path, MediaFileView* out) const override {
+    return view_.FindByPath(path, out);
+  }
+  Status GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const override;
+  Status FindManyByPath(std::span<const std::string_view> paths,
+                        std::vector<MediaFileView>* out) const override;
+  Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const override {
+    return view_.ListDirectory(parent, out);
+  }
+  std::unique_ptr<RecordIterator> NewIterator() const override;
+
+ private:
+  ReadView view_;
+};
+
+}  // namespace zcmedia

@@ -1,0 +1,548 @@
+#include "store_impl.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "checksum.h"
+#include "meta.h"
+#include "record_codec.h"
+#include "write_batch.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+namespace {
+constexpr size_t kMinBudget = size_t{1} << 20;
+constexpr uint64_t kMinSegmentBytes = uint64_t{1} << 20;
+constexpr uint64_t kMaxSegmentBytes = uint64_t{64} << 30;
+// Run files merge four at a time (a tiered LSM): a run is rewritten about
+// log4(records / checkpoint size) times, and an index has at most three runs
+// per size tier.
+constexpr size_t kMergeFanIn = 4;
+
+size_t Tier(size_t entries, size_t base) {
+  size_t tier = 0;
+  for (size_t cap = std::max<size_t>(base, 1) * kMergeFanIn; entries >= cap && tier < 30; cap *= kMergeFanIn) ++tier;
+  return tier;
+}
+}  // namespace
+
+MemoryProfile MemoryProfile::ForBudget(size_t budget) {
+  // A third for the caller's WriteBatch (~360 B per encoded record), a sixth
+  // for in-memory runs (plus as much again while they merge), the rest for
+  // the batch's constraint maps, the run write buffer and small state.
+  MemoryProfile p;
+  p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
+  p.memtable_bytes = std::max<size_t>(budget / 6, 64 << 10);
+  p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
+  return p;
+}
+
+Status Store::Open(const std::string& directory, const Options& options, std::unique_ptr<Store>* store) {
+  if (options.memory_budget < kMinBudget)
+    return Status::InvalidArgument("memory_budget " + std::to_string(options.memory_budget) +
+                                   " is below the minimum of 1 MiB");
+  if (options.segment_max_bytes < kMinSegmentBytes || options.segment_max_bytes > kMaxSegmentBytes)
+    return Status::InvalidArgument("segment_max_bytes must be between 1 MiB and 64 GiB");
+  if (directory.empty()) return Status::InvalidArgument("store directory must not be empty");
+  auto impl = std::make_unique<StoreImpl>(directory, options);
+  ZC_RETURN_IF_ERROR(impl->Open());
+  *store = std::move(impl);
+  return Status::OK();
+}
+
+StoreImpl::StoreImpl(std::string dir, const Options& options)
+    : dir_(std::move(dir)),
+      options_(options),
+      env_(options.env ? options.env : Env::Default()),
+      profile_(MemoryProfile::ForBudget(options.memory_budget)) {}
+
+StoreImpl::~StoreImpl() = default;
+
+Status StoreImpl::Open() {
+  std::lock_guard<std::mutex> g(write_mu_);
+  const std::string meta_path = dir_ + "/" + kMetaFile;
+  bool exists = false;
+  ZC_RETURN_IF_ERROR(env_->FileExists(meta_path, &exists));
+  if (exists && options_.error_if_exists)
+    return Status::InvalidArgument(dir_ + ": a store already exists here (error_if_exists is set)");
+  if (!exists) {
+    if (options_.read_only || !options_.create_if_missing)
+      return Status::NotFound(dir_ + ": no zcmedia store here (no META file); create one by opening it for writing");
+    ZC_RETURN_IF_ERROR(env_->CreateDir(dir_));
+  }
+  if (!options_.read_only) ZC_RETURN_IF_ERROR(env_->LockFile(dir_ + "/" + kLockFile, &lock_));
+  // Check again under the lock: another writer may have created it meanwhile.
+  ZC_RETURN_IF_ERROR(env_->FileExists(meta_path, &exists));
+  if (!exists) ZC_RETURN_IF_ERROR(CreateNew());
+
+  ZC_RETURN_IF_ERROR(env_->OpenFile(meta_path, options_.read_only ? Env::OpenMode::kReadOnly : Env::OpenMode::kReadWrite,
+                                    &meta_file_));
+  ZC_RETURN_IF_ERROR(ReadNewestMetaPage(meta_file_.get(), &meta_));
+  ReadView view;
+  ZC_RETURN_IF_ERROR(LoadView(meta_, nullptr, &view));
+  if (!options_.read_only) {
+    // Cut whatever a crashed writer appended past the watermark, and drop
+    // files a crashed commit created but never committed.
+    const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
+    ZC_RETURN_IF_ERROR(segment_cache_.at(last.number)->file()->Truncate(last.committed_length));
+    ZC_RETURN_IF_ERROR(RemoveStrayFiles());
+  }
+  Publish(std::move(view));
+  return Status::OK();
+}
+
+Status StoreImpl::CreateNew() {
+  SegmentPtr seg;
+  ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, 1, options_.segment_max_bytes, &seg));
+  MetaPage page{};
+  page.next_id = 1;
+  page.next_file_number = 2;
+  page.segment_count = 1;
+  page.segments[0] = {1, 0, kSegmentHeaderSize};
+  page.checkpoint_segment = 1;
+  page.checkpoint_offset = kSegmentHeaderSize;
+  return CreateMetaFile(env_, dir_, page);
+}
+
+Status StoreImpl::OpenSegment(uint32_t number, uint64_t committed, SegmentPtr* out) {
+  auto it = segment_cache_.find(number);
+  if (it != segment_cache_.end()) {
+    *out = it->second;
+    return Status::OK();
+  }
+  ZC_RETURN_IF_ERROR(Segment::Open(env_, dir_, number, options_.segment_max_bytes, committed, !options_.read_only, out));
+  segment_cache_[number] = *out;
+  return Status::OK();
+}
+
+Status StoreImpl::OpenRun(uint32_t kind, uint32_t number, RunPtr* out) {
+  auto key = std::make_pair(kind, number);
+  auto it = run_cache_.find(key);
+  if (it != run_cache_.end()) {
+    *out = it->second;
+    return Status::OK();
+  }
+  ZC_RETURN_IF_ERROR(OpenRunFile(env_, dir_, kind, number, out));
+  run_cache_[key] = *out;
+  return Status::OK();
+}
+
+Status StoreImpl::LoadView(const MetaPage& meta, const ReadView* previous, ReadView* view) {
+  view->sequence = meta.sequence;
+  view->next_id = meta.next_id;
+  view->record_count = meta.record_count;
+  view->segments.clear();
+  for (uint32_t i = 0; i < meta.segment_count; ++i) {
+    SegmentPtr seg;
+    ZC_RETURN_IF_ERROR(OpenSegment(meta.segments[i].number, meta.segments[i].committed_length, &seg));
+    view->segments.push_back({seg, meta.segments[i].committed_length});
+  }
+  // Same run files as the previous view: keep its in-memory runs and replay
+  // only what was committed since (a reader following the writer).
+  bool incremental = previous != nullptr && meta.checkpoint_segment == meta_.checkpoint_segment &&
+                     meta.checkpoint_offset == meta_.checkpoint_offset && replayed_segment_ != 0;
+  for (uint32_t k = 0; k < kRunKinds && incremental; ++k) {
+    size_t files = 0;
+    for (const RunPtr& r : previous->runs[k]) files += r->in_memory() ? 0 : 1;
+    incremental = files == meta.run_count[k] && files == meta_.run_count[k] &&
+                  std::equal(meta.runs[k], meta.runs[k] + files, meta_.runs[k]);
+  }
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    view->runs[k].clear();
+    if (incremental) {
+      view->runs[k] = previous->runs[k];
+      continue;
+    }
+    for (uint32_t i = meta.run_count[k]; i-- > 0;) {  // newest first
+      RunPtr run;
+      ZC_RETURN_IF_ERROR(OpenRun(k, meta.runs[k][i], &run));
+      view->runs[k].push_back(run);
+    }
+  }
+  if (incremental) return Replay(meta, view, replayed_segment_, replayed_offset_);
+  return Replay(meta, view, meta.checkpoint_segment, meta.checkpoint_offset);
+}
+
+Status StoreImpl::Replay(const MetaPage& meta, ReadView* view, uint32_t from_segment, uint64_t from_offset) {
+  // Replayed batches only need the state before them: the runs as they grow
+  // here. Counts and next id come from the meta page, which is authoritative.
+  for (const SegmentRef& ref : view->segments) {
+    const uint32_t number = ref.segment->number();
+    if (number < from_segment) continue;
+    uint64_t pos = number == from_segment ? from_offset : kSegmentHeaderSize;
+    while (pos < ref.committed) {
+      BatchApplier applier(*view, /*check_constraints=*/false);
+      Status apply_status;
+      uint64_t seq = 0, next = 0;
+      ZC_RETURN_IF_ERROR(ReadBatch(*ref.segment, pos, ref.committed, &seq, &next, [&](const BatchEntry& e) {
+        if (!apply_status.ok()) return;
+        if (e.kind == EntryKind::kPutMedia)
+          apply_status = applier.Put(e.id, e.record, MakeLocation(number, e.offset), BatchApplier::PutMode::kReplay);
+        else
+          apply_status = applier.Remove(e.id);
+      }));
+      ZC_RETURN_IF_ERROR(apply_status);
+      AddMemoryRuns(view, applier.TakeAllEntries());
+      pos = next;
+    }
+    replayed_segment_ = number;
+    replayed_offset_ = pos;
+  }
+  (void)meta;
+  return Status::OK();
+}
+
+void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries) {
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    if (entries[k].empty()) continue;
+    auto& runs = view->runs[k];
+    runs.insert(runs.begin(), std::make_shared<Run>(k, std::move(entries[k])));
+    // Binary-counter merging of in-memory runs: merge the two newest while
+    // the older is at most twice the newer, so there are O(log n) of them.
+    while (runs.size() >= 2 && runs[0]->in_memory() && runs[1]->in_memory() &&
+           runs[1]->size() <= 2 * runs[0]->size()) {
+      RunPtr merged = MergeInMemory(k, std::span<const RunPtr>(runs.data(), 2), /*drop_tombstones=*/false);
+      runs.erase(runs.begin(), runs.begin() + 2);
+      runs.insert(runs.begin(), std::move(merged));
+    }
+  }
+}
+
+Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
+                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
+  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    auto& runs = view->runs[k];  // newest first: memory runs, then files
+    size_t memory = 0;
+    while (memory < runs.size() && runs[memory]->in_memory()) ++memory;
+    std::vector<RunPtr> files(runs.begin() + static_cast<long>(memory), runs.end());
+    // Each step merges runs[0, n) of `pending` (newest first) into one file.
+    auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* out) -> Status {
+      const uint32_t number = meta->next_file_number++;
+      ZC_RETURN_IF_ERROR(WriteMergedRunFile(env_, dir_, k, number, inputs, includes_oldest,
+                                            profile_.run_write_buffer, out));
+      run_cache_[{k, number}] = *out;
+      for (const RunPtr& r : inputs)
+        if (!r->in_memory()) obsolete->push_back({k, r->file_number()});
+      return Status::OK();
+    };
+    if (merge_everything) {
+      if (runs.size() > 1 || memory > 0) {
+        RunPtr merged;
+        ZC_RETURN_IF_ERROR(write_merged(runs, /*includes_oldest=*/true, &merged));
+        runs = {merged};
+      }
+      continue;
+    }
+    if (memory > 0) {
+      RunPtr flushed;
+      ZC_RETURN_IF_ERROR(write_merged(std::span<const RunPtr>(runs.data(), memory), files.empty(), &flushed));
+      files.insert(files.begin(), flushed);
+    }
+    // Tiered merging: while the newest kMergeFanIn runs share a tier (or
+    // there are too many runs for the meta page), merge them.
+    for (;;) {
+      bool merge = files.size() > kMaxRunsPerKind - kMergeFanIn;
+      if (!merge && files.size() >= kMergeFanIn) {
+        const size_t tier = Tier(files[0]->size(), base_entries);
+        merge = true;
+        for (size_t i = 1; i < kMergeFanIn; ++i) merge = merge && Tier(files[i]->size(), base_entries) == tier;
+      }
+      if (!merge) break;
+      RunPtr merged;
+      const bool includes_oldest = files.size() == kMergeFanIn;
+      ZC_RETURN_IF_ERROR(write_merged(std::span<const RunPtr>(files.data(), kMergeFanIn), includes_oldest, &merged));
+      files.erase(files.begin(), files.begin() + kMergeFanIn);
+      files.insert(files.begin(), merged);
+    }
+    runs = std::move(files);
+  }
+  ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  const MetaSegment& last = meta->segments[meta->segment_count - 1];
+  meta->checkpoint_segment = last.number;
+  meta->checkpoint_offset = last.committed_length;
+  RecordRuns(*view, meta);
+  return Status::OK();
+}
+
+void StoreImpl::RecordRuns(const ReadView& view, MetaPage* meta) const {
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    uint32_t n = 0;
+    for (auto it = view.runs[k].rbegin(); it != view.runs[k].rend(); ++it)  // oldest first
+      if (!(*it)->in_memory()) meta->runs[k][n++] = (*it)->file_number();
+    meta->run_count[k] = n;
+  }
+}
+
+void StoreImpl::RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete) {
+  // Snapshots still holding these runs keep their mappings; other processes
+  // that read an older meta page retry when a run file is gone.
+  for (const auto& [kind, number] : obsolete) {
+    run_cache_.erase({kind, number});
+    env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+  }
+}
+
+Status StoreImpl::RemoveStrayFiles() {
+  std::vector<std::string> names;
+  ZC_RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+  for (const std::string& name : names) {
+    uint32_t kind = 0, number = 0;
+    bool keep = true;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+      keep = false;
+    } else if (ParseSegmentFileName(name, &number)) {
+      keep = std::any_of(meta_.segments, meta_.segments + meta_.segment_count,
+                         [&](const MetaSegment& s) { return s.number == number; });
+    } else if (ParseRunFileName(name, &kind, &number)) {
+      keep = std::find(meta_.runs[kind], meta_.runs[kind] + meta_.run_count[kind], number) !=
+             meta_.runs[kind] + meta_.run_count[kind];
+    }
+    if (!keep) ZC_RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/" + name));
+  }
+  return Status::OK();
+}
+
+void StoreImpl::Publish(ReadView view) {
+  auto snap = std::make_shared<const SnapshotImpl>(std::move(view));
+  std::lock_guard<std::mutex> g(snapshot_mu_);
+  current_ = std::move(snap);
+}
+
+std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
+  if (options_.read_only) {
+    // Follow the writer: reload when its meta page moved on. A failed reload
+    // (e.g. a run file merged away between reading META and opening it)
+    // keeps the previous consistent snapshot.
+    std::lock_guard<std::mutex> g(write_mu_);
+    MetaPage meta;
+    if (ReadNewestMetaPage(meta_file_.get(), &meta).ok() && meta.sequence != meta_.sequence) {
+      std::shared_ptr<const SnapshotImpl> prev;
+      {
+        std::lock_guard<std::mutex> s(snapshot_mu_);
+        prev = current_;
+      }
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        ReadView view;
+        if (LoadView(meta, &prev->view(), &view).ok()) {
+          meta_ = meta;
+          Publish(std::move(view));
+          break;
+        }
+        replayed_segment_ = 0;  // start the next attempt from the checkpoint
+        if (!ReadNewestMetaPage(meta_file_.get(), &meta).ok()) break;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> g(snapshot_mu_);
+  return current_;
+}
+
+Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
+  std::lock_guard<std::mutex> g(write_mu_);
+  if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(sticky_error_);
+  WriteBatch::Rep& rep = *batch.rep_;
+  std::shared_ptr<const SnapshotImpl> base;
+  {
+    std::lock_guard<std::mutex> s(snapshot_mu_);
+    base = current_;
+  }
+  if (rep.items.empty() && rep.raise_next_id <= base->view().next_id) {
+    batch.Clear();
+    return Status::OK();
+  }
+
+  // 1. Check every entry and work out the index changes, before any I/O.
+  MetaPage meta = meta_;
+  meta.next_id = std::max<int64_t>(meta.next_id, rep.raise_next_id);
+  std::vector<int64_t> ids;
+  BatchApplier applier(base->view(), /*check_constraints=*/true);
+  for (size_t i = 0; i < rep.items.size(); ++i) {
+    const WriteBatch::Rep::Item& item = rep.items[i];
+    auto entry_error = [&](const Status& s) {
+      std::string msg = s.message() + " (batch entry " + std::to_string(i) + "; nothing in this batch was stored)";
+      return s.IsConstraint() ? Status::Constraint(msg) : s.IsInvalidArgument() ? Status::InvalidArgument(msg) : s;
+    };
+    if (item.oversized)
+      return entry_error(Status::InvalidArgument("record larger than 16 MiB"));
+    uint8_t* entry = rep.body.data() + item.offset;
+    auto* header = reinterpret_cast<EntryHeader*>(entry);
+    int64_t id = item.id;
+    if (item.op == WriteBatch::Rep::Op::kPut && id == 0) id = meta.next_id;
+    if (id <= 0 || id == std::numeric_limits<int64_t>::max())
+      return entry_error(Status::InvalidArgument("id " + std::to_string(id) + " is out of range (1..2^63-2)"));
+    Status s;
+    if (item.op == WriteBatch::Rep::Op::kRemove) {
+      s = applier.Remove(id);
+    } else {
+      const uint32_t len = header->payload_length();
+      auto* rec = flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader));
+      rec->mutate_id(id);
+      header->id = id;
+      // The record came from our own encoder, but verify anyway: it is what
+      // readers will verify, and a bad one must fail here, not there.
+      const fb::MediaFile* verified = VerifyMediaFile(entry + sizeof(EntryHeader), len);
+      if (verified == nullptr) return entry_error(Status::InvalidArgument("record failed verification"));
+      s = applier.Put(id, verified, item.offset,
+                      item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
+                                                           : BatchApplier::PutMode::kUpdate);
+      if (item.op == WriteBatch::Rep::Op::kPut) ids.push_back(id);
+    }
+    if (!s.ok()) {
+      // Undo the in-place id assignment so the batch is "left as it was".
+      if (item.op == WriteBatch::Rep::Op::kPut && item.id == 0) {
+        header->id = 0;
+        flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(0);
+      }
+      for (size_t j = 0; j < i; ++j) {
+        const auto& it = rep.items[j];
+        if (it.op != WriteBatch::Rep::Op::kPut || it.id != 0) continue;
+        uint8_t* e = rep.body.data() + it.offset;
+        reinterpret_cast<EntryHeader*>(e)->id = 0;
+        flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(e + sizeof(EntryHeader))->mutate_id(0);
+      }
+      return entry_error(s);
+    }
+    if (id >= meta.next_id) meta.next_id = id + 1;
+    header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
+  }
+
+  // 2. Place the batch: roll to a new segment when it does not fit.
+  const uint64_t batch_bytes = sizeof(BatchHeader) + rep.body.size();
+  MetaSegment* active = &meta.segments[meta.segment_count - 1];
+  std::vector<std::pair<uint32_t, uint32_t>> obsolete;
+  SegmentPtr seg = segment_cache_.at(active->number);
+  if (!rep.items.empty() && active->committed_length + batch_bytes > options_.segment_max_bytes) {
+    if (kSegmentHeaderSize + batch_bytes > options_.segment_max_bytes)
+      return Status::InvalidArgument("batch of " + std::to_string(batch_bytes) +
+                                     " bytes does not fit in a segment (segment_max_bytes); write smaller batches");
+    if (meta.segment_count == kMaxSegments)
+      return Status::IOError(dir_ + ": the store has reached " + std::to_string(kMaxSegments) +
+                             " segments; compact it or raise segment_max_bytes");
+    const uint32_t number = meta.next_file_number++;
+    ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, number, options_.segment_max_bytes, &seg));
+    ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    segment_cache_[number] = seg;
+    meta.segments[meta.segment_count++] = {number, 0, kSegmentHeaderSize};
+    active = &meta.segments[meta.segment_count - 1];
+  }
+
+  // 3. Append the data and make it durable.
+  ReadView view = base->view();
+  if (!rep.items.empty()) {
+    const uint64_t offset = active->committed_length;
+    BatchHeader h{};
+    h.magic = kBatchMagic;
+    h.format_version = kFormatVersion;
+    h.sequence = meta.sequence + 1;
+    h.entry_count = static_cast<uint32_t>(rep.items.size());
+    h.body_length = rep.body.size();
+    h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
+    h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
+    ZC_RETURN_IF_ERROR(seg->file()->PWrite(offset, &h, sizeof(h)));
+    ZC_RETURN_IF_ERROR(seg->file()->PWrite(offset + sizeof(h), rep.body.data(), rep.body.size()));
+    if (options_.sync) ZC_RETURN_IF_ERROR(seg->file()->Sync());
+    active->committed_length = offset + batch_bytes;
+    applier.RelocateIdEntries(MakeLocation(active->number, offset + sizeof(BatchHeader)));
+    view.segments.clear();
+    for (uint32_t i = 0; i < meta.segment_count; ++i)
+      view.segments.push_back({segment_cache_.at(meta.segments[i].number), meta.segments[i].committed_length});
+    AddMemoryRuns(&view, applier.TakeAllEntries());
+  }
+  meta.sequence += 1;
+  meta.record_count = static_cast<uint64_t>(static_cast<int64_t>(meta.record_count) + applier.record_delta());
+  view.sequence = meta.sequence;
+  view.next_id = meta.next_id;
+  view.record_count = meta.record_count;
+
+  // 4. Checkpoint the indexes when the in-memory runs outgrow their budget.
+  if (view.MemoryRunBytes() > profile_.memtable_bytes)
+    ZC_RETURN_IF_ERROR(Checkpoint(&view, &meta, /*merge_everything=*/false, &obsolete));
+  else
+    RecordRuns(view, &meta);
+
+  // 5. The commit point: the new meta page, durable.
+  Status s = WriteMetaPage(meta_file_.get(), &meta);
+  if (!s.ok()) {
+    // The page may or may not have reached the disk: until a reopen decides,
+    // refuse further writes rather than guess.
+    sticky_error_ = Status::IOError(s.message() + "; the last commit is in doubt: reopen the store");
+    return sticky_error_;
+  }
+  meta_ = meta;
+  replayed_segment_ = active->number;
+  replayed_offset_ = active->committed_length;
+  RemoveObsoleteRuns(obsolete);
+  Publish(std::move(view));
+  if (assigned_ids) *assigned_ids = std::move(ids);
+  batch.Clear();
+  return Status::OK();
+}
+
+Status StoreImpl::CompactIndexes() {
+  std::lock_guard<std::mutex> g(write_mu_);
+  if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(sticky_error_);
+  ReadView view;
+  {
+    std::lock_guard<std::mutex> s(snapshot_mu_);
+    view = current_->view();
+  }
+  bool single = true;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    single = single && view.runs[k].size() <= 1 && (view.runs[k].empty() || !view.runs[k][0]->in_memory());
+  if (single) return Status::OK();
+  MetaPage meta = meta_;
+  std::vector<std::pair<uint32_t, uint32_t>> obsolete;
+  ZC_RETURN_IF_ERROR(Checkpoint(&view, &meta, /*merge_everything=*/true, &obsolete));
+  meta.sequence += 1;
+  view.sequence = meta.sequence;
+  Status s = WriteMetaPage(meta_file_.get(), &meta);
+  if (!s.ok()) {
+    sticky_error_ = Status::IOError(s.message() + "; index compaction is in doubt: reopen the store");
+    return sticky_error_;
+  }
+  meta_ = meta;
+  RemoveObsoleteRuns(obsolete);
+  Publish(std::move(view));
+  return Status::OK();
+}
+
+StoreInfo StoreImpl::Info() {
+  std::shared_ptr<const Snapshot> snap = GetSnapshot();
+  std::lock_guard<std::mutex> g(write_mu_);
+  const ReadView& view = static_cast<const SnapshotImpl&>(*snap).view();
+  StoreInfo info;
+  info.sequence = view.sequence;
+  info.record_count = view.record_count;
+  info.next_id = view.next_id;
+  info.segment_count = view.segments.size();
+  for (const SegmentRef& s : view.segments) info.segment_bytes += s.committed;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (const RunPtr& r : view.runs[k]) {
+      if (r->in_memory()) {
+        if (k == kIdIndex) info.memtable_records += r->size();
+      } else {
+        ++info.index_runs;
+        info.index_bytes += sizeof(RunHeader) + r->size() * sizeof(RunEntry);
+      }
+    }
+  std::vector<std::string> names;
+  if (env_->ListDir(dir_, &names).ok()) {
+    for (const std::string& name : names) {
+      std::unique_ptr<File> f;
+      uint64_t size = 0;
+      if (env_->OpenFile(dir_ + "/" + name, Env::OpenMode::kReadOnly, &f).ok() && f->Size(&size).ok())
+        info.disk_bytes += size;
+    }
+  }
+  return info;
+}
+
+}  // namespace zcmedia

@@ -1,0 +1,79 @@
+// StoreImpl: the Store behind the public API. Owns the lock, the META file,
+// the segments and index runs, and the current ReadView. See store.h for the
+// contract and docs/format.md for the commit protocol it implements.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "batch_applier.h"
+#include "format.h"
+#include "snapshot.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+
+// Sizes derived from Options::memory_budget (docs/format.md, "Memory").
+struct MemoryProfile {
+  size_t batch_records;      // recommended WriteBatch size
+  size_t memtable_bytes;     // in-memory runs before a checkpoint writes them out
+  size_t run_write_buffer;   // buffer of a run file being written
+  static MemoryProfile ForBudget(size_t budget);
+};
+
+class StoreImpl final : public Store {
+ public:
+  StoreImpl(std::string dir, const Options& options);
+  ~StoreImpl() override;
+
+  Status Open();
+
+  Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) override;
+  std::shared_ptr<const Snapshot> GetSnapshot() override;
+  Status CompactIndexes() override;
+  size_t recommended_batch_records() const override { return profile_.batch_records; }
+  StoreInfo Info() override;
+  const std::string& directory() const override { return dir_; }
+
+ private:
+  Status CreateNew();
+  // Builds the view `meta` describes: segments and run files opened (reusing
+  // those already open), then the batches after the checkpoint replayed into
+  // in-memory runs. `previous` lets a reader continue a replay incrementally.
+  Status LoadView(const format::MetaPage& meta, const ReadView* previous, ReadView* view);
+  Status Replay(const format::MetaPage& meta, ReadView* view, uint32_t from_segment, uint64_t from_offset);
+  Status OpenSegment(uint32_t number, uint64_t committed, SegmentPtr* out);
+  Status OpenRun(uint32_t kind, uint32_t number, RunPtr* out);
+  // Adds one batch's index entries as in-memory runs and merges small ones.
+  static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries);
+  // Writes the in-memory runs of `view` out as run files and applies the
+  // merge policy; fills `obsolete` with run files no longer needed.
+  Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
+                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+  void RecordRuns(const ReadView& view, format::MetaPage* meta) const;
+  void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
+  Status RemoveStrayFiles();
+  void Publish(ReadView view);
+
+  const std::string dir_;
+  const Options options_;
+  Env* const env_;
+  const MemoryProfile profile_;
+
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<File> meta_file_;
+
+  std::mutex write_mu_;   // one Write / CompactIndexes / refresh at a time
+  format::MetaPage meta_{};  // the committed meta page (GUARDED_BY write_mu_)
+  Status sticky_error_;      // set when a commit may be half-done: writes refused until reopen
+  std::map<uint32_t, SegmentPtr> segment_cache_;                    // by number
+  std::map<std::pair<uint32_t, uint32_t>, RunPtr> run_cache_;       // by (kind, number)
+  // Read-only stores: where the last replay stopped.
+  uint32_t replayed_segment_ = 0;
+  uint64_t replayed_offset_ = 0;
+
+  std::mutex snapshot_mu_;
+  std::shared_ptr<const SnapshotImpl> current_;  // GUARDED_BY snapshot_mu_
+};
+
+}  // namespace zcmedia

@@ -1,0 +1,31 @@
+// WriteBatch::Rep: the encoded body of a batch, ready to append.
+#pragma once
+
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "format.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+
+struct WriteBatch::Rep {
+  enum class Op : uint8_t { kPut, kUpdate, kRemove };
+  struct Item {
+    Op op;
+    int64_t id;        // 0 for a Put whose id the store assigns
+    uint64_t offset;   // of its EntryHeader within `body`
+    bool oversized;    // payload over format::kMaxPayload: refused at commit
+  };
+  // Entries exactly as they will sit in the segment, except that assigned
+  // ids and entry checksums are filled in at commit.
+  std::vector<uint8_t> body;
+  std::vector<Item> items;
+  int64_t raise_next_id = 0;
+  flatbuffers::FlatBufferBuilder builder{1024};
+
+  void Append(Op op, int64_t id, format::EntryKind kind, const uint8_t* payload, uint32_t length);
+};
+
+}  // namespace zcmedia

@@ -1,0 +1,355 @@
+// Store behaviour through the public API: round trips, reopen, ids, the
+// UNIQUE path rule, updates, removes, directory listings, iteration, and a
+// randomized comparison against an in-memory model across checkpoints,
+// index compactions and reopens.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "test_util.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+namespace {
+
+using test::OwnedRecord;
+using test::TempDir;
+
+std::unique_ptr<Store> OpenOrDie(const std::string& dir, Options options = {}) {
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(dir, options, &store);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return store;
+}
+
+TEST(StoreTest, RoundTripEveryFieldWithNullsAndNonAscii) {
+  TempDir dir;
+  OwnedRecord full = OwnedRecord::Sample(1);
+  full.title = "Été — 日本語 ünïcödé";
+  OwnedRecord sparse;  // every nullable column NULL, empty strings elsewhere
+  sparse.path = "/media/odd/ファイル.flac";
+  sparse.parent_path = std::string("");  // "" is not NULL and not the derived parent
+  sparse.filename.reset();
+  sparse.mime_type = std::string("application/x-unknown");  // not in the mime table
+  sparse.genre = std::string("");
+  sparse.duration = 0;  // 0 is not NULL
+  sparse.year.reset();
+  std::vector<int64_t> ids;
+  {
+    auto store = OpenOrDie(dir.path());
+    WriteBatch b;
+    b.Put(full.fields());
+    b.Put(sparse.fields());
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+    ASSERT_EQ(ids.size(), 2u);
+    EXPECT_EQ(ids[0], 1);
+    EXPECT_EQ(ids[1], 2);
+    EXPECT_TRUE(b.empty());
+  }
+  auto store = OpenOrDie(dir.path());
+  auto snap = store->GetSnapshot();
+  EXPECT_EQ(snap->record_count(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    OwnedRecord& want = i == 0 ? full : sparse;
+    want.id = ids[i];
+    MediaFileView v;
+    ASSERT_TRUE(snap->Get(ids[i], &v).ok());
+    EXPECT_TRUE(SameColumns(v.Fields(), want.fields())) << test::Describe(v.Fields()) << "\nwant\n"
+                                                        << test::Describe(want.fields());
+    ASSERT_TRUE(snap->FindByPath(want.path, &v).ok());
+    EXPECT_EQ(v.id(), ids[i]);
+  }
+  MediaFileView v;
+  ASSERT_TRUE(snap->Get(ids[1], &v).ok());
+  EXPECT_FALSE(v.year().has_value());
+  ASSERT_TRUE(v.duration().has_value());
+  EXPECT_EQ(*v.duration(), 0);
+  ASSERT_TRUE(v.genre().has_value());
+  EXPECT_EQ(*v.genre(), "");
+  EXPECT_FALSE(v.filename().has_value());
+  EXPECT_EQ(*v.parent_path(), "");
+}
+
+TEST(StoreTest, DuplicatePathIsRefusedAndNothingOfTheBatchIsStored) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  OwnedRecord a = OwnedRecord::Sample(1), b = OwnedRecord::Sample(2);
+  WriteBatch batch;
+  batch.Put(a.fields());
+  ASSERT_TRUE(store->Write(batch).ok());
+
+  batch.Put(b.fields());
+  batch.Put(a.fields());  // duplicate of a stored path
+  Status s = store->Write(batch);
+  ASSERT_TRUE(s.IsConstraint()) << s.ToString();
+  EXPECT_NE(s.message().find("UNIQUE constraint failed: media_files.path"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(a.path), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("batch entry 1"), std::string::npos) << s.message();
+  EXPECT_EQ(batch.size(), 2u);  // left as it was
+  auto snap = store->GetSnapshot();
+  EXPECT_EQ(snap->record_count(), 1u);
+  MediaFileView v;
+  EXPECT_TRUE(snap->FindByPath(b.path, &v).IsNotFound());
+
+  WriteBatch dup_in_batch;  // duplicates inside one batch
+  dup_in_batch.Put(b.fields());
+  dup_in_batch.Put(b.fields());
+  EXPECT_TRUE(store->Write(dup_in_batch).IsConstraint());
+  EXPECT_EQ(store->GetSnapshot()->record_count(), 1u);
+}
+
+TEST(StoreTest, IdsPersistAreMonotonicAndNeverReused) {
+  TempDir dir;
+  int64_t last = 0;
+  for (int round = 0; round < 3; ++round) {
+    auto store = OpenOrDie(dir.path());
+    WriteBatch b;
+    OwnedRecord r = OwnedRecord::Sample(100 + round);
+    b.Put(r.fields());
+    std::vector<int64_t> ids;
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+    EXPECT_GT(ids[0], last);
+    last = ids[0];
+    b.Remove(ids[0]);  // removing the newest must not let its id come back
+    ASSERT_TRUE(store->Write(b).ok());
+  }
+  auto store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->GetSnapshot()->next_id(), last + 1);
+  EXPECT_EQ(store->GetSnapshot()->record_count(), 0u);
+}
+
+TEST(StoreTest, CallerSuppliedIdsAndCollisions) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  OwnedRecord a = OwnedRecord::Sample(1), b = OwnedRecord::Sample(2), c = OwnedRecord::Sample(3);
+  a.id = 500;
+  WriteBatch batch;
+  batch.Put(a.fields());
+  batch.RaiseNextId(900);  // sqlite_sequence above max(id)
+  ASSERT_TRUE(store->Write(batch).ok());
+  b.id = 500;
+  batch.Put(b.fields());
+  Status s = store->Write(batch);
+  EXPECT_TRUE(s.IsConstraint()) << s.ToString();
+  batch.Clear();
+  std::vector<int64_t> ids;
+  batch.Put(c.fields());
+  ASSERT_TRUE(store->Write(batch, &ids).ok());
+  EXPECT_EQ(ids[0], 900);
+}
+
+TEST(StoreTest, UpdateAndRemoveKeepIndexesCurrent) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  OwnedRecord a = OwnedRecord::Sample(1);
+  WriteBatch batch;
+  batch.Put(a.fields());
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(store->Write(batch, &ids).ok());
+  const int64_t id = ids[0];
+  const std::string old_path = a.path, old_parent = *a.parent_path;
+
+  a.path = "/media/moved/elsewhere/new name.mp3";
+  a.parent_path = std::string("/media/moved/elsewhere");
+  a.filename = std::string("new name.mp3");
+  a.canonical_path = a.path;
+  a.canonical_parent_path = a.parent_path;
+  a.title = std::string("Retitled");
+  batch.Update(id, a.fields());
+  ASSERT_TRUE(store->Write(batch).ok());
+
+  auto snap = store->GetSnapshot();
+  MediaFileView v;
+  EXPECT_TRUE(snap->FindByPath(old_path, &v).IsNotFound());
+  ASSERT_TRUE(snap->FindByPath(a.path, &v).ok());
+  EXPECT_EQ(v.id(), id);
+  EXPECT_EQ(*v.title(), "Retitled");
+  std::vector<MediaFileView> listing;
+  ASSERT_TRUE(snap->ListDirectory(old_parent, &listing).ok());
+  EXPECT_TRUE(listing.empty());
+  ASSERT_TRUE(snap->ListDirectory("/media/moved/elsewhere", &listing).ok());
+  ASSERT_EQ(listing.size(), 1u);
+  EXPECT_EQ(snap->record_count(), 1u);
+
+  // The old path is free again.
+  OwnedRecord reuse = OwnedRecord::Sample(1);
+  batch.Put(reuse.fields());
+  ASSERT_TRUE(store->Write(batch).ok());
+
+  batch.Remove(id);
+  ASSERT_TRUE(store->Write(batch).ok());
+  snap = store->GetSnapshot();
+  EXPECT_TRUE(snap->Get(id, &v).IsNotFound());
+  EXPECT_TRUE(snap->FindByPath(a.path, &v).IsNotFound());
+  EXPECT_EQ(snap->record_count(), 1u);
+
+  batch.Remove(id);  // already gone
+  EXPECT_TRUE(store->Write(batch).IsConstraint());
+  batch.Clear();
+  batch.Update(12345, a.fields());
+  EXPECT_TRUE(store->Write(batch).IsConstraint());
+}
+
+TEST(StoreTest, SnapshotIsStableWhileWritesContinue) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  OwnedRecord a = OwnedRecord::Sample(1);
+  batch.Put(a.fields());
+  ASSERT_TRUE(store->Write(batch).ok());
+  auto before = store->GetSnapshot();
+  batch.Remove(1);
+  ASSERT_TRUE(store->Write(batch).ok());
+  MediaFileView v;
+  ASSERT_TRUE(before->Get(1, &v).ok());
+  EXPECT_EQ(v.path(), a.path);
+  EXPECT_TRUE(store->GetSnapshot()->Get(1, &v).IsNotFound());
+}
+
+TEST(StoreTest, SecondWriterIsBusyAndReadOnlyCannotWrite) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  std::unique_ptr<Store> other;
+  // flock locks are per open file description: a second open in the same
+  // process conflicts like another process would.
+  Status s = Store::Open(dir.path(), Options{}, &other);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_NE(s.message().find("locked by process"), std::string::npos);
+  Options ro;
+  ro.read_only = true;
+  ASSERT_TRUE(Store::Open(dir.path(), ro, &other).ok());
+  WriteBatch b;
+  OwnedRecord a = OwnedRecord::Sample(1);
+  b.Put(a.fields());
+  EXPECT_TRUE(other->Write(b).IsReadOnly());
+  // The reader follows the writer.
+  ASSERT_TRUE(store->Write(b).ok());
+  EXPECT_EQ(other->GetSnapshot()->record_count(), 1u);
+}
+
+TEST(StoreTest, BadOptionsAndMissingStore) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Options tiny;
+  tiny.memory_budget = 1000;
+  Status s = Store::Open(dir.path() + "/x", tiny, &store);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  Options ro;
+  ro.read_only = true;
+  s = Store::Open(dir.path() + "/missing", ro, &store);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("missing"), std::string::npos);
+}
+
+// A model of the store: id -> record. Every operation goes to both; after
+// each step (and across reopens) every lookup must agree.
+class ModelTest : public ::testing::TestWithParam<uint32_t> {};
+
+void CheckAgainstModel(Store& store, const std::map<int64_t, OwnedRecord>& model) {
+  auto snap = store.GetSnapshot();
+  ASSERT_EQ(snap->record_count(), model.size());
+  std::map<std::string, std::set<int64_t>> dirs;
+  for (const auto& [id, rec] : model) {
+    MediaFileView v;
+    ASSERT_TRUE(snap->Get(id, &v).ok()) << "id " << id;
+    ASSERT_TRUE(SameColumns(v.Fields(), rec.fields())) << test::Describe(v.Fields());
+    ASSERT_TRUE(snap->FindByPath(rec.path, &v).ok()) << rec.path;
+    ASSERT_EQ(v.id(), id);
+    if (rec.parent_path) dirs[*rec.parent_path].insert(id);
+  }
+  for (const auto& [parent, ids] : dirs) {
+    std::vector<MediaFileView> listing;
+    ASSERT_TRUE(snap->ListDirectory(parent, &listing).ok());
+    std::set<int64_t> got;
+    for (const auto& v : listing) got.insert(v.id());
+    ASSERT_EQ(got, ids) << parent;
+  }
+  auto it = snap->NewIterator();
+  auto want = model.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++want) {
+    ASSERT_NE(want, model.end());
+    ASSERT_EQ(it->id(), want->first);
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  ASSERT_EQ(want, model.end());
+  if (!model.empty()) {  // Seek into the middle
+    auto mid = std::next(model.begin(), static_cast<long>(model.size() / 2));
+    it->Seek(mid->first);
+    ASSERT_TRUE(it->Valid());
+    ASSERT_EQ(it->id(), mid->first);
+  }
+}
+
+TEST_P(ModelTest, RandomOperationsMatchModelAcrossCheckpointsAndReopens) {
+  std::mt19937_64 rng(GetParam());
+  TempDir dir;
+  Options options;
+  options.memory_budget = 1 << 20;  // small: many checkpoints and run merges
+  options.segment_max_bytes = 1 << 20;  // small: many segments
+  std::map<int64_t, OwnedRecord> model;
+  auto store = OpenOrDie(dir.path(), options);
+  int next_name = 0;
+  for (int step = 0; step < 60; ++step) {
+    WriteBatch batch;
+    std::map<int64_t, OwnedRecord> staged = model;
+    std::vector<int64_t> staged_new;
+    std::vector<OwnedRecord> puts;
+    puts.reserve(400);
+    const int ops = 1 + static_cast<int>(rng() % 300);
+    for (int i = 0; i < ops; ++i) {
+      const int what = static_cast<int>(rng() % 10);
+      if (what < 6 || staged.empty()) {
+        puts.push_back(OwnedRecord::Sample(next_name++));
+        batch.Put(puts.back().fields());
+      } else {
+        auto pick = std::next(staged.begin(), static_cast<long>(rng() % staged.size()));
+        if (what < 8) {
+          OwnedRecord changed = OwnedRecord::Sample(next_name++);  // new path and dir
+          changed.id = pick->first;
+          if (rng() % 2) {  // same path, other columns
+            changed.path = pick->second.path;
+            changed.parent_path = pick->second.parent_path;
+          }
+          batch.Update(pick->first, changed.fields());
+          pick->second = changed;
+        } else {
+          batch.Remove(pick->first);
+          staged.erase(pick);
+        }
+      }
+    }
+    std::vector<int64_t> ids;
+    Status s = store->Write(batch, &ids);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(ids.size(), puts.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      puts[i].id = ids[i];
+      staged[ids[i]] = puts[i];
+    }
+    model = std::move(staged);
+    if (step % 7 == 0) CheckAgainstModel(*store, model);
+    if (step % 13 == 12) {
+      store.reset();
+      store = OpenOrDie(dir.path(), options);
+      CheckAgainstModel(*store, model);
+    }
+    if (step % 17 == 16) ASSERT_TRUE(store->CompactIndexes().ok());
+  }
+  CheckAgainstModel(*store, model);
+  store.reset();
+  store = OpenOrDie(dir.path(), options);
+  CheckAgainstModel(*store, model);
+  EXPECT_GT(store->Info().index_runs, 3u);  // checkpoints wrote runs and merged some
+  ASSERT_TRUE(store->CompactIndexes().ok());
+  CheckAgainstModel(*store, model);
+  StoreInfo info = store->Info();
+  EXPECT_EQ(info.index_runs, 3u);
+  EXPECT_GT(info.segment_count, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ModelTest, ::testing::Values(1u, 2u, 3u, 4u));
+
+}  // namespace
+}  // namespace zcmedia
