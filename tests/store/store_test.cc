@@ -291,13 +291,14 @@ TEST_P(ModelTest, RandomOperationsMatchModelAcrossCheckpointsAndReopens) {
   std::map<int64_t, OwnedRecord> model;
   auto store = OpenOrDie(dir.path(), options);
   int next_name = 0;
-  for (int step = 0; step < 60; ++step) {
+  uint64_t most_runs = 0;
+  for (int step = 0; step < 80; ++step) {
     WriteBatch batch;
     std::map<int64_t, OwnedRecord> staged = model;
     std::vector<int64_t> staged_new;
     std::vector<OwnedRecord> puts;
     puts.reserve(400);
-    const int ops = 1 + static_cast<int>(rng() % 300);
+    const int ops = 1 + static_cast<int>(rng() % 600);
     for (int i = 0; i < ops; ++i) {
       const int what = static_cast<int>(rng() % 10);
       if (what < 6 || staged.empty()) {
@@ -329,19 +330,20 @@ TEST_P(ModelTest, RandomOperationsMatchModelAcrossCheckpointsAndReopens) {
       staged[ids[i]] = puts[i];
     }
     model = std::move(staged);
-    if (step % 7 == 0) CheckAgainstModel(*store, model);
+    most_runs = std::max(most_runs, store->Info().index_runs);
+    if (step % 9 == 0) CheckAgainstModel(*store, model);
     if (step % 13 == 12) {
       store.reset();
       store = OpenOrDie(dir.path(), options);
       CheckAgainstModel(*store, model);
     }
-    if (step % 17 == 16) ASSERT_TRUE(store->CompactIndexes().ok());
+    if (step == 40) ASSERT_TRUE(store->CompactIndexes().ok());
   }
   CheckAgainstModel(*store, model);
   store.reset();
   store = OpenOrDie(dir.path(), options);
   CheckAgainstModel(*store, model);
-  EXPECT_GT(store->Info().index_runs, 3u);  // checkpoints wrote runs and merged some
+  EXPECT_GT(most_runs, 3u);  // checkpoints wrote run files beyond one per index
   ASSERT_TRUE(store->CompactIndexes().ok());
   CheckAgainstModel(*store, model);
   StoreInfo info = store->Info();
