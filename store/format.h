@@ -106,7 +106,7 @@ struct RunEntry {
 static_assert(sizeof(RunEntry) == 16);
 
 // ---- Meta -----------------------------------------------------------------
-constexpr uint64_t kMetaMagic = 0x3130415445435a5aULL;  // "ZZCMETA01"[0..8]
+constexpr uint64_t kMetaMagic = 0x3130415445435a5aULL;  // bytes "ZZCETA01"
 constexpr uint32_t kMetaPageSize = 4096;
 constexpr uint32_t kMaxSegments = 120;
 constexpr uint32_t kMaxRunsPerKind = 40;
