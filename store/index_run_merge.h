@@ -1,7 +1,9 @@
-// The k-way merge behind MergeRuns (a template, so sinks inline).
+// The k-way merge behind MergeRuns (a template, so sinks inline). Runs are
+// few (a handful per index), so a linear scan for the smallest head beats a
+// heap.
 #pragma once
 
-#include <queue>
+#include <vector>
 
 namespace zcmedia {
 
@@ -10,29 +12,27 @@ void MergeRuns(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones
   struct Cursor {
     const RunEntry* pos;
     const RunEntry* end;
-    size_t age;  // 0 = newest
   };
-  auto later = [kind](const Cursor& a, const Cursor& b) {
-    // priority_queue pops the "largest": invert so the smallest identity, and
-    // for equal identities the newest run, comes first.
-    if (EntryLess(kind, *a.pos, *b.pos)) return false;
-    if (EntryLess(kind, *b.pos, *a.pos)) return true;
-    return a.age > b.age;
-  };
-  std::priority_queue<Cursor, std::vector<Cursor>, decltype(later)> heap(later);
-  for (size_t i = 0; i < runs.size(); ++i)
-    if (runs[i]->size() > 0) heap.push({runs[i]->begin(), runs[i]->end(), i});
-  bool have_last = false;
-  RunEntry last{};
-  while (!heap.empty()) {
-    Cursor c = heap.top();
-    heap.pop();
-    const RunEntry e = *c.pos;
-    if (++c.pos != c.end) heap.push(c);
-    if (have_last && e.key == last.key && EntryIdentity(kind, e) == EntryIdentity(kind, last))
-      continue;  // an older entry for an identity already emitted
-    have_last = true;
-    last = e;
+  // cursors[i] reads runs[i]; a lower index is a newer run.
+  std::vector<Cursor> cursors;
+  cursors.reserve(runs.size());
+  for (const RunPtr& r : runs) cursors.push_back({r->begin(), r->end()});
+  if (cursors.size() == 1) {  // a copy, minus tombstones if asked
+    for (const RunEntry* p = cursors[0].pos; p != cursors[0].end; ++p)
+      if (!(drop_tombstones && (p->value & format::kTombstone))) sink(*p);
+    return;
+  }
+  for (;;) {
+    // The smallest identity among the heads; on ties the newest run wins
+    // (strict comparison keeps the first, i.e. newest, cursor).
+    Cursor* best = nullptr;
+    for (Cursor& c : cursors)
+      if (c.pos != c.end && (best == nullptr || EntryLess(kind, *c.pos, *best->pos))) best = &c;
+    if (best == nullptr) return;
+    const RunEntry e = *best->pos;
+    const uint64_t identity = EntryIdentity(kind, e);
+    for (Cursor& c : cursors)  // every run's entry for this identity is consumed
+      if (c.pos != c.end && c.pos->key == e.key && EntryIdentity(kind, *c.pos) == identity) ++c.pos;
     if (drop_tombstones && (e.value & format::kTombstone)) continue;
     sink(e);
   }
