@@ -13,8 +13,14 @@ Run::Run(uint32_t kind, std::vector<RunEntry> entries)
     : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {}
 
 Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-         size_t count)
-    : kind_(kind), file_number_(file_number), mapping_(std::move(mapping)), data_(data), count_(count) {}
+         size_t count, const uint8_t* bloom, uint64_t bloom_blocks)
+    : kind_(kind),
+      file_number_(file_number),
+      mapping_(std::move(mapping)),
+      data_(data),
+      count_(count),
+      bloom_(bloom_blocks > 0 ? bloom : nullptr),
+      bloom_blocks_(bloom_blocks) {}
 
 const RunEntry* Run::LowerBound(uint64_t key) const {
   // Invariant: entries before lo have keys < key; entries from hi on have
@@ -58,9 +64,48 @@ Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, u
   if (h.kind != kind)
     return Status::Corruption(path + ": run holds index kind " + std::to_string(h.kind) + ", expected " +
                               std::to_string(kind));
-  if (file_size != sizeof(RunHeader) + h.entry_count * sizeof(RunEntry))
+  if (h.entry_count > file_size / sizeof(RunEntry) || h.bloom_blocks > file_size / format::kBloomBlockBytes ||
+      file_size != sizeof(RunHeader) + h.entry_count * sizeof(RunEntry) + h.bloom_blocks * format::kBloomBlockBytes)
     return Status::Corruption(path + ": run file is " + std::to_string(file_size) + " bytes, header says " +
-                              std::to_string(h.entry_count) + " entries (truncated or extended)");
+                              std::to_string(h.entry_count) + " entries and " + std::to_string(h.bloom_blocks) +
+                              " filter blocks (truncated or extended)");
+  if (h.bloom_blocks > 0 && !IsMultiKind(kind))
+    return Status::Corruption(path + ": id index run carries a filter");
+  return Status::OK();
+}
+
+// Writes the Bloom filter of the entries just written: a second, sequential
+// pass over them (read back through a mapping, so the heap holds only one
+// output buffer). Blocks are chosen by the key's high bits and entries are
+// sorted by key, so blocks fill in order.
+Status AppendBloomFilter(File* file, Env* env, uint32_t kind, RunHeader* h, uint64_t* offset,
+                         XXH3_state_t* hash, size_t buffer_bytes) {
+  (void)kind;
+  const uint64_t blocks = std::max<uint64_t>(1, (h->entry_count * format::kBloomBitsPerKey + 511) / 512);
+  std::unique_ptr<Mapping> written;
+  ZC_RETURN_IF_ERROR(env->Map(file, *offset, &written));
+  const auto* entries = reinterpret_cast<const RunEntry*>(written->data() + sizeof(RunHeader));
+  std::vector<uint8_t> out;
+  out.reserve(std::max<size_t>(format::kBloomBlockBytes, buffer_bytes / format::kBloomBlockBytes * format::kBloomBlockBytes));
+  uint64_t next_entry = 0;
+  for (uint64_t b = 0; b < blocks; ++b) {
+    uint8_t block[format::kBloomBlockBytes] = {0};
+    while (next_entry < h->entry_count && format::BloomBlock(entries[next_entry].key, blocks) == b) {
+      for (uint32_t i = 0; i < format::kBloomProbes; ++i) {
+        const uint32_t bit = format::BloomBit(entries[next_entry].key, i);
+        block[bit >> 3] |= static_cast<uint8_t>(1u << (bit & 7));
+      }
+      ++next_entry;
+    }
+    out.insert(out.end(), block, block + sizeof(block));
+    if (out.size() == out.capacity() || b + 1 == blocks) {
+      XXH3_64bits_update(hash, out.data(), out.size());
+      ZC_RETURN_IF_ERROR(file->PWrite(*offset, out.data(), out.size()));
+      *offset += out.size();
+      out.clear();
+    }
+  }
+  h->bloom_blocks = blocks;
   return Status::OK();
 }
 
@@ -80,9 +125,9 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   std::memcpy(&h, mapping->data(), sizeof(h));
   ZC_RETURN_IF_ERROR(CheckHeader(path, kind, h, size));
   const auto* entries = reinterpret_cast<const RunEntry*>(mapping->data() + sizeof(RunHeader));
-  if (Checksum64(entries, h.entry_count * sizeof(RunEntry)) != h.entries_checksum)
-    return Status::Corruption(path + ": run entries checksum mismatch (offset 64.." + std::to_string(size) +
-                              "); run `zcmedia check --repair` to rebuild indexes");
+  if (Checksum64(entries, size - sizeof(RunHeader)) != h.body_checksum)
+    return Status::Corruption(path + ": run checksum mismatch (offset 64.." + std::to_string(size) +
+                              "); the index must be rebuilt from the segments");
   for (uint64_t i = 1; i < h.entry_count; ++i) {
     if (!EntryLess(kind, entries[i - 1], entries[i]))
       return Status::Corruption(path + ": run entries out of order at offset " +
@@ -90,7 +135,8 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   }
   if (h.entry_count > 0 && (entries[0].key != h.min_key || entries[h.entry_count - 1].key != h.max_key))
     return Status::Corruption(path + ": run key range disagrees with its header");
-  *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count);
+  const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
+  *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks);
   return Status::OK();
 }
 
@@ -129,7 +175,9 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
     if (buffer.size() == buffer.capacity()) flush();
   });
   flush();
-  h.entries_checksum = XXH3_64bits_digest(hash);
+  if (status.ok() && IsMultiKind(kind) && h.entry_count > 0)
+    status = AppendBloomFilter(file.get(), env, kind, &h, &offset, hash, buffer_bytes);
+  h.body_checksum = XXH3_64bits_digest(hash);
   XXH3_freeState(hash);
   h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));
   if (status.ok()) status = file->PWrite(0, &h, sizeof(h));

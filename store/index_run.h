@@ -40,9 +40,9 @@ class Run {
  public:
   // An in-memory run; `entries` must be sorted by identity, one per identity.
   Run(uint32_t kind, std::vector<RunEntry> entries);
-  // A run file, already verified.
+  // A run file, already verified; `bloom` may be null (no filter).
   Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-      size_t count);
+      size_t count, const uint8_t* bloom, uint64_t bloom_blocks);
 
   uint32_t kind() const { return kind_; }
   uint32_t file_number() const { return file_number_; }  // 0 for memory runs
@@ -57,6 +57,17 @@ class Run {
   // keys are ids or 64-bit hashes, both close to uniform.
   const RunEntry* LowerBound(uint64_t key) const;
 
+  // False only when no entry has `key` (Bloom filter; runs without one say true).
+  bool MayContain(uint64_t key) const {
+    if (bloom_ == nullptr) return true;
+    const uint8_t* block = bloom_ + format::BloomBlock(key, bloom_blocks_) * format::kBloomBlockBytes;
+    for (uint32_t i = 0; i < format::kBloomProbes; ++i) {
+      const uint32_t bit = format::BloomBit(key, i);
+      if (!(block[bit >> 3] & (1u << (bit & 7)))) return false;
+    }
+    return true;
+  }
+
  private:
   uint32_t kind_;
   uint32_t file_number_ = 0;
@@ -64,6 +75,8 @@ class Run {
   std::unique_ptr<Mapping> mapping_;
   const RunEntry* data_ = nullptr;
   size_t count_ = 0;
+  const uint8_t* bloom_ = nullptr;
+  uint64_t bloom_blocks_ = 0;
 };
 
 using RunPtr = std::shared_ptr<const Run>;

@@ -40,7 +40,7 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* id
   std::vector<Hit> hits;
   for (size_t age = 0; age < runs[kind].size(); ++age) {
     const RunPtr& run = runs[kind][age];
-    if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+    if (run->size() == 0 || key < run->min_key() || key > run->max_key() || !run->MayContain(key)) continue;
     for (const RunEntry* e = run->LowerBound(key); e != run->end() && e->key == key; ++e)
       hits.push_back({e->value & ~kTombstone, age, (e->value & kTombstone) != 0});
   }
