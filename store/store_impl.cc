@@ -468,13 +468,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
     RecordRuns(view, &meta);
 
   // 5. The commit point: the new meta page, durable.
-  Status s = WriteMetaPage(meta_file_.get(), &meta);
-  if (!s.ok()) {
-    // The page may or may not have reached the disk: until a reopen decides,
-    // refuse further writes rather than guess.
-    sticky_error_ = Status::IOError(s.message() + "; the last commit is in doubt: reopen the store");
-    return sticky_error_;
-  }
+  ZC_RETURN_IF_ERROR(CommitMeta(&meta));
   meta_ = meta;
   replayed_segment_ = active->number;
   replayed_offset_ = active->committed_length;
@@ -483,6 +477,20 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   if (assigned_ids) *assigned_ids = std::move(ids);
   batch.Clear();
   return Status::OK();
+}
+
+Status StoreImpl::CommitMeta(MetaPage* meta) {
+  Status s = WriteMetaPage(meta_file_.get(), meta);
+  if (s.ok()) return s;
+  // The page may have reached the disk even though the write or sync failed.
+  // Invalidate its slot (the committed page is in the other one) so the
+  // commit is certainly not there; only if that fails too is it in doubt.
+  std::vector<uint8_t> zero(kMetaPageSize, 0);
+  Status undo = meta_file_->PWrite((meta->sequence % 2) * kMetaPageSize, zero.data(), zero.size());
+  if (undo.ok()) undo = meta_file_->Sync();
+  if (undo.ok()) return Status::IOError(s.message() + " (nothing of this commit was stored)");
+  sticky_error_ = Status::IOError(s.message() + "; the last commit is in doubt: reopen the store");
+  return sticky_error_;
 }
 
 Status StoreImpl::CompactIndexes() {
@@ -503,11 +511,7 @@ Status StoreImpl::CompactIndexes() {
   ZC_RETURN_IF_ERROR(Checkpoint(&view, &meta, /*merge_everything=*/true, &obsolete));
   meta.sequence += 1;
   view.sequence = meta.sequence;
-  Status s = WriteMetaPage(meta_file_.get(), &meta);
-  if (!s.ok()) {
-    sticky_error_ = Status::IOError(s.message() + "; index compaction is in doubt: reopen the store");
-    return sticky_error_;
-  }
+  ZC_RETURN_IF_ERROR(CommitMeta(&meta));
   meta_ = meta;
   RemoveObsoleteRuns(obsolete);
   Publish(std::move(view));

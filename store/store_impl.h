@@ -50,6 +50,9 @@ class StoreImpl final : public Store {
   // merge policy; fills `obsolete` with run files no longer needed.
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
                     std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+  // Writes `meta` as the commit point. On failure makes sure it did not
+  // take effect (or, if even that fails, refuses writes until reopen).
+  Status CommitMeta(format::MetaPage* meta);
   void RecordRuns(const ReadView& view, format::MetaPage* meta) const;
   void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
   Status RemoveStrayFiles();
