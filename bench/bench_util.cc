@@ -1,0 +1,436 @@
+#include "bench_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+namespace zcmedia::bench {
+
+void CheckOk(const Status& status, std::string_view what) {
+  if (!status.ok()) throw BenchError(std::string(what) + ": " + status.ToString());
+}
+
+Summary Summarize(std::vector<double> values) {
+  Summary s;
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  s.runs = n;
+  s.min = values.front();
+  s.max = values.back();
+  s.median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return s;
+}
+
+std::string FormatSi(double value) {
+  if (!std::isfinite(value)) return "n/a";
+  static constexpr const char* kSuffixes[] = {"", "k", "M", "G", "T"};
+  double magnitude = std::fabs(value);
+  size_t suffix = 0;
+  // Switch unit before rounding would print "1000k".
+  while (magnitude >= 999.5 && suffix + 1 < std::size(kSuffixes)) {
+    magnitude /= 1000;
+    value /= 1000;
+    ++suffix;
+  }
+  const char* format = magnitude >= 99.95 ? "%.0f%s" : magnitude >= 9.995 ? "%.1f%s" : "%.2f%s";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value, kSuffixes[suffix]);
+  return buf;
+}
+
+std::string FormatThousands(uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string FormatSummary(const Summary& s, const std::function<std::string(double)>& format) {
+  if (s.runs == 0) return "n/a";
+  if (s.runs == 1) return format(s.median) + " (1)";
+  return format(s.median) + " [" + format(s.min) + "\u2013" + format(s.max) + "] (" +
+         std::to_string(s.runs) + ")";
+}
+
+namespace {
+
+// Finds "<field>:" at the start of a line of a /proc status text.
+int64_t ParseStatusKiB(std::string_view text, std::string_view field) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (line.size() > field.size() && line.substr(0, field.size()) == field &&
+        line[field.size()] == ':') {
+      std::string number(line.substr(field.size() + 1));
+      return std::strtoll(number.c_str(), nullptr, 10);
+    }
+    pos = end + 1;
+  }
+  return -1;
+}
+
+std::string ProcStatusPath(pid_t pid) {
+  return pid == 0 ? std::string("/proc/self/status")
+                  : "/proc/" + std::to_string(pid) + "/status";
+}
+
+// Reads the whole status file through an already-open descriptor. pread at
+// offset 0 makes procfs regenerate the text, so one open serves every sample
+// and the sampler stays cheap next to a 1 ms period.
+std::string_view ReadWhole(int fd, char* buf, size_t capacity) {
+  ssize_t n = ::pread(fd, buf, capacity, 0);
+  return n > 0 ? std::string_view(buf, static_cast<size_t>(n)) : std::string_view();
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Appends what is readable now; returns false at end of file.
+bool DrainPipe(int fd, std::string* out) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return true;  // EAGAIN: nothing more for now
+  }
+}
+
+// Child → parent message: one "v <key> <value>" line per number, and
+// "e <message>" if the body failed. Keys never contain spaces.
+std::string EncodeChildValues(const std::map<std::string, double>& values,
+                              const std::string& error) {
+  std::string out;
+  char buf[64];
+  for (const auto& [key, value] : values) {
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    out += "v " + key + " " + buf + "\n";
+  }
+  if (!error.empty()) {
+    std::string one_line = error;
+    std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+    out += "e " + one_line + "\n";
+  }
+  return out;
+}
+
+void DecodeChildValues(std::string_view text, ChildReport* report) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.size() < 2) continue;
+    if (line[0] == 'e') {
+      report->error = std::string(line.substr(2));
+    } else if (line[0] == 'v') {
+      std::string_view rest = line.substr(2);
+      size_t space = rest.find(' ');
+      if (space == std::string_view::npos) continue;
+      std::string number(rest.substr(space + 1));
+      report->values[std::string(rest.substr(0, space))] = std::strtod(number.c_str(), nullptr);
+    }
+  }
+}
+
+}  // namespace
+
+int64_t ReadProcStatusKiB(pid_t pid, std::string_view field) {
+  int fd = ::open(ProcStatusPath(pid).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[8192];
+  int64_t kib = ParseStatusKiB(ReadWhole(fd, buf, sizeof buf), field);
+  ::close(fd);
+  return kib;
+}
+
+double ChildReport::at(const std::string& key) const {
+  auto it = values.find(key);
+  if (it == values.end()) throw BenchError("measurement child did not report '" + key + "'");
+  return it->second;
+}
+
+ChildReport RunInChild(const std::function<void(std::map<std::string, double>& values)>& body,
+                       std::chrono::microseconds sample_interval) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw BenchError(std::string("pipe: ") + std::strerror(errno));
+  }
+  // Whatever sits in stdio buffers would otherwise be printed twice.
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw BenchError(std::string("fork: ") + std::strerror(err));
+  }
+
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::map<std::string, double> values;
+    std::string error;
+    try {
+      body(values);
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "unknown error";
+    } catch (...) {
+      error = "unknown exception";
+    }
+    bool sent = WriteAll(fds[1], EncodeChildValues(values, error));
+    std::fflush(nullptr);
+    // _exit: the parent's atexit handlers and static destructors are not ours
+    // to run.
+    ::_exit(error.empty() && sent ? 0 : 1);
+  }
+
+  ::close(fds[1]);
+  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  int status_fd = ::open(ProcStatusPath(pid).c_str(), O_RDONLY | O_CLOEXEC);
+
+  ChildReport report;
+  std::string message;
+  char status_buf[8192];
+  int wait_status = 0;
+  for (;;) {
+    if (status_fd >= 0) {
+      int64_t anon = ParseStatusKiB(ReadWhole(status_fd, status_buf, sizeof status_buf), "RssAnon");
+      if (anon >= 0) {
+        report.peak_anon_kib = std::max(report.peak_anon_kib, anon);
+        ++report.samples;
+      }
+    }
+    DrainPipe(fds[0], &message);
+    pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) {
+      int err = errno;
+      if (status_fd >= 0) ::close(status_fd);
+      ::close(fds[0]);
+      throw BenchError(std::string("waitpid: ") + std::strerror(err));
+    }
+    std::this_thread::sleep_for(sample_interval);
+  }
+  if (status_fd >= 0) ::close(status_fd);
+  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) & ~O_NONBLOCK);
+  while (DrainPipe(fds[0], &message)) {
+  }
+  ::close(fds[0]);
+
+  DecodeChildValues(message, &report);
+  if (report.error.empty()) {
+    if (WIFSIGNALED(wait_status)) {
+      report.error = std::string("measurement child killed by signal ") +
+                     strsignal(WTERMSIG(wait_status));
+    } else if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+      report.error = "measurement child exited with status " +
+                     std::to_string(WEXITSTATUS(wait_status));
+    }
+  }
+  return report;
+}
+
+void SyncFilesystems() { ::sync(); }
+
+std::string MakeTempDir(const std::string& parent, const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  std::string pattern = (std::filesystem::path(parent) / (prefix + "XXXXXX")).string();
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) {
+    throw BenchError("cannot create a temporary directory under '" + parent +
+                     "': " + std::strerror(errno));
+  }
+  return std::string(buf.data());
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) throw BenchError("cannot remove '" + path + "': " + ec.message());
+}
+
+DiskUsage MeasureDirectory(const std::string& dir) {
+  DiskUsage usage;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    usage.apparent_bytes += static_cast<uint64_t>(st.st_size);
+    usage.allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    ++usage.files;
+  }
+  if (ec) throw BenchError("cannot list '" + dir + "': " + ec.message());
+  return usage;
+}
+
+void WarmPageCache(const std::string& dir) {
+  std::vector<char> buf(1 << 20);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    while (::read(fd, buf.data(), buf.size()) > 0) {
+    }
+    ::close(fd);
+  }
+}
+
+namespace {
+
+inline uint64_t Fold(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001B3ull; }
+
+inline uint64_t FoldText(uint64_t h, const OptText& t) {
+  if (!t) return Fold(h, 0xA5A5);
+  // Length plus the bytes at both ends: reads the string without hashing it.
+  uint64_t v = t->size();
+  if (!t->empty()) v += (uint64_t(uint8_t(t->front())) << 32) + (uint64_t(uint8_t(t->back())) << 40);
+  return Fold(h, v);
+}
+
+inline uint64_t FoldInt(uint64_t h, const OptInt& i) {
+  return i ? Fold(h, static_cast<uint64_t>(*i)) : Fold(h, 0x5A5A);
+}
+
+}  // namespace
+
+uint64_t TouchColumns(const MediaFileFields& f) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  h = Fold(h, static_cast<uint64_t>(f.id));
+  h = FoldText(h, f.path);
+  h = FoldText(h, f.parent_path);
+  h = FoldText(h, f.canonical_path);
+  h = FoldText(h, f.canonical_parent_path);
+  h = FoldText(h, f.filename);
+  h = Fold(h, static_cast<uint64_t>(f.size));
+  h = Fold(h, static_cast<uint64_t>(f.modified));
+  h = FoldText(h, f.mime_type);
+  h = FoldInt(h, f.duration);
+  h = FoldText(h, f.title);
+  h = FoldText(h, f.artist);
+  h = FoldText(h, f.album);
+  h = FoldText(h, f.genre);
+  h = FoldInt(h, f.track_number);
+  h = FoldInt(h, f.year);
+  h = FoldText(h, f.album_artist);
+  h = Fold(h, static_cast<uint64_t>(f.created_at));
+  h = Fold(h, static_cast<uint64_t>(f.updated_at));
+  return h;
+}
+
+void DoNotOptimize(uint64_t value) {
+  asm volatile("" : : "r"(value) : "memory");
+}
+
+namespace {
+
+std::string JsonEscape(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void JsonLine::AddRaw(std::string_view key, std::string raw_value) {
+  for (auto& member : members_) {
+    if (member.first == key) {
+      member.second = std::move(raw_value);
+      return;
+    }
+  }
+  members_.emplace_back(std::string(key), std::move(raw_value));
+}
+
+JsonLine& JsonLine::Add(std::string_view key, double value) {
+  if (!std::isfinite(value)) {
+    AddRaw(key, "null");
+    return *this;
+  }
+  char buf[64];
+  // Whole numbers for rates and byte counts; four significant digits below.
+  std::snprintf(buf, sizeof buf, std::fabs(value) >= 1000 ? "%.0f" : "%.4g", value);
+  AddRaw(key, buf);
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, int64_t value) {
+  AddRaw(key, std::to_string(value));
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, uint64_t value) {
+  AddRaw(key, std::to_string(value));
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, std::string_view value) {
+  AddRaw(key, JsonEscape(value));
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, bool value) {
+  AddRaw(key, value ? "true" : "false");
+  return *this;
+}
+
+std::string JsonLine::ToString() const {
+  std::string out = "{";
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (i) out += ", ";
+    out += JsonEscape(members_[i].first) + ": " + members_[i].second;
+  }
+  return out + "}";
+}
+
+}  // namespace zcmedia::bench

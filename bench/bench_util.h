@@ -1,0 +1,168 @@
+// Helpers shared by the benchmarks and the demo: timing, run summaries,
+// process memory, forked measurement children, temp directories and JSON.
+//
+// Benchmark code reports failure by throwing BenchError; the shell turns it
+// into a message and a non-zero exit. Nothing here is used by the store.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "zcmedia/media_file.h"
+#include "zcmedia/status.h"
+
+namespace zcmedia::bench {
+
+class BenchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws BenchError("<what>: <status>") unless `status` is OK.
+void CheckOk(const Status& status, std::string_view what);
+
+// Wall-clock time on the monotonic clock.
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  void Restart() { start_ = std::chrono::steady_clock::now(); }
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Median, min and max of the per-run values of one figure.
+struct Summary {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+  size_t runs = 0;
+};
+Summary Summarize(std::vector<double> values);
+
+// "950", "34.6k", "1.06M": three significant digits.
+std::string FormatSi(double value);
+// "1,234,567".
+std::string FormatThousands(uint64_t value);
+// "<median> [<min>–<max>] (<runs>)" with `format` applied to each number.
+std::string FormatSummary(const Summary& s,
+                          const std::function<std::string(double)>& format = FormatSi);
+
+// A field of /proc/<pid>/status in KiB ("RssAnon", "VmHWM", ...), or -1 when
+// the process or the field is gone. pid 0 means this process.
+int64_t ReadProcStatusKiB(pid_t pid, std::string_view field);
+
+// What a forked measurement child sent back: named numbers, or an error.
+struct ChildReport {
+  std::map<std::string, double> values;
+  std::string error;           // empty on success
+  int64_t peak_anon_kib = -1;  // highest RssAnon the parent saw
+  int64_t samples = 0;         // how many times the parent looked
+
+  double at(const std::string& key) const;  // throws BenchError if missing
+};
+
+// Runs `body` in a forked child so that each measurement starts from a clean
+// process (no heap or page-cache state left by an earlier run) and its memory
+// can be watched from outside. `body` fills `values`; an exception thrown in
+// it becomes ChildReport::error. While the child runs, the parent reads the
+// child's RssAnon every `sample_interval` and keeps the peak.
+// Call only while this process has a single thread (fork).
+ChildReport RunInChild(const std::function<void(std::map<std::string, double>& values)>& body,
+                       std::chrono::microseconds sample_interval = std::chrono::milliseconds(1));
+
+// Flushes dirty pages of every file system, so that one run's write-back does
+// not land in the next run's timing.
+void SyncFilesystems();
+
+// Creates a fresh, uniquely named directory `parent`/`prefix`XXXXXX.
+std::string MakeTempDir(const std::string& parent, const std::string& prefix);
+// Removes `path` and everything below it; a missing path is fine.
+void RemoveTree(const std::string& path);
+
+// Sizes of the regular files below `dir`: apparent bytes (st_size) and
+// bytes the file system allocated (st_blocks), which differ for sparse or
+// preallocated files.
+struct DiskUsage {
+  uint64_t apparent_bytes = 0;
+  uint64_t allocated_bytes = 0;
+  uint64_t files = 0;
+};
+DiskUsage MeasureDirectory(const std::string& dir);
+
+// Reads every file below `dir` once, so that the following reads are served
+// from the page cache (the reference read benchmarks warmed the cache too).
+void WarmPageCache(const std::string& dir);
+
+// Reads every column of a row and folds it into a number, so that a lookup
+// loop pays for reading what it returns. Rows with equal columns give equal
+// numbers wherever they come from (a store view, an SQLite row), which lets
+// the benchmarks cross-check the two.
+uint64_t TouchColumns(const MediaFileFields& f);
+
+// Keeps a value alive against the optimizer, so that loops that only "touch"
+// data are not removed.
+void DoNotOptimize(uint64_t value);
+
+// One JSON object printed on one line, keys in insertion order.
+class JsonLine {
+ public:
+  JsonLine& Add(std::string_view key, double value);
+  JsonLine& Add(std::string_view key, int64_t value);
+  JsonLine& Add(std::string_view key, uint64_t value);
+  JsonLine& Add(std::string_view key, int value) { return Add(key, int64_t{value}); }
+  JsonLine& Add(std::string_view key, std::string_view value);
+  JsonLine& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
+  JsonLine& Add(std::string_view key, bool value);
+  std::string ToString() const;
+
+ private:
+  void AddRaw(std::string_view key, std::string raw_value);
+  std::vector<std::pair<std::string, std::string>> members_;
+};
+
+// A uniform random sample of at most `capacity` items from a stream of
+// unknown length, in O(capacity) memory (Vitter's algorithm R).
+template <typename T>
+class Reservoir {
+ public:
+  Reservoir(size_t capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {
+    items_.reserve(capacity);
+  }
+
+  // Returns the slot the caller should fill with the offered item, or
+  // nullptr if the item is not sampled. Lets callers skip building items
+  // that would be thrown away.
+  T* Offer() {
+    ++seen_;
+    if (items_.size() < capacity_) return &items_.emplace_back();
+    if (capacity_ == 0) return nullptr;
+    uint64_t slot = std::uniform_int_distribution<uint64_t>(0, seen_ - 1)(rng_);
+    return slot < capacity_ ? &items_[slot] : nullptr;
+  }
+
+  uint64_t seen() const { return seen_; }
+  std::vector<T>& items() { return items_; }
+  const std::vector<T>& items() const { return items_; }
+
+ private:
+  size_t capacity_;
+  std::mt19937_64 rng_;
+  uint64_t seen_ = 0;
+  std::vector<T> items_;
+};
+
+}  // namespace zcmedia::bench

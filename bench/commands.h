@@ -1,0 +1,54 @@
+// Entry points of the `zcmedia demo` and `zcmedia bench ...` commands. Each
+// prints its report to stdout and returns the process exit code; failures
+// throw BenchError (bench_util.h) with a message for the user.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace zcmedia::bench {
+
+// Default generator seed: any run with the same seed and N stores the same
+// records.
+constexpr uint64_t kDefaultSeed = 20240601;
+
+struct IngestBenchOptions {
+  uint64_t records = 100'000;
+  int runs = 3;
+  bool json = false;               // last line: one JSON object
+  std::string dir = "/tmp";        // temp stores and databases go below it
+  size_t memory_budget = 0;        // Options::memory_budget; 0 keeps the default
+  uint64_t seed = kDefaultSeed;
+  bool keep = false;               // leave the last run's files in place
+};
+int RunIngestBench(const IngestBenchOptions& options);
+
+struct LookupBenchOptions {
+  uint64_t records = 100'000;
+  uint64_t lookups = 100'000;      // point lookups per run (each of path and id)
+  uint64_t directories = 10'000;   // directory listings per run
+  int runs = 3;
+  bool json = false;
+  std::string dir = "/tmp";
+  size_t memory_budget = 0;
+  uint64_t seed = kDefaultSeed;
+};
+int RunLookupBench(const LookupBenchOptions& options);
+
+struct GenerateBenchOptions {
+  uint64_t records = 1'000'000;
+  bool json = false;
+  bool check_unique = true;        // hash every path to prove there are no duplicates
+  uint64_t seed = kDefaultSeed;
+};
+int RunGenerateBench(const GenerateBenchOptions& options);
+
+struct DemoOptions {
+  uint64_t records = 100'000;
+  std::string dir = "zcmedia-demo";
+  uint64_t seed = kDefaultSeed;
+};
+int RunDemo(const DemoOptions& options);
+
+}  // namespace zcmedia::bench

@@ -1,0 +1,341 @@
+// zcmedia bench ingest: bulk-store N generated records in the store and in the
+// legacy SQLite database, the way perf-anchors.md measured its baselines:
+// runs interleaved store/SQLite, sync before each, medians [min–max].
+//
+// Each measurement runs in a forked child: every run starts from a fresh
+// process (no heap, allocator or mapping state left by an earlier run), and
+// the parent can watch the child's anonymous memory from outside at 1 ms.
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "commands.h"
+#include "generator.h"
+#include "sqlite_legacy.h"
+#include "store_writer.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia::bench {
+
+namespace {
+
+using Values = std::map<std::string, double>;
+
+// Child: open a fresh store, stream N records into it in recommended-size
+// batches (durable commit each), compact the indexes. Timed from Open to the
+// end of CompactIndexes; closing is timed separately.
+void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir, Values& out) {
+  Options store_options;
+  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
+  LibraryGenerator generator(options.seed, options.records);
+  GeneratedRecord record;
+
+  out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
+  Stopwatch clock;
+  std::unique_ptr<Store> store;
+  CheckOk(Store::Open(dir, store_options, &store), "Store::Open('" + dir + "')");
+  const double open_s = clock.Seconds();
+  {
+    BatchedStoreWriter writer(store.get());
+    while (generator.Next(&record)) writer.Put(record.fields());
+    writer.Flush();
+    out["batch_records"] = double(writer.batch_records());
+    out["batches"] = double(writer.batches_written());
+  }
+  const double written_s = clock.Seconds();
+  CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
+  const double total_s = clock.Seconds();
+
+  StoreInfo info = store->Info();
+  if (info.record_count != options.records) {
+    throw BenchError("store reports " + std::to_string(info.record_count) + " records after " +
+                     std::to_string(options.records) + " puts");
+  }
+  out["end_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
+  Stopwatch close_clock;
+  store.reset();
+  out["close_s"] = close_clock.Seconds();
+
+  out["open_s"] = open_s;
+  out["write_s"] = written_s - open_s;
+  out["compact_s"] = total_s - written_s;
+  out["total_s"] = total_s;
+  out["info_disk_bytes"] = double(info.disk_bytes);
+  out["info_segment_bytes"] = double(info.segment_bytes);
+  out["info_index_bytes"] = double(info.index_bytes);
+  out["info_index_runs"] = double(info.index_runs);
+  out["hwm_kib"] = double(ReadProcStatusKiB(0, "VmHWM"));
+}
+
+// Child: the legacy load, one transaction, same records. Timed from open
+// (PRAGMAs and DDL included, as the store's time includes Open) to the end of
+// COMMIT, which runs the WAL checkpoint.
+void SqliteIngestChild(const IngestBenchOptions& options, const std::string& dir, Values& out) {
+  LibraryGenerator generator(options.seed, options.records);
+  GeneratedRecord record;
+  const std::string path = dir + "/media.db";
+
+  out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
+  Stopwatch clock;
+  std::unique_ptr<LegacyDb> db = LegacyDb::Create(path);
+  const double open_s = clock.Seconds();
+  db->Begin();
+  while (generator.Next(&record)) db->Insert(record.fields());
+  const double inserted_s = clock.Seconds();
+  db->Commit();
+  const double total_s = clock.Seconds();
+
+  DiskUsage before_close = MeasureDirectory(dir);
+  Stopwatch close_clock;
+  db.reset();
+  out["close_s"] = close_clock.Seconds();
+
+  out["open_s"] = open_s;
+  out["insert_s"] = inserted_s - open_s;
+  out["commit_s"] = total_s - inserted_s;
+  out["total_s"] = total_s;
+  out["bytes_before_close"] = double(before_close.apparent_bytes);
+  out["hwm_kib"] = double(ReadProcStatusKiB(0, "VmHWM"));
+}
+
+struct StoreRun {
+  double records_per_s, total_s, compact_s, close_s, bytes_per_record, allocated_per_record;
+  double peak_anon_kib, raw_peak_anon_kib, baseline_anon_kib, hwm_kib;
+  double batch_records, index_runs;
+  int64_t samples;
+};
+
+struct SqliteRun {
+  double records_per_s, total_s, commit_s, close_s, bytes_per_record, peak_anon_kib, hwm_kib;
+};
+
+void FailIfChildFailed(const ChildReport& report, const char* what) {
+  if (!report.error.empty()) throw BenchError(std::string(what) + " run failed: " + report.error);
+}
+
+StoreRun MeasureStore(const IngestBenchOptions& options, bool keep) {
+  const std::string dir = MakeTempDir(options.dir, "zcmedia-ingest-store-");
+  SyncFilesystems();
+  ChildReport report = RunInChild(
+      [&](Values& out) { StoreIngestChild(options, dir, out); });
+  FailIfChildFailed(report, "store ingest");
+  DiskUsage usage = MeasureDirectory(dir);
+  if (keep) {
+    std::printf("  (kept store in %s)\n", dir.c_str());
+  } else {
+    RemoveTree(dir);
+  }
+
+  StoreRun run;
+  const double n = double(options.records);
+  run.total_s = report.at("total_s");
+  run.records_per_s = n / run.total_s;
+  run.compact_s = report.at("compact_s");
+  run.close_s = report.at("close_s");
+  run.bytes_per_record = double(usage.apparent_bytes) / n;
+  run.allocated_per_record = double(usage.allocated_bytes) / n;
+  run.baseline_anon_kib = report.at("baseline_anon_kib");
+  run.raw_peak_anon_kib = double(report.peak_anon_kib);
+  run.peak_anon_kib = run.raw_peak_anon_kib - run.baseline_anon_kib;
+  run.hwm_kib = report.at("hwm_kib");
+  run.batch_records = report.at("batch_records");
+  run.index_runs = report.at("info_index_runs");
+  run.samples = report.samples;
+  return run;
+}
+
+SqliteRun MeasureSqlite(const IngestBenchOptions& options, bool keep) {
+  const std::string dir = MakeTempDir(options.dir, "zcmedia-ingest-sqlite-");
+  SyncFilesystems();
+  ChildReport report = RunInChild(
+      [&](Values& out) { SqliteIngestChild(options, dir, out); });
+  FailIfChildFailed(report, "SQLite ingest");
+  // After close: the database file, plus a -wal if one was left behind.
+  DiskUsage usage = MeasureDirectory(dir);
+  if (keep) {
+    std::printf("  (kept SQLite database in %s)\n", dir.c_str());
+  } else {
+    RemoveTree(dir);
+  }
+
+  SqliteRun run;
+  const double n = double(options.records);
+  run.total_s = report.at("total_s");
+  run.records_per_s = n / run.total_s;
+  run.commit_s = report.at("commit_s");
+  run.close_s = report.at("close_s");
+  run.bytes_per_record = double(usage.apparent_bytes) / n;
+  run.peak_anon_kib = double(report.peak_anon_kib) - report.at("baseline_anon_kib");
+  run.hwm_kib = report.at("hwm_kib");
+  return run;
+}
+
+template <typename Run>
+Summary SummarizeField(const std::vector<Run>& runs, double Run::*field) {
+  std::vector<double> values;
+  for (const Run& run : runs) values.push_back(run.*field);
+  return Summarize(values);
+}
+
+std::string Fixed(double value, const char* format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string Kib(double value) { return FormatThousands(uint64_t(std::max(0.0, value))) + " KiB"; }
+
+}  // namespace
+
+int RunIngestBench(const IngestBenchOptions& options) {
+  if (options.records == 0) throw BenchError("--records must be at least 1");
+  if (options.runs < 1) throw BenchError("--runs must be at least 1");
+
+  // The generator runs inside both timed loops; measure what it costs alone
+  // so that readers can subtract it.
+  double generation_per_s = 0;
+  {
+    LibraryGenerator generator(options.seed, options.records);
+    GeneratedRecord record;
+    uint64_t touched = 0;
+    Stopwatch clock;
+    while (generator.Next(&record)) touched += record.path.size();
+    generation_per_s = double(options.records) / clock.Seconds();
+    DoNotOptimize(touched);
+  }
+
+  std::printf("bench ingest: %s records (seed %llu), %d run%s, store and SQLite interleaved, "
+              "sync before each run\n",
+              FormatThousands(options.records).c_str(),
+              static_cast<unsigned long long>(options.seed), options.runs,
+              options.runs == 1 ? "" : "s");
+  std::printf("  records are generated on the fly inside both timed loops (generation alone: "
+              "%s rec/s, %.2f µs/rec)\n",
+              FormatSi(generation_per_s).c_str(), 1e6 / generation_per_s);
+
+  std::vector<StoreRun> store_runs;
+  std::vector<SqliteRun> sqlite_runs;
+  std::vector<double> ratios;
+  for (int run = 0; run < options.runs; ++run) {
+    const bool last = run + 1 == options.runs;
+    const bool keep = options.keep && last;
+    // Alternate which side goes first, so neither always inherits the
+    // other's write-back.
+    for (int side = 0; side < 2; ++side) {
+      const bool store_turn = (side == 0) == (run % 2 == 0);
+      if (store_turn) {
+        StoreRun r = MeasureStore(options, keep);
+        store_runs.push_back(r);
+        std::printf("  run %d/%d store : %8s rec/s  %.3f s (compaction %.3f s), %.0f B/rec, "
+                    "peak anon +%s (raw %s)\n",
+                    run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
+                    r.compact_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str(),
+                    Kib(r.raw_peak_anon_kib).c_str());
+      } else {
+        SqliteRun r = MeasureSqlite(options, keep);
+        sqlite_runs.push_back(r);
+        std::printf("  run %d/%d sqlite: %8s rec/s  %.3f s (commit %.3f s), %.0f B/rec, "
+                    "peak anon +%s\n",
+                    run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
+                    r.commit_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str());
+      }
+      std::fflush(stdout);
+    }
+    ratios.push_back(store_runs.back().records_per_s / sqlite_runs.back().records_per_s);
+  }
+
+  const Summary store_rate = SummarizeField(store_runs, &StoreRun::records_per_s);
+  const Summary store_total = SummarizeField(store_runs, &StoreRun::total_s);
+  const Summary store_compact = SummarizeField(store_runs, &StoreRun::compact_s);
+  const Summary store_close = SummarizeField(store_runs, &StoreRun::close_s);
+  const Summary store_bytes = SummarizeField(store_runs, &StoreRun::bytes_per_record);
+  const Summary store_allocated = SummarizeField(store_runs, &StoreRun::allocated_per_record);
+  const Summary store_peak = SummarizeField(store_runs, &StoreRun::peak_anon_kib);
+  const Summary store_raw_peak = SummarizeField(store_runs, &StoreRun::raw_peak_anon_kib);
+  const Summary store_baseline = SummarizeField(store_runs, &StoreRun::baseline_anon_kib);
+  const Summary store_hwm = SummarizeField(store_runs, &StoreRun::hwm_kib);
+  const Summary sqlite_rate = SummarizeField(sqlite_runs, &SqliteRun::records_per_s);
+  const Summary sqlite_total = SummarizeField(sqlite_runs, &SqliteRun::total_s);
+  const Summary sqlite_commit = SummarizeField(sqlite_runs, &SqliteRun::commit_s);
+  const Summary sqlite_bytes = SummarizeField(sqlite_runs, &SqliteRun::bytes_per_record);
+  const Summary sqlite_peak = SummarizeField(sqlite_runs, &SqliteRun::peak_anon_kib);
+  const Summary ratio_runs = Summarize(ratios);
+  const double ratio = store_rate.median / sqlite_rate.median;
+  const double compact_share = store_compact.median / store_total.median;
+
+  auto seconds = [](double v) { return Fixed(v, "%.3f s"); };
+  auto bytes = [](double v) { return Fixed(v, "%.0f"); };
+  auto kib = [](double v) { return FormatThousands(uint64_t(std::max(0.0, v))); };
+  const StoreRun& any_store = store_runs.front();
+
+  std::printf("\nmedian [min–max] (runs)\n");
+  std::printf("store: Store::Open(Options{}) .. CompactIndexes(), batches of %s records "
+              "(recommended_batch_records), durable commit per batch\n",
+              FormatThousands(uint64_t(any_store.batch_records)).c_str());
+  std::printf("  records/s             %s\n", FormatSummary(store_rate).c_str());
+  std::printf("  open..end             %s\n", FormatSummary(store_total, seconds).c_str());
+  std::printf("  of which compaction   %s (%.0f%% of the median time)\n",
+              FormatSummary(store_compact, seconds).c_str(), 100 * compact_share);
+  std::printf("  close (untimed)       %s\n", FormatSummary(store_close, seconds).c_str());
+  std::printf("  bytes/record on disk  %s (allocated: %s)\n", FormatSummary(store_bytes, bytes).c_str(),
+              FormatSummary(store_allocated, bytes).c_str());
+  std::printf("  peak anon KiB         +%s over the baseline before Store::Open (sampled every 1 ms)\n",
+              FormatSummary(store_peak, kib).c_str());
+  std::printf("                        raw peak %s, baseline %s, VmHWM (incl. file-backed) %s\n",
+              FormatSummary(store_raw_peak, kib).c_str(), FormatSummary(store_baseline, kib).c_str(),
+              FormatSummary(store_hwm, kib).c_str());
+  std::printf("sqlite: legacy shape D (13 media_files indexes + UNIQUE(path)), WAL + NORMAL, 2 MB cache, "
+              "one transaction; open..COMMIT\n");
+  std::printf("  records/s             %s\n", FormatSummary(sqlite_rate).c_str());
+  std::printf("  open..COMMIT          %s\n", FormatSummary(sqlite_total, seconds).c_str());
+  std::printf("  of which COMMIT       %s\n", FormatSummary(sqlite_commit, seconds).c_str());
+  std::printf("  bytes/record on disk  %s (db + wal after close)\n",
+              FormatSummary(sqlite_bytes, bytes).c_str());
+  std::printf("  peak anon KiB         +%s\n", FormatSummary(sqlite_peak, kib).c_str());
+  std::printf("store/sqlite records/s: %.1fx (per run %s)\n", ratio,
+              FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
+
+  if (options.json) {
+    JsonLine json;
+    json.Add("bench", "ingest")
+        .Add("records", options.records)
+        .Add("runs", options.runs)
+        .Add("seed", options.seed)
+        .Add("store_records_per_s", store_rate.median)
+        .Add("store_records_per_s_min", store_rate.min)
+        .Add("store_records_per_s_max", store_rate.max)
+        .Add("sqlite_records_per_s", sqlite_rate.median)
+        .Add("sqlite_records_per_s_min", sqlite_rate.min)
+        .Add("sqlite_records_per_s_max", sqlite_rate.max)
+        .Add("ratio", ratio)
+        .Add("ratio_min", ratio_runs.min)
+        .Add("ratio_max", ratio_runs.max)
+        .Add("store_bytes_per_record", store_bytes.median)
+        .Add("store_allocated_bytes_per_record", store_allocated.median)
+        .Add("sqlite_bytes_per_record", sqlite_bytes.median)
+        .Add("store_peak_anon_kib", store_peak.median)
+        .Add("store_peak_anon_kib_max", store_peak.max)
+        .Add("store_raw_peak_anon_kib", store_raw_peak.median)
+        .Add("store_baseline_anon_kib", store_baseline.median)
+        .Add("store_hwm_kib", store_hwm.median)
+        .Add("sqlite_peak_anon_kib", sqlite_peak.median)
+        .Add("store_total_s", store_total.median)
+        .Add("store_compact_s", store_compact.median)
+        .Add("store_compact_share", compact_share)
+        .Add("store_close_s", store_close.median)
+        .Add("store_batch_records", any_store.batch_records)
+        .Add("store_memory_budget", options.memory_budget ? double(options.memory_budget)
+                                                          : double(Options().memory_budget))
+        .Add("sqlite_total_s", sqlite_total.median)
+        .Add("sqlite_commit_s", sqlite_commit.median)
+        .Add("generation_records_per_s", generation_per_s)
+        .Add("generation_in_timed_loop", true)
+        .Add("memory_samples_per_run", any_store.samples);
+    std::printf("%s\n", json.ToString().c_str());
+  }
+  return 0;
+}
+
+}  // namespace zcmedia::bench

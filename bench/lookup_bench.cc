@@ -1,0 +1,334 @@
+// zcmedia bench lookup: point lookups by path and by id, and directory
+// listings, on a store and on the legacy SQLite database holding the same N
+// generated records. Follows perf-anchors.md section 2: keys sampled
+// uniformly over the records and shuffled, page cache warmed, every column
+// of every result read, medians [min–max] over interleaved runs.
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench_util.h"
+#include "commands.h"
+#include "generator.h"
+#include "sqlite_legacy.h"
+#include "store_writer.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia::bench {
+
+namespace {
+
+struct SampledRecord {
+  uint64_t ordinal = 0;
+  std::string path;
+  int64_t store_id = 0;
+  int64_t sqlite_id = 0;
+};
+
+struct Workload {
+  std::vector<std::string_view> paths;   // views into the samples
+  std::vector<int64_t> store_ids;        // same records as `paths`, same order
+  std::vector<int64_t> sqlite_ids;
+  std::vector<std::string_view> directories;
+};
+
+// Removes the benchmark's temporary directory however the function exits.
+class TempDirGuard {
+ public:
+  explicit TempDirGuard(std::string dir) : dir_(std::move(dir)) {}
+  ~TempDirGuard() {
+    try {
+      RemoveTree(dir_);
+    } catch (...) {
+      std::fprintf(stderr, "warning: could not remove %s\n", dir_.c_str());
+    }
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// Loads both databases in one pass over the generator and samples the keys
+// on the way (reservoir sampling: O(sample) memory for any N).
+void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
+               const std::string& db_path, Reservoir<SampledRecord>* keys,
+               Reservoir<std::string>* directories) {
+  Options store_options;
+  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
+  std::unique_ptr<Store> store;
+  CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
+  std::unique_ptr<LegacyDb> db = LegacyDb::Create(db_path);
+
+  // Slots sampled since the last store commit: their store id is not known
+  // until the batch holding them is written.
+  std::vector<size_t> pending;
+  BatchedStoreWriter writer(
+      store.get(), [&](uint64_t first_ordinal, const std::vector<int64_t>& ids) {
+        for (size_t slot : pending) {
+          SampledRecord& sample = keys->items()[slot];
+          if (sample.ordinal >= first_ordinal && sample.ordinal - first_ordinal < ids.size()) {
+            sample.store_id = ids[sample.ordinal - first_ordinal];
+          }
+        }
+        pending.clear();
+      });
+
+  LibraryGenerator generator(options.seed, options.records);
+  GeneratedRecord record;
+  db->Begin();
+  for (uint64_t ordinal = 0; generator.Next(&record); ++ordinal) {
+    const MediaFileFields fields = record.fields();
+    const int64_t sqlite_id = db->Insert(fields);
+    if (SampledRecord* sample = keys->Offer()) {
+      *sample = SampledRecord{ordinal, record.path, 0, sqlite_id};
+      pending.push_back(static_cast<size_t>(sample - keys->items().data()));
+    }
+    // The parent of a uniformly sampled record: big folders are listed more
+    // often, as in the reference runs.
+    if (std::string* directory = directories->Offer()) *directory = record.parent_path;
+    writer.Put(fields);
+  }
+  writer.Flush();
+  db->Commit();
+  CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
+  for (const SampledRecord& sample : keys->items()) {
+    if (sample.store_id == 0) {
+      throw BenchError("no store id was reported for record " + std::to_string(sample.ordinal));
+    }
+  }
+}
+
+// L keys from a sample of up to L: cycled when N < L, then shuffled.
+Workload MakeWorkload(const LookupBenchOptions& options, const Reservoir<SampledRecord>& keys,
+                      const Reservoir<std::string>& directories) {
+  Workload w;
+  const auto& samples = keys.items();
+  std::vector<size_t> order(options.lookups);
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i % samples.size();
+  std::mt19937_64 rng(options.seed ^ 0x5EED);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (size_t i : order) {
+    w.paths.push_back(samples[i].path);
+    w.store_ids.push_back(samples[i].store_id);
+    w.sqlite_ids.push_back(samples[i].sqlite_id);
+  }
+  const auto& dirs = directories.items();
+  for (uint64_t i = 0; i < options.directories; ++i) w.directories.push_back(dirs[i % dirs.size()]);
+  std::shuffle(w.directories.begin(), w.directories.end(), rng);
+  return w;
+}
+
+struct Pass {
+  double per_s = 0;
+  uint64_t checksum = 0;
+  uint64_t rows = 0;
+};
+
+Pass StorePathLookups(Store& store, const Workload& w) {
+  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
+  Pass pass;
+  MediaFileView view;
+  Stopwatch clock;
+  for (std::string_view path : w.paths) {
+    Status status = snapshot->FindByPath(path, &view);
+    if (!status.ok()) CheckOk(status, "Snapshot::FindByPath('" + std::string(path) + "')");
+    pass.checksum += TouchColumns(view.Fields());
+  }
+  pass.per_s = double(w.paths.size()) / clock.Seconds();
+  pass.rows = w.paths.size();
+  return pass;
+}
+
+Pass StoreIdLookups(Store& store, const Workload& w) {
+  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
+  Pass pass;
+  MediaFileView view;
+  Stopwatch clock;
+  for (int64_t id : w.store_ids) {
+    Status status = snapshot->Get(id, &view);
+    if (!status.ok()) CheckOk(status, "Snapshot::Get(" + std::to_string(id) + ")");
+    pass.checksum += TouchColumns(view.Fields());
+  }
+  pass.per_s = double(w.store_ids.size()) / clock.Seconds();
+  pass.rows = w.store_ids.size();
+  return pass;
+}
+
+Pass StoreDirectoryListings(Store& store, const Workload& w) {
+  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
+  Pass pass;
+  std::vector<MediaFileView> views;
+  std::vector<std::pair<std::string_view, MediaFileView>> by_name;
+  Stopwatch clock;
+  for (std::string_view directory : w.directories) {
+    views.clear();
+    CheckOk(snapshot->ListDirectory(directory, &views),
+            "Snapshot::ListDirectory('" + std::string(directory) + "')");
+    // The legacy query orders by filename; the store lists in id order.
+    by_name.clear();
+    for (const MediaFileView& v : views) by_name.emplace_back(v.filename().value_or(""), v);
+    std::sort(by_name.begin(), by_name.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& entry : by_name) pass.checksum += TouchColumns(entry.second.Fields());
+    pass.rows += views.size();
+  }
+  pass.per_s = double(w.directories.size()) / clock.Seconds();
+  return pass;
+}
+
+Pass SqlitePathLookups(LegacyDb& db, const Workload& w) {
+  Pass pass;
+  MediaFileFields fields;
+  Stopwatch clock;
+  for (std::string_view path : w.paths) {
+    if (!db.FindByPath(path, &fields)) throw BenchError("SQLite has no row for '" + std::string(path) + "'");
+    pass.checksum += TouchColumns(fields);
+  }
+  pass.per_s = double(w.paths.size()) / clock.Seconds();
+  pass.rows = w.paths.size();
+  return pass;
+}
+
+Pass SqliteIdLookups(LegacyDb& db, const Workload& w) {
+  Pass pass;
+  MediaFileFields fields;
+  Stopwatch clock;
+  for (int64_t id : w.sqlite_ids) {
+    if (!db.FindById(id, &fields)) throw BenchError("SQLite has no row with id " + std::to_string(id));
+    pass.checksum += TouchColumns(fields);
+  }
+  pass.per_s = double(w.sqlite_ids.size()) / clock.Seconds();
+  pass.rows = w.sqlite_ids.size();
+  return pass;
+}
+
+Pass SqliteDirectoryListings(LegacyDb& db, const Workload& w) {
+  Pass pass;
+  Stopwatch clock;
+  for (std::string_view directory : w.directories) {
+    pass.rows += db.ListDirectory(
+        directory, [&](const MediaFileFields& fields) { pass.checksum += TouchColumns(fields); });
+  }
+  pass.per_s = double(w.directories.size()) / clock.Seconds();
+  return pass;
+}
+
+struct QueryKind {
+  const char* name;
+  const char* json_key;
+  Pass (*store)(Store&, const Workload&);
+  Pass (*sqlite)(LegacyDb&, const Workload&);
+  std::vector<double> store_rates;
+  std::vector<double> sqlite_rates;
+  uint64_t rows_per_run = 0;
+  bool match = true;
+};
+
+}  // namespace
+
+int RunLookupBench(const LookupBenchOptions& options) {
+  if (options.records == 0) throw BenchError("--records must be at least 1");
+  if (options.runs < 1) throw BenchError("--runs must be at least 1");
+  if (options.lookups == 0 || options.directories == 0) {
+    throw BenchError("--lookups and --directories must be at least 1");
+  }
+
+  TempDirGuard temp(MakeTempDir(options.dir, "zcmedia-lookup-"));
+  const std::string store_dir = temp.dir() + "/store";
+  const std::string db_path = temp.dir() + "/media.db";
+
+  std::printf("bench lookup: %s records (seed %llu), %s point lookups and %s directory listings "
+              "per run, %d run%s\n",
+              FormatThousands(options.records).c_str(),
+              static_cast<unsigned long long>(options.seed),
+              FormatThousands(options.lookups).c_str(), FormatThousands(options.directories).c_str(),
+              options.runs, options.runs == 1 ? "" : "s");
+  std::fflush(stdout);
+
+  Reservoir<SampledRecord> keys(std::min(options.lookups, options.records), options.seed ^ 0x1);
+  Reservoir<std::string> directories(std::min(options.directories, options.records),
+                                     options.seed ^ 0x2);
+  Stopwatch build_clock;
+  BuildBoth(options, store_dir, db_path, &keys, &directories);
+  std::printf("  built store and SQLite database in %.1f s (untimed)\n", build_clock.Seconds());
+  const Workload workload = MakeWorkload(options, keys, directories);
+
+  // Fresh handles, as a server starting on an existing library would have.
+  Options store_options;
+  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
+  std::unique_ptr<Store> store;
+  CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
+  std::unique_ptr<LegacyDb> db = LegacyDb::OpenReadOnly(db_path);
+  SyncFilesystems();
+  WarmPageCache(temp.dir());
+
+  QueryKind kinds[] = {
+      {"point lookup by path", "path_lookups", StorePathLookups, SqlitePathLookups, {}, {}},
+      {"point lookup by id", "id_lookups", StoreIdLookups, SqliteIdLookups, {}, {}},
+      {"directory listing", "dir_listings", StoreDirectoryListings, SqliteDirectoryListings, {}, {}},
+  };
+  for (int run = 0; run < options.runs; ++run) {
+    for (QueryKind& kind : kinds) {
+      Pass store_pass, sqlite_pass;
+      // Alternate which side goes first from run to run.
+      if (run % 2 == 0) {
+        store_pass = kind.store(*store, workload);
+        sqlite_pass = kind.sqlite(*db, workload);
+      } else {
+        sqlite_pass = kind.sqlite(*db, workload);
+        store_pass = kind.store(*store, workload);
+      }
+      kind.store_rates.push_back(store_pass.per_s);
+      kind.sqlite_rates.push_back(sqlite_pass.per_s);
+      kind.rows_per_run = sqlite_pass.rows;
+      if (store_pass.checksum != sqlite_pass.checksum || store_pass.rows != sqlite_pass.rows) {
+        kind.match = false;
+        std::printf("  run %d %s: store and SQLite returned different rows (%llu vs %llu rows, "
+                    "checksum %016llx vs %016llx)\n",
+                    run + 1, kind.name, static_cast<unsigned long long>(store_pass.rows),
+                    static_cast<unsigned long long>(sqlite_pass.rows),
+                    static_cast<unsigned long long>(store_pass.checksum),
+                    static_cast<unsigned long long>(sqlite_pass.checksum));
+      }
+      std::printf("  run %d/%d %-21s store %8s/s  sqlite %8s/s\n", run + 1, options.runs, kind.name,
+                  FormatSi(store_pass.per_s).c_str(), FormatSi(sqlite_pass.per_s).c_str());
+      std::fflush(stdout);
+    }
+  }
+
+  std::printf("\nmedian [min–max] (runs); every column of every row read; store: one Snapshot "
+              "per pass, listings sorted by filename\n");
+  bool all_match = true;
+  JsonLine json;
+  json.Add("bench", "lookup")
+      .Add("records", options.records)
+      .Add("runs", options.runs)
+      .Add("seed", options.seed)
+      .Add("lookups", options.lookups)
+      .Add("directories", options.directories);
+  for (QueryKind& kind : kinds) {
+    const Summary store_rate = Summarize(kind.store_rates);
+    const Summary sqlite_rate = Summarize(kind.sqlite_rates);
+    const double ratio = store_rate.median / sqlite_rate.median;
+    all_match = all_match && kind.match;
+    std::printf("%-21s store %-28s sqlite %-28s ratio %.1fx%s\n", kind.name,
+                (FormatSummary(store_rate) + "/s").c_str(), (FormatSummary(sqlite_rate) + "/s").c_str(),
+                ratio, kind.match ? "" : "  RESULTS DIFFER");
+    json.Add(std::string("store_") + kind.json_key + "_per_s", store_rate.median)
+        .Add(std::string("sqlite_") + kind.json_key + "_per_s", sqlite_rate.median)
+        .Add(std::string(kind.json_key) + "_ratio", ratio);
+  }
+  const QueryKind& listings = kinds[2];
+  const double rows_per_listing = double(listings.rows_per_run) / double(options.directories);
+  std::printf("directory listings return %.1f rows on average\n", rows_per_listing);
+  json.Add("rows_per_listing", rows_per_listing).Add("results_match", all_match);
+  if (!all_match) std::printf("error: the store and SQLite disagree on some results (see above)\n");
+  if (options.json) std::printf("%s\n", json.ToString().c_str());
+  return all_match ? 0 : 1;
+}
+
+}  // namespace zcmedia::bench
