@@ -137,6 +137,7 @@ FaultInjectionEnv::FileState& FaultInjectionEnv::StateLocked(const std::string& 
 Status FaultInjectionEnv::MaybeFailLocked(OpKind kind, const std::string& path) {
   if (fail_after_ == 0) {
     if (failed_++ == 0) first_failed_ = Op{kind, path, "", 0, 0};
+    if (fail_once_) fail_after_ = -1;
     return Status::IOError(std::string("injected I/O error: ") + OpName(kind) + " " + path);
   }
   if (fail_after_ > 0) --fail_after_;
@@ -319,9 +320,10 @@ Status FaultInjectionEnv::DropUnsyncedData() {
   return Status::OK();
 }
 
-void FaultInjectionEnv::SetFailAfterWrites(int n) {
+void FaultInjectionEnv::SetFailAfterWrites(int n, bool only_once) {
   std::lock_guard<std::mutex> l(mu_);
   fail_after_ = n;
+  fail_once_ = only_once;
   failed_ = 0;
 }
 

@@ -17,8 +17,8 @@
 // Fault hooks:
 //  - SetFailAfterWrites(n): after n more successful "write operations"
 //    (PWrite, Sync, Truncate, RenameFile, RemoveFile, SyncDir), every further
-//    one fails with IOError until SetFailAfterWrites(-1). The failing
-//    operation changes nothing.
+//    one fails with IOError until SetFailAfterWrites(-1) (or only the next
+//    one, for a transient error). The failing operation changes nothing.
 //  - an ordered log of every mutating operation (kind + path), to check the
 //    commit protocol (data synced before META is written and synced).
 //
@@ -73,9 +73,11 @@ class FaultInjectionEnv : public Env {
   // Afterwards the Env forgets its history and starts tracking afresh.
   Status DropUnsyncedData();
 
-  // n >= 0: n more write operations succeed, then all fail (IOError).
+  // n >= 0: n more write operations succeed, then all fail (IOError) -- or,
+  // with only_once, just the next one fails and later ones succeed again
+  // (a transient error).
   // n < 0: never fail (the default).
-  void SetFailAfterWrites(int n);
+  void SetFailAfterWrites(int n, bool only_once = false);
   // How many write operations were refused since the last SetFailAfterWrites.
   int failed_writes() const;
   // The first operation that was refused (valid when failed_writes() > 0).
@@ -128,6 +130,7 @@ class FaultInjectionEnv : public Env {
   std::map<std::string, FileState> files_;
   std::vector<DirOp> dir_ops_;  // renames/removals not yet made durable
   int fail_after_ = -1;
+  bool fail_once_ = false;
   int failed_ = 0;
   Op first_failed_{};
   int64_t write_ops_ = 0;
