@@ -59,6 +59,13 @@ std::string FormatThousands(uint64_t value) {
   return out;
 }
 
+std::string PadRight(std::string text, size_t columns) {
+  size_t characters = 0;
+  for (char c : text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  if (characters < columns) text.append(columns - characters, ' ');
+  return text;
+}
+
 std::string FormatSummary(const Summary& s, const std::function<std::string(double)>& format) {
   if (s.runs == 0) return "n/a";
   if (s.runs == 1) return format(s.median) + " (1)";
@@ -280,6 +287,13 @@ void RemoveTree(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   if (ec) throw BenchError("cannot remove '" + path + "': " + ec.message());
+}
+
+TempDir::~TempDir() {
+  if (keep_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+  if (ec) std::fprintf(stderr, "warning: could not remove %s: %s\n", path_.c_str(), ec.message().c_str());
 }
 
 DiskUsage MeasureDirectory(const std::string& dir) {

@@ -57,6 +57,9 @@ Summary Summarize(std::vector<double> values);
 std::string FormatSi(double value);
 // "1,234,567".
 std::string FormatThousands(uint64_t value);
+// `text` padded with spaces to `columns` characters (UTF-8 aware, so that
+// tables with "–" and "µ" line up).
+std::string PadRight(std::string text, size_t columns);
 // "<median> [<min>–<max>] (<runs>)" with `format` applied to each number.
 std::string FormatSummary(const Summary& s,
                           const std::function<std::string(double)>& format = FormatSi);
@@ -92,6 +95,23 @@ void SyncFilesystems();
 std::string MakeTempDir(const std::string& parent, const std::string& prefix);
 // Removes `path` and everything below it; a missing path is fine.
 void RemoveTree(const std::string& path);
+
+// Owns a temporary directory: removes it on destruction (however the scope is
+// left) unless Keep() was called.
+class TempDir {
+ public:
+  TempDir(const std::string& parent, const std::string& prefix)
+      : path_(MakeTempDir(parent, prefix)) {}
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  void Keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
 
 // Sizes of the regular files below `dir`: apparent bytes (st_size) and
 // bytes the file system allocated (st_blocks), which differ for sparse or

@@ -116,16 +116,15 @@ void FailIfChildFailed(const ChildReport& report, const char* what) {
 }
 
 StoreRun MeasureStore(const IngestBenchOptions& options, bool keep) {
-  const std::string dir = MakeTempDir(options.dir, "zcmedia-ingest-store-");
+  TempDir dir(options.dir, "zcmedia-ingest-store-");
   SyncFilesystems();
   ChildReport report = RunInChild(
-      [&](Values& out) { StoreIngestChild(options, dir, out); });
+      [&](Values& out) { StoreIngestChild(options, dir.path(), out); });
   FailIfChildFailed(report, "store ingest");
-  DiskUsage usage = MeasureDirectory(dir);
+  DiskUsage usage = MeasureDirectory(dir.path());
   if (keep) {
-    std::printf("  (kept store in %s)\n", dir.c_str());
-  } else {
-    RemoveTree(dir);
+    dir.Keep();
+    std::printf("  (kept the store in %s)\n", dir.path().c_str());
   }
 
   StoreRun run;
@@ -147,17 +146,16 @@ StoreRun MeasureStore(const IngestBenchOptions& options, bool keep) {
 }
 
 SqliteRun MeasureSqlite(const IngestBenchOptions& options, bool keep) {
-  const std::string dir = MakeTempDir(options.dir, "zcmedia-ingest-sqlite-");
+  TempDir dir(options.dir, "zcmedia-ingest-sqlite-");
   SyncFilesystems();
   ChildReport report = RunInChild(
-      [&](Values& out) { SqliteIngestChild(options, dir, out); });
+      [&](Values& out) { SqliteIngestChild(options, dir.path(), out); });
   FailIfChildFailed(report, "SQLite ingest");
   // After close: the database file, plus a -wal if one was left behind.
-  DiskUsage usage = MeasureDirectory(dir);
+  DiskUsage usage = MeasureDirectory(dir.path());
   if (keep) {
-    std::printf("  (kept SQLite database in %s)\n", dir.c_str());
-  } else {
-    RemoveTree(dir);
+    dir.Keep();
+    std::printf("  (kept the SQLite database in %s)\n", dir.path().c_str());
   }
 
   SqliteRun run;
@@ -271,8 +269,10 @@ int RunIngestBench(const IngestBenchOptions& options) {
   const StoreRun& any_store = store_runs.front();
 
   std::printf("\nmedian [min–max] (runs)\n");
-  std::printf("store: Store::Open(Options{}) .. CompactIndexes(), batches of %s records "
+  const size_t budget = options.memory_budget ? options.memory_budget : Options().memory_budget;
+  std::printf("store: Store::Open .. CompactIndexes(), memory budget %s KiB, batches of %s records "
               "(recommended_batch_records), durable commit per batch\n",
+              FormatThousands(budget / 1024).c_str(),
               FormatThousands(uint64_t(any_store.batch_records)).c_str());
   std::printf("  records/s             %s\n", FormatSummary(store_rate).c_str());
   std::printf("  open..end             %s\n", FormatSummary(store_total, seconds).c_str());
@@ -326,8 +326,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
         .Add("store_compact_share", compact_share)
         .Add("store_close_s", store_close.median)
         .Add("store_batch_records", any_store.batch_records)
-        .Add("store_memory_budget", options.memory_budget ? double(options.memory_budget)
-                                                          : double(Options().memory_budget))
+        .Add("store_memory_budget", uint64_t(budget))
         .Add("sqlite_total_s", sqlite_total.median)
         .Add("sqlite_commit_s", sqlite_commit.median)
         .Add("generation_records_per_s", generation_per_s)

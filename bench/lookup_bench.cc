@@ -35,23 +35,6 @@ struct Workload {
   std::vector<std::string_view> directories;
 };
 
-// Removes the benchmark's temporary directory however the function exits.
-class TempDirGuard {
- public:
-  explicit TempDirGuard(std::string dir) : dir_(std::move(dir)) {}
-  ~TempDirGuard() {
-    try {
-      RemoveTree(dir_);
-    } catch (...) {
-      std::fprintf(stderr, "warning: could not remove %s\n", dir_.c_str());
-    }
-  }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-};
-
 // Loads both databases in one pass over the generator and samples the keys
 // on the way (reservoir sampling: O(sample) memory for any N).
 void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
@@ -237,9 +220,9 @@ int RunLookupBench(const LookupBenchOptions& options) {
     throw BenchError("--lookups and --directories must be at least 1");
   }
 
-  TempDirGuard temp(MakeTempDir(options.dir, "zcmedia-lookup-"));
-  const std::string store_dir = temp.dir() + "/store";
-  const std::string db_path = temp.dir() + "/media.db";
+  TempDir temp(options.dir, "zcmedia-lookup-");
+  const std::string store_dir = temp.path() + "/store";
+  const std::string db_path = temp.path() + "/media.db";
 
   std::printf("bench lookup: %s records (seed %llu), %s point lookups and %s directory listings "
               "per run, %d run%s\n",
@@ -264,7 +247,7 @@ int RunLookupBench(const LookupBenchOptions& options) {
   CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
   std::unique_ptr<LegacyDb> db = LegacyDb::OpenReadOnly(db_path);
   SyncFilesystems();
-  WarmPageCache(temp.dir());
+  WarmPageCache(temp.path());
 
   QueryKind kinds[] = {
       {"point lookup by path", "path_lookups", StorePathLookups, SqlitePathLookups, {}, {}},
@@ -302,6 +285,7 @@ int RunLookupBench(const LookupBenchOptions& options) {
 
   std::printf("\nmedian [min–max] (runs); every column of every row read; store: one Snapshot "
               "per pass, listings sorted by filename\n");
+  std::printf("%-22s %-28s %-28s %s\n", "", "store per second", "sqlite per second", "store/sqlite");
   bool all_match = true;
   JsonLine json;
   json.Add("bench", "lookup")
@@ -315,9 +299,9 @@ int RunLookupBench(const LookupBenchOptions& options) {
     const Summary sqlite_rate = Summarize(kind.sqlite_rates);
     const double ratio = store_rate.median / sqlite_rate.median;
     all_match = all_match && kind.match;
-    std::printf("%-21s store %-28s sqlite %-28s ratio %.1fx%s\n", kind.name,
-                (FormatSummary(store_rate) + "/s").c_str(), (FormatSummary(sqlite_rate) + "/s").c_str(),
-                ratio, kind.match ? "" : "  RESULTS DIFFER");
+    std::printf("%-22s %s %s %.1fx%s\n", kind.name, PadRight(FormatSummary(store_rate), 28).c_str(),
+                PadRight(FormatSummary(sqlite_rate), 28).c_str(), ratio,
+                kind.match ? "" : "  RESULTS DIFFER");
     json.Add(std::string("store_") + kind.json_key + "_per_s", store_rate.median)
         .Add(std::string("sqlite_") + kind.json_key + "_per_s", sqlite_rate.median)
         .Add(std::string(kind.json_key) + "_ratio", ratio);

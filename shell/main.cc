@@ -16,17 +16,20 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-constexpr const char* kFooter = R"(Examples:
-  zcmedia demo
-      store 100,000 generated records in ./zcmedia-demo, reopen, check them
-  zcmedia demo --records 1M --dir /tmp/library
-  zcmedia bench ingest --records 1M --runs 3 --json
-  zcmedia bench ingest --records 100k --budget 6MiB --dir /var/tmp
-  zcmedia bench lookup --records 1M --lookups 100k
-  zcmedia bench generate --records 10M
-
-Counts accept k and M suffixes (100k, 1M); sizes accept KiB, MiB, GiB.
-Run 'zcmedia <command> --help' for a command's options.)";
+constexpr const char* kFooter =
+    "Examples:\n"
+    "  zcmedia demo\n"
+    "      store 100,000 generated records in ./zcmedia-demo, reopen, check them\n"
+    "  zcmedia demo --records 1M --dir /tmp/library\n"
+#if ZCMEDIA_WITH_BENCHMARKS
+    "  zcmedia bench ingest --records 1M --runs 3 --json\n"
+    "  zcmedia bench ingest --records 100k --budget 6MiB --dir /var/tmp\n"
+    "  zcmedia bench lookup --records 1M --lookups 100k\n"
+    "  zcmedia bench generate --records 10M\n"
+#endif
+    "\n"
+    "Counts accept k and M suffixes (100k, 1M); sizes accept KiB, MiB, GiB.\n"
+    "Run 'zcmedia <command> --help' for a command's options.";
 
 // "100k" and "1M" for counts: decimal suffixes only.
 void AddCountOption(CLI::App* app, const std::string& name, uint64_t* value,
