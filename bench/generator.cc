@@ -182,6 +182,12 @@ constexpr int64_t kLibraryStart = 1199145600;
 constexpr int64_t kLibraryEnd = 1714521600;
 constexpr int64_t kSecondsPerDay = 86400;
 
+// Bytes left for a title once `fixed` bytes of the path are spoken for (at
+// least one, so that a title is never empty).
+size_t TitleBudget(size_t fixed) {
+  return fixed + 40 < kMaxPathBytes ? 40 : fixed < kMaxPathBytes ? kMaxPathBytes - fixed : 1;
+}
+
 uint64_t Mix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -662,7 +668,7 @@ void LibraryGenerator::EmitTrack(uint16_t file_number, Rng& rng, GeneratedRecord
   const int64_t track = file_number + 1;
   // Whatever the title leaves of the 150-byte budget ("/NN - " + title + ext).
   const size_t fixed = f.dir.size() + 6 + f.extension.size();
-  std::string title = RandomWords(rng, 1, 4, std::min<size_t>(40, kMaxPathBytes - fixed));
+  std::string title = RandomWords(rng, 1, 4, TitleBudget(fixed));
   static constexpr std::string_view kVersions[] = {" (Live)", " (Remix)", " (Acoustic)", " (Demo)"};
   while (fixed + title.size() < kMinPathBytes) title += kVersions[rng.Uniform(std::size(kVersions))];
 
@@ -721,7 +727,7 @@ void LibraryGenerator::EmitVideo(uint16_t file_number, Rng& rng, GeneratedRecord
     AppendTwoDigits(&out->filename, episode);
     out->filename += " - ";
     const size_t fixed = f.dir.size() + 1 + out->filename.size() + f.extension.size();
-    out->filename += RandomWords(rng, 1, 4, std::min<size_t>(40, kMaxPathBytes - fixed));
+    out->filename += RandomWords(rng, 1, 4, TitleBudget(fixed));
     out->filename += f.extension;
     out->size = rng.Range(150'000'000, 4'000'000'000);
   }
