@@ -5,6 +5,7 @@
 // Each measurement runs in a forked child: every run starts from a fresh
 // process (no heap, allocator or mapping state left by an earlier run), and
 // the parent can watch the child's anonymous memory from outside at 1 ms.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
