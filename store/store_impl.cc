@@ -24,6 +24,12 @@ constexpr uint64_t kMaxSegmentBytes = uint64_t{64} << 30;
 // per size tier.
 constexpr size_t kMergeFanIn = 4;
 
+bool SegmentIsEmpty(Env* env, const std::string& path) {
+  std::unique_ptr<File> f;
+  uint64_t size = 0;
+  return env->OpenFile(path, Env::OpenMode::kReadOnly, &f).ok() && f->Size(&size).ok() && size <= kSegmentHeaderSize;
+}
+
 size_t Tier(size_t entries, size_t base) {
   size_t tier = 0;
   for (size_t cap = std::max<size_t>(base, 1) * kMergeFanIn; entries >= cap && tier < 30; cap *= kMergeFanIn) ++tier;
@@ -71,6 +77,20 @@ Status StoreImpl::Open() {
   if (exists && options_.error_if_exists)
     return Status::InvalidArgument(dir_ + ": a store already exists here (error_if_exists is set)");
   if (!exists) {
+    // Segments or runs without META are a damaged store, not an empty
+    // directory: creating a new store here would overwrite them.
+    std::vector<std::string> names;
+    if (env_->ListDir(dir_, &names).ok()) {
+      for (const std::string& name : names) {
+        uint32_t kind = 0, number = 0;
+        const bool store_file = ParseSegmentFileName(name, &number) || ParseRunFileName(name, &kind, &number);
+        if (store_file && name == SegmentFileName(1) && SegmentIsEmpty(env_, dir_ + "/" + name))
+          continue;  // an interrupted CreateNew: nothing was ever committed
+        if (store_file)
+          return Status::Corruption(meta_path + " is missing but " + dir_ + " holds store files (" + name +
+                                    "); refusing to open or create a store over them: restore META from a backup");
+      }
+    }
     if (options_.read_only || !options_.create_if_missing)
       return Status::NotFound(dir_ + ": no zcmedia store here (no META file); create one by opening it for writing");
     ZC_RETURN_IF_ERROR(env_->CreateDir(dir_));
