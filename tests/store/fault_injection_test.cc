@@ -475,6 +475,54 @@ void ResolveInFlight(const std::string& dir, Step& st, Model* model, int64_t* ma
   }
 }
 
+// Power loss at every write operation of creating a store (Open on an empty
+// directory) and of its first commit: afterwards the directory opens as an
+// empty store or with the first batch whole -- never as a damaged store.
+TEST_F(StorePowerLossTest, CrashWhileCreatingTheStore) {
+  int64_t ops = 0;
+  {
+    FaultInjectionEnv env;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(Dir("count"), TestOptions(&env), &store).ok());
+    Step st = MakeStep(1, Model{}, 3);
+    ASSERT_TRUE(RunStep(*store, st).ok());
+    ops = env.write_ops();
+  }
+  ASSERT_GT(ops, 0);
+  for (int64_t n = 0; n <= ops; ++n) {
+    SCOPED_TRACE("crash after " + std::to_string(n) + " of " + std::to_string(ops) +
+                 " write operations of Open and the first Write");
+    const std::string dir = Dir("create" + std::to_string(n));
+    FaultInjectionEnv env;
+    Step st = MakeStep(1, Model{}, 3);
+    Model model;
+    bool opened = false, written = false;
+    {
+      env.SetFailAfterWrites(static_cast<int>(n));
+      std::unique_ptr<Store> store;
+      Status s = Store::Open(dir, TestOptions(&env), &store);
+      opened = s.ok();
+      if (opened) written = RunStep(*store, st).ok();
+      env.SetFailAfterWrites(0);
+    }
+    ASSERT_TRUE(env.DropUnsyncedData().ok());
+    std::set<std::string> absent;
+    int64_t max_id = 0;
+    if (written) {
+      ApplyToModel(model, st);
+      for (auto& r : st.puts) max_id = std::max(max_id, r.id);
+    } else if (opened) {
+      ResolveInFlight(dir, st, &model, &max_id, &absent);
+      ASSERT_FALSE(HasFatalFailure());
+    } else {
+      for (auto& r : st.puts) absent.insert(r.path);
+    }
+    ExpectStoreHolds(dir, model, absent);
+    ExpectWritableAfter(dir, model, max_id);
+    if (HasFatalFailure()) return;
+  }
+}
+
 // Power loss after each possible number of write operations during a series
 // of commits (and a compaction). After recovery: every acknowledged batch is
 // there, the batch in flight is there completely or not at all, nothing else.
