@@ -181,8 +181,11 @@ class CorruptionTest : public ::testing::Test {
 
   // Applies `damage` at each position (one fresh copy each) and reports, in
   // one failure, every position that was not handled correctly.
+  // `harmless_if_unread`: damage to bytes that no open or read consults
+  // (see BatchHeaderBytes) may go unnoticed, as long as every read is right.
   void DamageSweep(const std::string& what, const std::string& file,
-                   const std::vector<uint64_t>& positions, Damage damage) {
+                   const std::vector<uint64_t>& positions, Damage damage,
+                   bool harmless_if_unread = false) {
     std::vector<uint64_t> bad;
     std::string first;
     for (uint64_t pos : positions) {
@@ -196,7 +199,11 @@ class CorruptionTest : public ::testing::Test {
         case Damage::kTruncate: ok = TruncateFile(path, pos); break;
       }
       ASSERT_TRUE(ok) << path << " " << pos;
-      std::string problem = Problem(Examine(d), file);
+      Outcome outcome = Examine(d);
+      std::string problem = Problem(outcome, file);
+      if (harmless_if_unread && outcome.open.ok() && outcome.read.errors.empty() &&
+          outcome.read.corruption.empty())
+        problem.clear();
       if (!problem.empty()) {
         bad.push_back(pos);
         if (first.empty()) first = "at " + std::to_string(pos) + ": " + problem;
@@ -254,14 +261,22 @@ TEST_F(CorruptionTest, SegmentRecordBytes) {
   }
 }
 
+// Batches below the index checkpoint are never parsed on open or on reads
+// (records are reached by their own offsets and verified one by one), so
+// damage to their headers harms nothing the store returns. Decision: open
+// does not scan every batch header (that would make open O(batches) on cold
+// disks); the integrity check (`zcmedia check`, next issue) reports them. The
+// replayed batch's header must be reported.
 TEST_F(CorruptionTest, BatchHeaderBytes) {
   for (int k : {0, 2, kBatches - 1}) {
+    const bool replayed = k == kBatches - 1;
     std::vector<uint64_t> pos;
     for (uint64_t b = 0; b < sizeof(format::BatchHeader); ++b) pos.push_back(batches_[k].offset + b);
     DamageSweep("header of batch " + std::to_string(k) +
-                    (k == kBatches - 1 ? " (replayed on open)" : " (below the index checkpoint)"),
-                seg_, pos, Damage::kXor01);
-    DamageSweep("magic of batch " + std::to_string(k), seg_, {batches_[k].offset}, Damage::kXorFF);
+                    (replayed ? " (replayed on open)" : " (below the index checkpoint)"),
+                seg_, pos, Damage::kXor01, /*harmless_if_unread=*/!replayed);
+    DamageSweep("magic of batch " + std::to_string(k), seg_, {batches_[k].offset}, Damage::kXorFF,
+                /*harmless_if_unread=*/!replayed);
   }
 }
 
