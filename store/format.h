@@ -11,6 +11,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "zcmedia's file format 
 
 namespace zcmedia::format {
 
+// 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
+__extension__ typedef unsigned __int128 uint128;
+
 constexpr uint32_t kFormatVersion = 1;
 
 // ---- File names -----------------------------------------------------------
@@ -106,7 +109,7 @@ constexpr uint32_t kBloomBlockBytes = 64;
 constexpr uint32_t kBloomBitsPerKey = 10;
 constexpr uint32_t kBloomProbes = 7;
 inline uint64_t BloomBlock(uint64_t key, uint64_t blocks) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(key) * blocks) >> 64);
+  return static_cast<uint64_t>((static_cast<uint128>(key) * blocks) >> 64);
 }
 // Bit i (0..kBloomProbes-1) of the key within its block (0..511).
 inline uint32_t BloomBit(uint64_t key, uint32_t i) {

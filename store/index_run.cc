@@ -32,9 +32,9 @@ const RunEntry* Run::LowerBound(uint64_t key) const {
     const uint64_t klo = data_[lo].key, khi = data_[hi - 1].key;
     if (key <= klo) return data_ + lo;
     if (key > khi) return data_ + hi;
-    const auto span = static_cast<unsigned __int128>(khi - klo);
+    const auto span = static_cast<format::uint128>(khi - klo);
     const size_t guess =
-        lo + static_cast<size_t>(static_cast<unsigned __int128>(key - klo) * (hi - 1 - lo) / span);
+        lo + static_cast<size_t>(static_cast<format::uint128>(key - klo) * (hi - 1 - lo) / span);
     constexpr size_t kPad = 16;
     const size_t a = guess > lo + kPad ? guess - kPad : lo;
     const size_t b = std::min(hi - 1, guess + kPad);

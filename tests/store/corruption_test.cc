@@ -347,7 +347,9 @@ TEST_F(CorruptionTest, MissingMetaIsNotANewStore) {
                          << ": opened a directory with segments and runs but no META as a "
                             "store with record_count "
                          << store->GetSnapshot()->record_count();
-    if (!s.ok()) EXPECT_NE(s.message().find("META"), std::string::npos) << s.ToString();
+    if (!s.ok()) {
+      EXPECT_NE(s.message().find("META"), std::string::npos) << s.ToString();
+    }
     if (create) {
       EXPECT_TRUE(s.IsCorruption()) << s.ToString();
       if (s.ok()) {  // how bad is it: does a write clobber the old segment?

@@ -337,7 +337,9 @@ TEST_P(ModelTest, RandomOperationsMatchModelAcrossCheckpointsAndReopens) {
       store = OpenOrDie(dir.path(), options);
       CheckAgainstModel(*store, model);
     }
-    if (step == 40) ASSERT_TRUE(store->CompactIndexes().ok());
+    if (step == 40) {
+      ASSERT_TRUE(store->CompactIndexes().ok());
+    }
   }
   CheckAgainstModel(*store, model);
   store.reset();
