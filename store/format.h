@@ -116,6 +116,24 @@ inline uint32_t BloomBit(uint64_t key, uint32_t i) {
   return static_cast<uint32_t>(((key * 0x9E3779B97F4A7C15ULL) >> (9 * i)) & 511);
 }
 
+// Key directory of a run (docs/format.md): bucket b of nbuckets covers the
+// keys k with KeyBucket(k) == b; the directory holds nbuckets + 1 u32 entry
+// indexes, entry_index[b] = first entry whose bucket is >= b. Keys (ids and
+// 64-bit hashes) are near uniform, so a lookup reads one directory slot and
+// one or two cache lines of entries.
+constexpr uint64_t kEntriesPerBucket = 4;
+inline uint64_t DirectoryBuckets(uint64_t entry_count) { return entry_count / kEntriesPerBucket + 1; }
+// Multiplier mapping (key - min_key) to a bucket: floor(2^64 * nbuckets / (range + 1)), capped.
+inline uint64_t BucketMultiplier(uint64_t min_key, uint64_t max_key, uint64_t nbuckets) {
+  const uint128 span = static_cast<uint128>(max_key - min_key) + 1;
+  const uint128 mult = (static_cast<uint128>(nbuckets) << 64) / span;
+  return mult > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(mult);
+}
+inline uint64_t KeyBucket(uint64_t key, uint64_t min_key, uint64_t multiplier, uint64_t nbuckets) {
+  const uint64_t b = static_cast<uint64_t>((static_cast<uint128>(key - min_key) * multiplier) >> 64);
+  return b < nbuckets ? b : nbuckets - 1;
+}
+
 struct RunEntry {
   uint64_t key;
   uint64_t value;

@@ -13,46 +13,37 @@ Run::Run(uint32_t kind, std::vector<RunEntry> entries)
     : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {}
 
 Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-         size_t count, const uint8_t* bloom, uint64_t bloom_blocks)
+         size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory)
     : kind_(kind),
       file_number_(file_number),
       mapping_(std::move(mapping)),
       data_(data),
       count_(count),
       bloom_(bloom_blocks > 0 ? bloom : nullptr),
-      bloom_blocks_(bloom_blocks) {}
+      bloom_blocks_(bloom_blocks),
+      directory_(directory),
+      buckets_(format::DirectoryBuckets(count)),
+      bucket_multiplier_(count ? format::BucketMultiplier(data[0].key, data[count - 1].key, buckets_) : 0) {}
 
 const RunEntry* Run::LowerBound(uint64_t key) const {
-  // Invariant: entries before lo have keys < key; entries from hi on have
-  // keys >= key. Interpolation for a few steps while the window is large
-  // (keys are ids or 64-bit hashes, both close to uniform), then binary
-  // search, so skewed keys still cost O(log n).
-  size_t lo = 0, hi = count_;
-  for (int step = 0; step < 3 && hi - lo > 64; ++step) {
-    const uint64_t klo = data_[lo].key, khi = data_[hi - 1].key;
-    if (key <= klo) return data_ + lo;
-    if (key > khi) return data_ + hi;
-    const auto span = static_cast<format::uint128>(khi - klo);
-    const size_t guess =
-        lo + static_cast<size_t>(static_cast<format::uint128>(key - klo) * (hi - 1 - lo) / span);
-    constexpr size_t kPad = 16;
-    const size_t a = guess > lo + kPad ? guess - kPad : lo;
-    const size_t b = std::min(hi - 1, guess + kPad);
-    if (data_[a].key >= key) {
-      hi = a;
-    } else if (data_[b].key < key) {
-      lo = b + 1;
-    } else {
-      lo = a + 1;
-      hi = b;
-      break;
-    }
-  }
-  return std::lower_bound(data_ + lo, data_ + hi, key,
-                          [](const RunEntry& e, uint64_t k) { return e.key < k; });
+  auto less = [](const RunEntry& e, uint64_t k) { return e.key < k; };
+  if (directory_ == nullptr || count_ == 0) return std::lower_bound(data_, data_ + count_, key, less);
+  if (key <= data_[0].key) return data_;
+  if (key > data_[count_ - 1].key) return data_ + count_;
+  // Entries of earlier buckets are < key and of later ones > key.
+  const uint64_t b = format::KeyBucket(key, data_[0].key, bucket_multiplier_, buckets_);
+  const RunEntry* lo = data_ + directory_[b];
+  const RunEntry* hi = data_ + directory_[b + 1];
+  while (lo != hi && lo->key < key) ++lo;  // a handful of entries
+  return lo;
 }
 
 namespace {
+
+uint64_t RunFileSize(uint64_t entries, uint64_t bloom_blocks) {
+  return sizeof(RunHeader) + entries * sizeof(RunEntry) + bloom_blocks * format::kBloomBlockBytes +
+         (format::DirectoryBuckets(entries) + 1) * sizeof(uint32_t);
+}
 
 Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, uint64_t file_size) {
   if (h.magic != format::kRunMagic)
@@ -65,10 +56,12 @@ Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, u
     return Status::Corruption(path + ": run holds index kind " + std::to_string(h.kind) + ", expected " +
                               std::to_string(kind));
   if (h.entry_count > file_size / sizeof(RunEntry) || h.bloom_blocks > file_size / format::kBloomBlockBytes ||
-      file_size != sizeof(RunHeader) + h.entry_count * sizeof(RunEntry) + h.bloom_blocks * format::kBloomBlockBytes)
+      file_size != RunFileSize(h.entry_count, h.bloom_blocks))
     return Status::Corruption(path + ": run file is " + std::to_string(file_size) + " bytes, header says " +
                               std::to_string(h.entry_count) + " entries and " + std::to_string(h.bloom_blocks) +
                               " filter blocks (truncated or extended)");
+  if (h.entry_count >= UINT32_MAX)
+    return Status::Corruption(path + ": run holds more entries than its key directory can address");
   if (h.bloom_blocks > 0 && !IsMultiKind(kind))
     return Status::Corruption(path + ": id index run carries a filter");
   return Status::OK();
@@ -109,6 +102,35 @@ Status AppendBloomFilter(File* file, Env* env, uint32_t kind, RunHeader* h, uint
   return Status::OK();
 }
 
+// Writes the key directory of the entries just written (a sequential pass,
+// like the filter's).
+Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* offset, XXH3_state_t* hash,
+                          size_t buffer_bytes) {
+  const uint64_t buckets = format::DirectoryBuckets(h.entry_count);
+  const uint64_t mult = h.entry_count ? format::BucketMultiplier(h.min_key, h.max_key, buckets) : 0;
+  std::unique_ptr<Mapping> written;
+  const RunEntry* entries = nullptr;
+  if (h.entry_count > 0) {
+    ZC_RETURN_IF_ERROR(env->Map(file, sizeof(RunHeader) + h.entry_count * sizeof(RunEntry), &written));
+    entries = reinterpret_cast<const RunEntry*>(written->data() + sizeof(RunHeader));
+  }
+  std::vector<uint32_t> out;
+  out.reserve(std::max<size_t>(1, buffer_bytes / sizeof(uint32_t)));
+  uint64_t next = 0;
+  for (uint64_t b = 0; b <= buckets; ++b) {
+    while (next < h.entry_count && format::KeyBucket(entries[next].key, h.min_key, mult, buckets) < b) ++next;
+    out.push_back(static_cast<uint32_t>(next));
+    if (out.size() == out.capacity() || b == buckets) {
+      const size_t bytes = out.size() * sizeof(uint32_t);
+      XXH3_64bits_update(hash, out.data(), bytes);
+      ZC_RETURN_IF_ERROR(file->PWrite(*offset, out.data(), bytes));
+      *offset += bytes;
+      out.clear();
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run) {
@@ -136,7 +158,18 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   if (h.entry_count > 0 && (entries[0].key != h.min_key || entries[h.entry_count - 1].key != h.max_key))
     return Status::Corruption(path + ": run key range disagrees with its header");
   const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
-  *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks);
+  const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
+  // The directory steers every lookup: beyond the checksum, check that it is
+  // a monotone map onto the entries, so no lookup can leave the run.
+  const uint64_t buckets = format::DirectoryBuckets(h.entry_count);
+  if (directory[0] != 0 || directory[buckets] != h.entry_count)
+    return Status::Corruption(path + ": run key directory does not span the entries");
+  for (uint64_t b = 0; b < buckets; ++b) {
+    if (directory[b] > directory[b + 1])
+      return Status::Corruption(path + ": run key directory out of order at bucket " + std::to_string(b));
+  }
+  *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks,
+                               directory);
   return Status::OK();
 }
 
@@ -177,6 +210,7 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   flush();
   if (status.ok() && IsMultiKind(kind) && h.entry_count > 0)
     status = AppendBloomFilter(file.get(), env, kind, &h, &offset, hash, buffer_bytes);
+  if (status.ok()) status = AppendKeyDirectory(file.get(), env, h, &offset, hash, buffer_bytes);
   h.body_checksum = XXH3_64bits_digest(hash);
   XXH3_freeState(hash);
   h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));

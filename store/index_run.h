@@ -41,8 +41,9 @@ class Run {
   // An in-memory run; `entries` must be sorted by identity, one per identity.
   Run(uint32_t kind, std::vector<RunEntry> entries);
   // A run file, already verified; `bloom` may be null (no filter).
+  // `directory` has DirectoryBuckets(count) + 1 slots.
   Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-      size_t count, const uint8_t* bloom, uint64_t bloom_blocks);
+      size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory);
 
   uint32_t kind() const { return kind_; }
   uint32_t file_number() const { return file_number_; }  // 0 for memory runs
@@ -53,8 +54,8 @@ class Run {
   uint64_t min_key() const { return count_ ? data_[0].key : 0; }
   uint64_t max_key() const { return count_ ? data_[count_ - 1].key : 0; }
 
-  // First entry whose key is >= `key` (end() if none). Interpolation search:
-  // keys are ids or 64-bit hashes, both close to uniform.
+  // First entry whose key is >= `key` (end() if none). Run files use their
+  // key directory (one slot, then a few entries); memory runs binary search.
   const RunEntry* LowerBound(uint64_t key) const;
 
   // False only when no entry has `key` (Bloom filter; runs without one say true).
@@ -77,6 +78,9 @@ class Run {
   size_t count_ = 0;
   const uint8_t* bloom_ = nullptr;
   uint64_t bloom_blocks_ = 0;
+  const uint32_t* directory_ = nullptr;
+  uint64_t buckets_ = 0;
+  uint64_t bucket_multiplier_ = 0;
 };
 
 using RunPtr = std::shared_ptr<const Run>;

@@ -19,10 +19,11 @@ namespace {
 constexpr size_t kMinBudget = size_t{1} << 20;
 constexpr uint64_t kMinSegmentBytes = uint64_t{1} << 20;
 constexpr uint64_t kMaxSegmentBytes = uint64_t{64} << 30;
-// Run files merge four at a time (a tiered LSM): a run is rewritten about
-// log4(records / checkpoint size) times, and an index has at most three runs
-// per size tier.
-constexpr size_t kMergeFanIn = 4;
+// Run files merge eight at a time (a tiered LSM): a run is rewritten about
+// log8(records / checkpoint size) times, and an index has at most seven runs
+// per size tier. Many runs cost lookups little: each has a Bloom filter
+// (path, dir) or a key range (id) that rules it out without a search.
+constexpr size_t kMergeFanIn = 8;
 
 bool SegmentIsEmpty(Env* env, const std::string& path) {
   std::unique_ptr<File> f;
