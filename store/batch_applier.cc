@@ -9,9 +9,10 @@ namespace zcmedia {
 
 using namespace format;
 
-BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v) {
+BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v, uint64_t location) {
   State s;
   s.live = true;
+  s.location = location;
   s.path = v.path();
   s.path_hash = PathHash(s.path);
   OptText parent = v.parent_path();
@@ -28,11 +29,11 @@ Status BatchApplier::StateOf(int64_t id, State* state) {
   }
   *state = State();
   if (id >= base_.next_id) return Status::OK();  // never assigned: cannot be live
-  MediaFileView v;
-  Status s = base_.Get(id, &v);
-  if (s.IsNotFound()) return Status::OK();
-  ZC_RETURN_IF_ERROR(s);
-  *state = StateOfRecord(v);
+  const uint64_t location = base_.LocateId(id);
+  if (location == 0) return Status::OK();
+  const fb::MediaFile* record = nullptr;
+  ZC_RETURN_IF_ERROR(base_.RecordAt(location, &record));
+  *state = StateOfRecord(MediaFileView(record), location);
   return Status::OK();
 }
 
@@ -58,7 +59,7 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   const MediaFileView view(record);
   State old;
   ZC_RETURN_IF_ERROR(StateOf(id, &old));
-  State now = StateOfRecord(view);
+  State now = StateOfRecord(view, location);
   if (check_) {
     if (mode == PutMode::kInsert && old.live)
       return Status::Constraint("UNIQUE constraint failed: media_files.id (id " + std::to_string(id) +
@@ -74,15 +75,13 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
                                   "' is already id " + std::to_string(owner) + ")");
     }
   }
+  // Path and directory entries point at this version: the old version's
+  // entries are tombstoned even when path or parent did not change.
   Emit(kIdIndex, static_cast<uint64_t>(id), location);
-  const uint64_t uid = static_cast<uint64_t>(id);
-  if (old.live && old.path_hash != now.path_hash) Emit(kPathIndex, old.path_hash, uid | kTombstone);
-  if (!old.live || old.path_hash != now.path_hash) Emit(kPathIndex, now.path_hash, uid);
-  const bool same_dir = old.live && old.has_parent == now.has_parent && old.parent_hash == now.parent_hash;
-  if (!same_dir) {
-    if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, uid | kTombstone);
-    if (now.has_parent) Emit(kDirIndex, now.parent_hash, uid);
-  }
+  if (old.live) Emit(kPathIndex, old.path_hash, old.location | kTombstone);
+  Emit(kPathIndex, now.path_hash, location);
+  if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
+  if (now.has_parent) Emit(kDirIndex, now.parent_hash, location);
   if (old.live && old.path != now.path) path_owner_[old.path] = 0;
   path_owner_[now.path] = id;
   if (!old.live) ++record_delta_;
@@ -97,19 +96,13 @@ Status BatchApplier::Remove(int64_t id) {
     if (check_) return Status::Constraint("no media file with id " + std::to_string(id) + " to remove");
     return Status::OK();
   }
-  const uint64_t uid = static_cast<uint64_t>(id);
-  Emit(kIdIndex, uid, kTombstone);
-  Emit(kPathIndex, old.path_hash, uid | kTombstone);
-  if (old.has_parent) Emit(kDirIndex, old.parent_hash, uid | kTombstone);
+  Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
+  Emit(kPathIndex, old.path_hash, old.location | kTombstone);
+  if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
   path_owner_[old.path] = 0;
   --record_delta_;
   batch_state_[id] = State();
   return Status::OK();
-}
-
-void BatchApplier::RelocateIdEntries(uint64_t base_location) {
-  for (RunEntry& e : entries_[kIdIndex])
-    if (!(e.value & kTombstone)) e.value += base_location;
 }
 
 std::vector<RunEntry> BatchApplier::TakeEntries(uint32_t kind) {

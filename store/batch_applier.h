@@ -38,13 +38,11 @@ class BatchApplier {
   BatchIndexEntries TakeAllEntries() {
     return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex)};
   }
-  // Adds `offset` to every location in the id entries (the writer places the
-  // batch only after checking it).
-  void RelocateIdEntries(uint64_t base_location);
 
  private:
   struct State {
     bool live = false;
+    uint64_t location = 0;  // of the live version
     bool has_parent = false;
     uint64_t path_hash = 0;
     uint64_t parent_hash = 0;
@@ -53,7 +51,7 @@ class BatchApplier {
   Status StateOf(int64_t id, State* state);
   // The live id holding `path` after the entries so far, or 0.
   Status PathOwner(std::string_view path, int64_t* owner);
-  static State StateOfRecord(const MediaFileView& v);
+  static State StateOfRecord(const MediaFileView& v, uint64_t location);
   void Emit(uint32_t kind, uint64_t key, uint64_t value) { entries_[kind].push_back({key, value}); }
 
   const ReadView& base_;

@@ -68,21 +68,22 @@ constexpr uint32_t kMaxPayload = (1u << 24) - 1;
 
 constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
-// A record location: segment number (24 bits) and byte offset of its
-// EntryHeader in that segment (40 bits).
+// A record location: segment number (23 bits; bit 63 stays clear for the
+// index tombstone flag) and byte offset of its EntryHeader in that segment
+// (40 bits).
 constexpr uint64_t MakeLocation(uint32_t segment, uint64_t offset) {
   return (uint64_t{segment} << 40) | offset;
 }
 constexpr uint32_t LocationSegment(uint64_t loc) { return static_cast<uint32_t>(loc >> 40); }
 constexpr uint64_t LocationOffset(uint64_t loc) { return loc & ((uint64_t{1} << 40) - 1); }
-constexpr uint32_t kMaxSegmentNumber = (1u << 24) - 1;
+constexpr uint32_t kMaxSegmentNumber = (1u << 23) - 1;
 
 // ---- Index runs -------------------------------------------------------------
 // Three indexes, each a list of immutable sorted runs (docs/format.md).
 enum RunKind : uint32_t {
   kIdIndex = 0,     // key = id,            value = location | kTombstone
-  kPathIndex = 1,   // key = hash(path),    value = id | kTombstone
-  kDirIndex = 2,    // key = hash(parent),  value = id | kTombstone
+  kPathIndex = 1,   // key = hash(path),    value = location | kTombstone
+  kDirIndex = 2,    // key = hash(parent),  value = location | kTombstone
   kRunKinds = 3,
 };
 const char* RunKindName(uint32_t kind);

@@ -8,8 +8,10 @@
 // a tombstone hides older entries.
 //
 // Identity: in the id index the key alone (one location per id); in the path
-// and directory indexes the pair (key, id), since hashes may collide and a
-// directory holds many ids. Entries are sorted by identity.
+// and directory indexes the pair (key, location), since hashes may collide
+// and a directory holds many records. Path and directory entries point at
+// record versions directly (no hop through the id index); a new version
+// tombstones the old location. Entries are sorted by identity.
 #pragma once
 
 #include <cstdint>

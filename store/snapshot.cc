@@ -30,10 +30,10 @@ uint64_t ReadView::LocateId(int64_t id) const {
   return 0;
 }
 
-void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* ids) const {
-  // (id, age, tombstone): the newest entry per id decides.
+void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* locations) const {
+  // (location, age, tombstone): the newest entry per location decides.
   struct Hit {
-    uint64_t id;
+    uint64_t location;
     size_t age;
     bool tombstone;
   };
@@ -45,11 +45,16 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* id
       hits.push_back({e->value & ~kTombstone, age, (e->value & kTombstone) != 0});
   }
   if (hits.empty()) return;
-  std::sort(hits.begin(), hits.end(),
-            [](const Hit& a, const Hit& b) { return a.id != b.id ? a.id < b.id : a.age < b.age; });
+  if (hits.size() == 1) {  // the common case: one live entry in one run
+    if (!hits[0].tombstone) locations->push_back(hits[0].location);
+    return;
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return a.location != b.location ? a.location < b.location : a.age < b.age;
+  });
   for (size_t i = 0; i < hits.size(); ++i) {
-    if (i > 0 && hits[i].id == hits[i - 1].id) continue;
-    if (!hits[i].tombstone) ids->push_back(static_cast<int64_t>(hits[i].id));
+    if (i > 0 && hits[i].location == hits[i - 1].location) continue;
+    if (!hits[i].tombstone) locations->push_back(hits[i].location);
   }
 }
 
@@ -60,19 +65,18 @@ Status ReadView::Get(int64_t id, MediaFileView* out) const {
   ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
   if (rec->id() != id)
     return Status::Corruption("id index entry for " + std::to_string(id) + " points at record " +
-                              std::to_string(rec->id()) + "; run `zcmedia check --repair`");
+                              std::to_string(rec->id()) + "; the index must be rebuilt from the segments");
   *out = MediaFileView(rec);
   return Status::OK();
 }
 
 Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
-  std::vector<int64_t> ids;
-  LookupMulti(kPathIndex, PathHash(path), &ids);
-  for (int64_t id : ids) {  // usually one; more only on a 64-bit hash collision
-    MediaFileView v;
-    Status s = Get(id, &v);
-    if (s.IsNotFound()) continue;  // index and id index disagree: treat as absent
-    ZC_RETURN_IF_ERROR(s);
+  std::vector<uint64_t> locations;
+  LookupMulti(kPathIndex, PathHash(path), &locations);
+  for (uint64_t loc : locations) {  // usually one; more only on a 64-bit hash collision
+    const fb::MediaFile* rec = nullptr;
+    ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
+    MediaFileView v(rec);
     if (v.path() == path) {
       *out = v;
       return Status::OK();
@@ -82,15 +86,17 @@ Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
 }
 
 Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const {
-  std::vector<int64_t> ids;
-  LookupMulti(kDirIndex, PathHash(parent), &ids);
-  for (int64_t id : ids) {
-    MediaFileView v;
-    Status s = Get(id, &v);
-    if (s.IsNotFound()) continue;
-    ZC_RETURN_IF_ERROR(s);
+  std::vector<uint64_t> locations;
+  LookupMulti(kDirIndex, PathHash(parent), &locations);
+  const size_t first = out->size();
+  for (uint64_t loc : locations) {
+    const fb::MediaFile* rec = nullptr;
+    ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
+    MediaFileView v(rec);
     if (v.parent_path() == parent) out->push_back(v);  // filters hash collisions
   }
+  std::sort(out->begin() + static_cast<long>(first), out->end(),
+            [](const MediaFileView& a, const MediaFileView& b) { return a.id() < b.id(); });
   return Status::OK();
 }
 

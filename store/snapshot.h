@@ -29,12 +29,13 @@ class ReadView {
   Status RecordAt(uint64_t location, const fb::MediaFile** record) const;
   // Location of live record `id`, or 0.
   uint64_t LocateId(int64_t id) const;
-  // Live ids whose newest entry under `key` in index `kind` is not a
-  // tombstone, ascending (appended to `ids`).
-  void LookupMulti(uint32_t kind, uint64_t key, std::vector<int64_t>* ids) const;
+  // Locations whose newest entry under `key` in the path or directory index
+  // is not a tombstone, ascending (appended to `locations`).
+  void LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* locations) const;
 
   Status Get(int64_t id, MediaFileView* out) const;       // NotFound if absent
   Status FindByPath(std::string_view path, MediaFileView* out) const;
+  // In id order.
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const;
 
   // Bytes of in-memory runs (the replay since the checkpoint).

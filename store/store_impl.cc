@@ -379,9 +379,34 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
     return Status::OK();
   }
 
-  // 1. Check every entry and work out the index changes, before any I/O.
+  // 1. Place the batch (it must know where its records will be: indexes
+  // point at locations), rolling to a new segment when it does not fit.
   MetaPage meta = meta_;
   meta.next_id = std::max<int64_t>(meta.next_id, rep.raise_next_id);
+  const uint64_t batch_bytes = sizeof(BatchHeader) + rep.body.size();
+  MetaSegment* active = &meta.segments[meta.segment_count - 1];
+  SegmentPtr seg = segment_cache_.at(active->number);
+  if (!rep.items.empty() && active->committed_length + batch_bytes > options_.segment_max_bytes) {
+    if (kSegmentHeaderSize + batch_bytes > options_.segment_max_bytes)
+      return Status::InvalidArgument("batch of " + std::to_string(batch_bytes) +
+                                     " bytes does not fit in a segment (segment_max_bytes); write smaller batches");
+    if (meta.segment_count == kMaxSegments || meta.next_file_number > kMaxSegmentNumber)
+      return Status::IOError(dir_ + ": the store has run out of segment numbers or meta slots (" +
+                             std::to_string(meta.segment_count) + " segments); compact it or raise segment_max_bytes");
+    // Created (empty) before the checks: if they fail, the file is unused
+    // and the next attempt recreates it under the same number.
+    const uint32_t number = meta.next_file_number++;
+    ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, number, options_.segment_max_bytes, &seg));
+    ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    segment_cache_[number] = seg;
+    meta.segments[meta.segment_count++] = {number, 0, kSegmentHeaderSize};
+    active = &meta.segments[meta.segment_count - 1];
+  }
+  const uint64_t batch_offset = active->committed_length;
+  const uint64_t body_location = MakeLocation(active->number, batch_offset + sizeof(BatchHeader));
+
+  // 2. Check every entry and work out the index changes, before anything
+  // is appended.
   std::vector<int64_t> ids;
   BatchApplier applier(base->view(), /*check_constraints=*/true);
   for (size_t i = 0; i < rep.items.size(); ++i) {
@@ -410,7 +435,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
       // readers will verify, and a bad one must fail here, not there.
       const fb::MediaFile* verified = VerifyMediaFile(entry + sizeof(EntryHeader), len);
       if (verified == nullptr) return entry_error(Status::InvalidArgument("record failed verification"));
-      s = applier.Put(id, verified, item.offset,
+      s = applier.Put(id, verified, body_location + item.offset,
                       item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
                                                            : BatchApplier::PutMode::kUpdate);
       if (item.op == WriteBatch::Rep::Op::kPut) ids.push_back(id);
@@ -434,30 +459,12 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
     header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
   }
 
-  // 2. Place the batch: roll to a new segment when it does not fit.
-  const uint64_t batch_bytes = sizeof(BatchHeader) + rep.body.size();
-  MetaSegment* active = &meta.segments[meta.segment_count - 1];
   std::vector<std::pair<uint32_t, uint32_t>> obsolete;
-  SegmentPtr seg = segment_cache_.at(active->number);
-  if (!rep.items.empty() && active->committed_length + batch_bytes > options_.segment_max_bytes) {
-    if (kSegmentHeaderSize + batch_bytes > options_.segment_max_bytes)
-      return Status::InvalidArgument("batch of " + std::to_string(batch_bytes) +
-                                     " bytes does not fit in a segment (segment_max_bytes); write smaller batches");
-    if (meta.segment_count == kMaxSegments)
-      return Status::IOError(dir_ + ": the store has reached " + std::to_string(kMaxSegments) +
-                             " segments; compact it or raise segment_max_bytes");
-    const uint32_t number = meta.next_file_number++;
-    ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, number, options_.segment_max_bytes, &seg));
-    ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
-    segment_cache_[number] = seg;
-    meta.segments[meta.segment_count++] = {number, 0, kSegmentHeaderSize};
-    active = &meta.segments[meta.segment_count - 1];
-  }
 
   // 3. Append the data and make it durable.
   ReadView view = base->view();
   if (!rep.items.empty()) {
-    const uint64_t offset = active->committed_length;
+    const uint64_t offset = batch_offset;
     BatchHeader h{};
     h.magic = kBatchMagic;
     h.format_version = kFormatVersion;
@@ -470,7 +477,6 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
     ZC_RETURN_IF_ERROR(seg->file()->PWrite(offset + sizeof(h), rep.body.data(), rep.body.size()));
     if (options_.sync) ZC_RETURN_IF_ERROR(seg->file()->Sync());
     active->committed_length = offset + batch_bytes;
-    applier.RelocateIdEntries(MakeLocation(active->number, offset + sizeof(BatchHeader)));
     view.segments.clear();
     for (uint32_t i = 0; i < meta.segment_count; ++i)
       view.segments.push_back({segment_cache_.at(meta.segments[i].number), meta.segments[i].committed_length});
