@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "checksum.h"
 #include "meta.h"
@@ -405,78 +406,44 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   const uint64_t batch_offset = active->committed_length;
   const uint64_t body_location = MakeLocation(active->number, batch_offset + sizeof(BatchHeader));
 
-  // 2. Check every entry and work out the index changes, before anything
-  // is appended.
+  // 2. Assign ids and seal each entry (id, checksum): the body is final.
   std::vector<int64_t> ids;
+  ZC_RETURN_IF_ERROR(AssignIds(rep, &meta, &ids));
+
+  // 3. Append the data and make it durable on a helper thread, while this
+  // one checks the entries and works out the index changes. If a check
+  // fails, the bytes written lie past the committed length: ignored, and
+  // overwritten by the next batch.
+  BatchHeader h{};
+  h.magic = kBatchMagic;
+  h.format_version = kFormatVersion;
+  h.sequence = meta.sequence + 1;
+  h.entry_count = static_cast<uint32_t>(rep.items.size());
+  h.body_length = rep.body.size();
+  Status append_status;
+  std::thread appender;
+  if (!rep.items.empty()) {
+    appender = std::thread([&] {
+      h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
+      h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
+      append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
+      if (append_status.ok()) append_status = seg->file()->PWrite(batch_offset + sizeof(h), rep.body.data(), rep.body.size());
+      if (append_status.ok() && options_.sync) append_status = seg->file()->Sync();
+    });
+  }
   BatchApplier applier(base->view(), /*check_constraints=*/true);
-  for (size_t i = 0; i < rep.items.size(); ++i) {
-    const WriteBatch::Rep::Item& item = rep.items[i];
-    auto entry_error = [&](const Status& s) {
-      std::string msg = s.message() + " (batch entry " + std::to_string(i) + "; nothing in this batch was stored)";
-      return s.IsConstraint() ? Status::Constraint(msg) : s.IsInvalidArgument() ? Status::InvalidArgument(msg) : s;
-    };
-    if (item.oversized)
-      return entry_error(Status::InvalidArgument("record larger than 16 MiB"));
-    uint8_t* entry = rep.body.data() + item.offset;
-    auto* header = reinterpret_cast<EntryHeader*>(entry);
-    int64_t id = item.id;
-    if (item.op == WriteBatch::Rep::Op::kPut && id == 0) id = meta.next_id;
-    if (id <= 0 || id == std::numeric_limits<int64_t>::max())
-      return entry_error(Status::InvalidArgument("id " + std::to_string(id) + " is out of range (1..2^63-2)"));
-    Status s;
-    if (item.op == WriteBatch::Rep::Op::kRemove) {
-      s = applier.Remove(id);
-    } else {
-      const uint32_t len = header->payload_length();
-      auto* rec = flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader));
-      rec->mutate_id(id);
-      header->id = id;
-      // The record came from our own encoder, but verify anyway: it is what
-      // readers will verify, and a bad one must fail here, not there.
-      const fb::MediaFile* verified = VerifyMediaFile(entry + sizeof(EntryHeader), len);
-      if (verified == nullptr) return entry_error(Status::InvalidArgument("record failed verification"));
-      s = applier.Put(id, verified, body_location + item.offset,
-                      item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
-                                                           : BatchApplier::PutMode::kUpdate);
-      if (item.op == WriteBatch::Rep::Op::kPut) ids.push_back(id);
-    }
-    if (!s.ok()) {
-      // Undo the in-place id assignment so the batch is "left as it was".
-      if (item.op == WriteBatch::Rep::Op::kPut && item.id == 0) {
-        header->id = 0;
-        flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(0);
-      }
-      for (size_t j = 0; j < i; ++j) {
-        const auto& it = rep.items[j];
-        if (it.op != WriteBatch::Rep::Op::kPut || it.id != 0) continue;
-        uint8_t* e = rep.body.data() + it.offset;
-        reinterpret_cast<EntryHeader*>(e)->id = 0;
-        flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(e + sizeof(EntryHeader))->mutate_id(0);
-      }
-      return entry_error(s);
-    }
-    if (id >= meta.next_id) meta.next_id = id + 1;
-    header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
+  Status check_status = CheckEntries(rep, body_location, &applier);
+  if (appender.joinable()) appender.join();
+  if (check_status.ok()) check_status = append_status;
+  if (!check_status.ok()) {
+    ResetAssignedIds(rep);
+    return check_status;
   }
 
   std::vector<std::pair<uint32_t, uint32_t>> obsolete;
-
-  // 3. Append the data and make it durable.
   ReadView view = base->view();
   if (!rep.items.empty()) {
-    const uint64_t offset = batch_offset;
-    BatchHeader h{};
-    h.magic = kBatchMagic;
-    h.format_version = kFormatVersion;
-    h.sequence = meta.sequence + 1;
-    h.entry_count = static_cast<uint32_t>(rep.items.size());
-    h.body_length = rep.body.size();
-    h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
-    h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
-    ZC_RETURN_IF_ERROR(seg->file()->PWrite(offset, &h, sizeof(h)));
-    ZC_RETURN_IF_ERROR(seg->file()->PWrite(offset + sizeof(h), rep.body.data(), rep.body.size()));
-    if (options_.sync) ZC_RETURN_IF_ERROR(seg->file()->Sync());
-    active->committed_length = offset + batch_bytes;
+    active->committed_length = batch_offset + batch_bytes;
     view.segments.clear();
     for (uint32_t i = 0; i < meta.segment_count; ++i)
       view.segments.push_back({segment_cache_.at(meta.segments[i].number), meta.segments[i].committed_length});
@@ -503,6 +470,75 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   Publish(std::move(view));
   if (assigned_ids) *assigned_ids = std::move(ids);
   batch.Clear();
+  return Status::OK();
+}
+
+namespace {
+Status EntryError(size_t i, const Status& s) {
+  std::string msg = s.message() + " (batch entry " + std::to_string(i) + "; nothing in this batch was stored)";
+  if (s.IsConstraint()) return Status::Constraint(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return s;
+}
+}  // namespace
+
+Status StoreImpl::AssignIds(WriteBatch::Rep& rep, MetaPage* meta, std::vector<int64_t>* ids) {
+  for (size_t i = 0; i < rep.items.size(); ++i) {
+    const WriteBatch::Rep::Item& item = rep.items[i];
+    if (item.oversized) {
+      ResetAssignedIds(rep);
+      return EntryError(i, Status::InvalidArgument("record larger than 16 MiB"));
+    }
+    uint8_t* entry = rep.body.data() + item.offset;
+    auto* header = reinterpret_cast<EntryHeader*>(entry);
+    int64_t id = item.id;
+    if (item.op == WriteBatch::Rep::Op::kPut && id == 0) id = meta->next_id;
+    if (id <= 0 || id == std::numeric_limits<int64_t>::max()) {
+      ResetAssignedIds(rep);
+      return EntryError(i, Status::InvalidArgument("id " + std::to_string(id) + " is out of range (1..2^63-2)"));
+    }
+    if (item.op != WriteBatch::Rep::Op::kRemove) {
+      flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(id);
+      header->id = id;
+      if (item.op == WriteBatch::Rep::Op::kPut) {
+        ids->push_back(id);
+        if (id >= meta->next_id) meta->next_id = id + 1;
+      }
+    }
+    header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
+  }
+  return Status::OK();
+}
+
+void StoreImpl::ResetAssignedIds(WriteBatch::Rep& rep) {
+  // Store-assigned ids go back to 0, so a failed batch is "left as it was".
+  for (const WriteBatch::Rep::Item& item : rep.items) {
+    if (item.op != WriteBatch::Rep::Op::kPut || item.id != 0 || item.oversized) continue;
+    uint8_t* entry = rep.body.data() + item.offset;
+    reinterpret_cast<EntryHeader*>(entry)->id = 0;
+    flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(0);
+  }
+}
+
+Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_location, BatchApplier* applier) {
+  for (size_t i = 0; i < rep.items.size(); ++i) {
+    const WriteBatch::Rep::Item& item = rep.items[i];
+    const uint8_t* entry = rep.body.data() + item.offset;
+    const auto* header = reinterpret_cast<const EntryHeader*>(entry);
+    Status s;
+    if (item.op == WriteBatch::Rep::Op::kRemove) {
+      s = applier->Remove(header->id);
+    } else {
+      // The record came from our own encoder, but verify anyway: it is what
+      // readers will verify, and a bad one must fail here, not there.
+      const fb::MediaFile* record = VerifyMediaFile(entry + sizeof(EntryHeader), header->payload_length());
+      if (record == nullptr) return EntryError(i, Status::InvalidArgument("record failed verification"));
+      s = applier->Put(header->id, record, body_location + item.offset,
+                       item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
+                                                            : BatchApplier::PutMode::kUpdate);
+    }
+    if (!s.ok()) return EntryError(i, s);
+  }
   return Status::OK();
 }
 

@@ -9,6 +9,7 @@
 #include "batch_applier.h"
 #include "format.h"
 #include "snapshot.h"
+#include "write_batch.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia {
@@ -50,6 +51,13 @@ class StoreImpl final : public Store {
   // merge policy; fills `obsolete` with run files no longer needed.
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
                     std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+  // Gives each Put without an id the next id (advancing meta->next_id),
+  // writes ids into the records and seals every entry's checksum.
+  Status AssignIds(WriteBatch::Rep& rep, format::MetaPage* meta, std::vector<int64_t>* ids);
+  static void ResetAssignedIds(WriteBatch::Rep& rep);
+  // Verifies and checks each entry against the committed state, feeding the
+  // applier; the first refused entry's error names it.
+  static Status CheckEntries(const WriteBatch::Rep& rep, uint64_t body_location, BatchApplier* applier);
   // Writes `meta` as the commit point. On failure makes sure it did not
   // take effect (or, if even that fails, refuses writes until reopen).
   Status CommitMeta(format::MetaPage* meta);
