@@ -21,8 +21,13 @@ class BatchApplier {
  public:
   enum class PutMode { kInsert, kUpdate, kReplay };
 
-  BatchApplier(const ReadView& base, bool check_constraints)
-      : base_(base), check_(check_constraints) {}
+  // `expected_entries` sizes the per-batch maps once (no rehashing).
+  BatchApplier(const ReadView& base, bool check_constraints, size_t expected_entries = 0)
+      : base_(base), check_(check_constraints) {
+    batch_state_.reserve(expected_entries);
+    path_owner_.reserve(expected_entries);
+    for (auto& e : entries_) e.reserve(expected_entries);
+  }
 
   // A new version of record `id` at `location`. kInsert requires `id` not to
   // be live, kUpdate requires it live, kReplay accepts either (the log does

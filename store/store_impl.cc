@@ -431,7 +431,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
       if (append_status.ok() && options_.sync) append_status = seg->file()->Sync();
     });
   }
-  BatchApplier applier(base->view(), /*check_constraints=*/true);
+  BatchApplier applier(base->view(), /*check_constraints=*/true, rep.items.size());
   Status check_status = CheckEntries(rep, body_location, &applier);
   if (appender.joinable()) appender.join();
   if (check_status.ok()) check_status = append_status;
