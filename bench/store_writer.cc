@@ -10,7 +10,9 @@ namespace zcmedia::bench {
 BatchedStoreWriter::BatchedStoreWriter(Store* store, CommitCallback on_commit, bool pipelined)
     : store_(store),
       on_commit_(std::move(on_commit)),
-      pipelined_(pipelined),
+      // A commit callback sees the producer's state (e.g. which samples wait
+      // for their ids): it runs on the caller's thread, so no pipelining.
+      pipelined_(pipelined && !on_commit_),
       batch_records_(std::max<size_t>(1, store->recommended_batch_records() / (pipelined ? 2 : 1))) {
   if (pipelined_) committer_ = std::thread([this] { CommitterLoop(); });
 }

@@ -23,12 +23,13 @@ class BatchedStoreWriter {
  public:
   // Called after each successful Write with the ordinal (0-based, in Put
   // order) of the batch's first record and the ids the store assigned.
-  // Runs on the committing thread.
   using CommitCallback =
       std::function<void(uint64_t first_ordinal, const std::vector<int64_t>& assigned_ids)>;
 
   // `store` must outlive the writer. `on_commit` may be empty; asking for the
-  // assigned ids costs a little, so it is only done when it is set.
+  // assigned ids costs a little, so it is only done when it is set. With an
+  // `on_commit` the writer does not pipeline: the callback runs on the
+  // caller's thread, between its Puts.
   explicit BatchedStoreWriter(Store* store, CommitCallback on_commit = {}, bool pipelined = true);
   ~BatchedStoreWriter();
 

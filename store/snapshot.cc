@@ -37,9 +37,15 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* l
     size_t age;
     bool tombstone;
   };
-  std::vector<Hit> hits;
-  for (size_t age = 0; age < runs[kind].size(); ++age) {
-    const RunPtr& run = runs[kind][age];
+  // Scratch reused by every lookup on this thread: no allocation per lookup.
+  thread_local std::vector<Hit> hits;
+  if (hits.capacity() > 4096) std::vector<Hit>().swap(hits);  // a huge directory's scratch is not kept
+  hits.clear();
+  const auto& kind_runs = runs[kind];
+  for (const RunPtr& run : kind_runs)
+    if (run->size() != 0 && key >= run->min_key() && key <= run->max_key()) run->Prefetch(key);
+  for (size_t age = 0; age < kind_runs.size(); ++age) {
+    const RunPtr& run = kind_runs[age];
     if (run->size() == 0 || key < run->min_key() || key > run->max_key() || !run->MayContain(key)) continue;
     for (const RunEntry* e = run->LowerBound(key); e != run->end() && e->key == key; ++e)
       hits.push_back({e->value & ~kTombstone, age, (e->value & kTombstone) != 0});
@@ -71,7 +77,9 @@ Status ReadView::Get(int64_t id, MediaFileView* out) const {
 }
 
 Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
-  std::vector<uint64_t> locations;
+  thread_local std::vector<uint64_t> locations;  // reused; nothing below looks up paths again
+  if (locations.capacity() > 4096) std::vector<uint64_t>().swap(locations);
+  locations.clear();
   LookupMulti(kPathIndex, PathHash(path), &locations);
   for (uint64_t loc : locations) {  // usually one; more only on a 64-bit hash collision
     const fb::MediaFile* rec = nullptr;

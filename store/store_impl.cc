@@ -63,6 +63,15 @@ Status Store::Open(const std::string& directory, const Options& options, std::un
   return Status::OK();
 }
 
+Status RepairIndexes(const std::string& directory, const Options& options) {
+  if (options.read_only) return Status::InvalidArgument("RepairIndexes needs a writable store (read_only is set)");
+  Options o = options;
+  o.create_if_missing = false;
+  o.error_if_exists = false;
+  auto impl = std::make_unique<StoreImpl>(directory, o);
+  return impl->Open(/*rebuild_indexes=*/true);
+}
+
 StoreImpl::StoreImpl(std::string dir, const Options& options)
     : dir_(std::move(dir)),
       options_(options),
@@ -71,7 +80,7 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
 
 StoreImpl::~StoreImpl() = default;
 
-Status StoreImpl::Open() {
+Status StoreImpl::Open(bool rebuild_indexes) {
   std::lock_guard<std::mutex> g(write_mu_);
   const std::string meta_path = dir_ + "/" + kMetaFile;
   bool exists = false;
@@ -106,7 +115,11 @@ Status StoreImpl::Open() {
                                     &meta_file_));
   ZC_RETURN_IF_ERROR(ReadNewestMetaPage(meta_file_.get(), &meta_));
   ReadView view;
-  ZC_RETURN_IF_ERROR(LoadView(meta_, nullptr, &view));
+  if (rebuild_indexes) {
+    ZC_RETURN_IF_ERROR(RebuildIndexes(&view));
+  } else {
+    ZC_RETURN_IF_ERROR(LoadView(meta_, nullptr, &view));
+  }
   if (!options_.read_only) {
     // Cut whatever a crashed writer appended past the watermark, and drop
     // files a crashed commit created but never committed.
@@ -129,6 +142,39 @@ Status StoreImpl::CreateNew() {
   page.checkpoint_segment = 1;
   page.checkpoint_offset = kSegmentHeaderSize;
   return CreateMetaFile(env_, dir_, page);
+}
+
+Status StoreImpl::RebuildIndexes(ReadView* view) {
+  // Nothing of the old runs is read: the segments are the truth. The new
+  // runs become visible only with the meta page written at the end; a crash
+  // before that leaves the old state (and stray files the next open removes).
+  MetaPage meta = meta_;
+  for (uint32_t k = 0; k < kRunKinds; ++k) meta.run_count[k] = 0;
+  meta.checkpoint_segment = meta.segments[0].number;
+  meta.checkpoint_offset = kSegmentHeaderSize;
+  view->sequence = meta.sequence;
+  view->next_id = meta.next_id;
+  view->segments.clear();
+  for (uint32_t i = 0; i < meta.segment_count; ++i) {
+    SegmentPtr seg;
+    ZC_RETURN_IF_ERROR(OpenSegment(meta.segments[i].number, meta.segments[i].committed_length, &seg));
+    view->segments.push_back({seg, meta.segments[i].committed_length});
+  }
+  for (auto& r : view->runs) r.clear();
+  ZC_RETURN_IF_ERROR(Replay(view, meta.checkpoint_segment, meta.checkpoint_offset, &meta));
+  std::vector<std::pair<uint32_t, uint32_t>> unused;
+  ZC_RETURN_IF_ERROR(Checkpoint(view, &meta, /*merge_everything=*/false, &unused));
+  RemoveObsoleteRuns(unused);
+  // The record count is recomputed from the id index, not trusted.
+  uint64_t live = 0;
+  MergeRuns(kIdIndex, view->runs[kIdIndex], /*drop_tombstones=*/true, [&](const RunEntry&) { ++live; });
+  meta.record_count = live;
+  meta.sequence += 1;
+  view->sequence = meta.sequence;
+  view->record_count = live;
+  ZC_RETURN_IF_ERROR(CommitMeta(&meta));
+  meta_ = meta;
+  return Status::OK();
 }
 
 Status StoreImpl::OpenSegment(uint32_t number, uint64_t committed, SegmentPtr* out) {
@@ -186,11 +232,11 @@ Status StoreImpl::LoadView(const MetaPage& meta, const ReadView* previous, ReadV
       view->runs[k].push_back(run);
     }
   }
-  if (incremental) return Replay(meta, view, replayed_segment_, replayed_offset_);
-  return Replay(meta, view, meta.checkpoint_segment, meta.checkpoint_offset);
+  if (incremental) return Replay(view, replayed_segment_, replayed_offset_);
+  return Replay(view, meta.checkpoint_segment, meta.checkpoint_offset);
 }
 
-Status StoreImpl::Replay(const MetaPage& meta, ReadView* view, uint32_t from_segment, uint64_t from_offset) {
+Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_offset, MetaPage* spill_meta) {
   // Replayed batches only need the state before them: the runs as they grow
   // here. Counts and next id come from the meta page, which is authoritative.
   for (const SegmentRef& ref : view->segments) {
@@ -211,11 +257,17 @@ Status StoreImpl::Replay(const MetaPage& meta, ReadView* view, uint32_t from_seg
       ZC_RETURN_IF_ERROR(apply_status);
       AddMemoryRuns(view, applier.TakeAllEntries());
       pos = next;
+      if (spill_meta != nullptr && view->MemoryRunBytes() > profile_.memtable_bytes) {
+        std::vector<std::pair<uint32_t, uint32_t>> merged_away;  // files of this rebuild only
+        ZC_RETURN_IF_ERROR(Checkpoint(view, spill_meta, /*merge_everything=*/false, &merged_away));
+        spill_meta->checkpoint_segment = number;
+        spill_meta->checkpoint_offset = pos;
+        RemoveObsoleteRuns(merged_away);
+      }
     }
     replayed_segment_ = number;
     replayed_offset_ = pos;
   }
-  (void)meta;
   return Status::OK();
 }
 

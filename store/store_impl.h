@@ -27,7 +27,9 @@ class StoreImpl final : public Store {
   StoreImpl(std::string dir, const Options& options);
   ~StoreImpl() override;
 
-  Status Open();
+  // `rebuild_indexes`: ignore the run files META lists and build the indexes
+  // again from every segment (RepairIndexes).
+  Status Open(bool rebuild_indexes = false);
 
   Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) override;
   std::shared_ptr<const Snapshot> GetSnapshot() override;
@@ -38,17 +40,26 @@ class StoreImpl final : public Store {
 
  private:
   Status CreateNew();
+  // Replays every segment into new run files and commits them (see Open).
+  Status RebuildIndexes(ReadView* view);
   // Builds the view `meta` describes: segments and run files opened (reusing
   // those already open), then the batches after the checkpoint replayed into
   // in-memory runs. `previous` lets a reader continue a replay incrementally.
   Status LoadView(const format::MetaPage& meta, const ReadView* previous, ReadView* view);
-  Status Replay(const format::MetaPage& meta, ReadView* view, uint32_t from_segment, uint64_t from_offset);
+  // Replays batches from (from_segment, from_offset) to the committed end
+  // into in-memory runs. With `spill_meta` (index rebuild, writer only), runs
+  // are written out as files whenever they pass the memtable budget, and the
+  // checkpoint in *spill_meta advances with them.
+  Status Replay(ReadView* view, uint32_t from_segment, uint64_t from_offset,
+                format::MetaPage* spill_meta = nullptr);
   Status OpenSegment(uint32_t number, uint64_t committed, SegmentPtr* out);
   Status OpenRun(uint32_t kind, uint32_t number, RunPtr* out);
   // Adds one batch's index entries as in-memory runs and merges small ones.
   static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries);
   // Writes the in-memory runs of `view` out as run files and applies the
   // merge policy; fills `obsolete` with run files no longer needed.
+  // Sets the checkpoint to the committed end of the log (a replay that
+  // spills moves it back to where it stands).
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
                     std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
   // Gives each Put without an id the next id (advancing meta->next_id),

@@ -151,4 +151,11 @@ class Store {
   virtual const std::string& directory() const = 0;
 };
 
+// Rebuilds the id, path and directory indexes of the store in `directory`
+// from its segments (the indexes are derived state), for when an index file
+// is damaged or lost: Open then reports Corruption or IOError naming it.
+// Takes the writer lock; the new indexes replace the old ones atomically
+// (a crash leaves the old state). Records and ids are untouched.
+Status RepairIndexes(const std::string& directory, const Options& options = Options());
+
 }  // namespace zcmedia
