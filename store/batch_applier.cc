@@ -21,10 +21,18 @@ BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v, uint64_t
   return s;
 }
 
+void BatchApplier::SetPathOwner(std::string_view path, uint64_t path_hash, int64_t owner) {
+  PathClaim* claim = path_owner_.Find(path_hash, [&](const PathClaim& c) { return c.path == path; });
+  if (claim == nullptr) {
+    claim = &path_owner_.Insert(path_hash);
+    claim->path = path;
+  }
+  claim->owner = owner;
+}
+
 Status BatchApplier::StateOf(int64_t id, State* state) {
-  auto it = batch_state_.find(id);
-  if (it != batch_state_.end()) {
-    *state = it->second;
+  if (const State* known = batch_state_.Find(static_cast<uint64_t>(id))) {
+    *state = *known;
     return Status::OK();
   }
   *state = State();
@@ -37,15 +45,15 @@ Status BatchApplier::StateOf(int64_t id, State* state) {
   return Status::OK();
 }
 
-Status BatchApplier::PathOwner(std::string_view path, int64_t* owner) {
-  auto it = path_owner_.find(path);
-  if (it != path_owner_.end()) {
-    *owner = it->second;
+Status BatchApplier::PathOwner(std::string_view path, uint64_t path_hash, int64_t* owner) {
+  if (const PathClaim* claim =
+          path_owner_.Find(path_hash, [&](const PathClaim& c) { return c.path == path; })) {
+    *owner = claim->owner;
     return Status::OK();
   }
   *owner = 0;
   MediaFileView v;
-  Status s = base_.FindByPath(path, &v);
+  Status s = base_.FindByPath(path, path_hash, &v);
   if (s.IsNotFound()) return Status::OK();
   ZC_RETURN_IF_ERROR(s);
   // The base owner may have been removed or moved earlier in this batch.
@@ -53,6 +61,12 @@ Status BatchApplier::PathOwner(std::string_view path, int64_t* owner) {
   ZC_RETURN_IF_ERROR(StateOf(v.id(), &st));
   if (st.live && st.path == path) *owner = v.id();
   return Status::OK();
+}
+
+void BatchApplier::SetState(int64_t id, const State& state) {
+  State* known = batch_state_.Find(static_cast<uint64_t>(id));
+  if (known == nullptr) known = &batch_state_.Insert(static_cast<uint64_t>(id));
+  *known = state;
 }
 
 Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode) {
@@ -69,7 +83,7 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
     if (now.path.empty()) return Status::InvalidArgument("media file path must not be empty");
     if (!old.live || old.path != now.path) {
       int64_t owner = 0;
-      ZC_RETURN_IF_ERROR(PathOwner(now.path, &owner));
+      ZC_RETURN_IF_ERROR(PathOwner(now.path, now.path_hash, &owner));
       if (owner != 0 && owner != id)
         return Status::Constraint("UNIQUE constraint failed: media_files.path ('" + std::string(now.path) +
                                   "' is already id " + std::to_string(owner) + ")");
@@ -82,10 +96,10 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   Emit(kPathIndex, now.path_hash, location);
   if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
   if (now.has_parent) Emit(kDirIndex, now.parent_hash, location);
-  if (old.live && old.path != now.path) path_owner_[old.path] = 0;
-  path_owner_[now.path] = id;
+  if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
+  SetPathOwner(now.path, now.path_hash, id);
   if (!old.live) ++record_delta_;
-  batch_state_[id] = now;
+  SetState(id, now);
   return Status::OK();
 }
 
@@ -99,9 +113,9 @@ Status BatchApplier::Remove(int64_t id) {
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);
   if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
-  path_owner_[old.path] = 0;
+  SetPathOwner(old.path, old.path_hash, 0);
   --record_delta_;
-  batch_state_[id] = State();
+  SetState(id, State());
   return Status::OK();
 }
 

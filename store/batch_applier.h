@@ -7,9 +7,9 @@
 
 #include <array>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "flat_map.h"
 #include "snapshot.h"
 
 namespace zcmedia {
@@ -23,9 +23,7 @@ class BatchApplier {
 
   // `expected_entries` sizes the per-batch maps once (no rehashing).
   BatchApplier(const ReadView& base, bool check_constraints, size_t expected_entries = 0)
-      : base_(base), check_(check_constraints) {
-    batch_state_.reserve(expected_entries);
-    path_owner_.reserve(expected_entries);
+      : base_(base), check_(check_constraints), batch_state_(expected_entries), path_owner_(expected_entries) {
     for (auto& e : entries_) e.reserve(expected_entries);
   }
 
@@ -55,14 +53,22 @@ class BatchApplier {
   };
   Status StateOf(int64_t id, State* state);
   // The live id holding `path` after the entries so far, or 0.
-  Status PathOwner(std::string_view path, int64_t* owner);
+  Status PathOwner(std::string_view path, uint64_t path_hash, int64_t* owner);
   static State StateOfRecord(const MediaFileView& v, uint64_t location);
   void Emit(uint32_t kind, uint64_t key, uint64_t value) { entries_[kind].push_back({key, value}); }
 
   const ReadView& base_;
   const bool check_;
-  std::unordered_map<int64_t, State> batch_state_;
-  std::unordered_map<std::string_view, int64_t> path_owner_;  // 0: freed in this batch
+  // Ids touched by this batch: their state after its entries so far.
+  FlatMap<State> batch_state_;
+  // Paths claimed or freed by this batch (keyed by path hash).
+  struct PathClaim {
+    std::string_view path;
+    int64_t owner;  // 0: freed in this batch
+  };
+  FlatMap<PathClaim> path_owner_;
+  void SetPathOwner(std::string_view path, uint64_t path_hash, int64_t owner);
+  void SetState(int64_t id, const State& state);
   std::vector<RunEntry> entries_[format::kRunKinds];
   int64_t record_delta_ = 0;
 };

@@ -77,10 +77,14 @@ Status ReadView::Get(int64_t id, MediaFileView* out) const {
 }
 
 Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
+  return FindByPath(path, PathHash(path), out);
+}
+
+Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const {
   thread_local std::vector<uint64_t> locations;  // reused; nothing below looks up paths again
   if (locations.capacity() > 4096) std::vector<uint64_t>().swap(locations);
   locations.clear();
-  LookupMulti(kPathIndex, PathHash(path), &locations);
+  LookupMulti(kPathIndex, path_hash, &locations);
   for (uint64_t loc : locations) {  // usually one; more only on a 64-bit hash collision
     const fb::MediaFile* rec = nullptr;
     ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));

@@ -35,6 +35,8 @@ class ReadView {
 
   Status Get(int64_t id, MediaFileView* out) const;       // NotFound if absent
   Status FindByPath(std::string_view path, MediaFileView* out) const;
+  // The same with PathHash(path) already computed.
+  Status FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const;
   // In id order.
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const;
 
