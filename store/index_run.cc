@@ -10,7 +10,19 @@ namespace zcmedia {
 using format::RunHeader;
 
 Run::Run(uint32_t kind, std::vector<RunEntry> entries)
-    : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {}
+    : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {
+  // The same key directory a run file carries, so lookups in the runs of
+  // recent batches cost what they cost in files.
+  buckets_ = format::DirectoryBuckets(count_);
+  bucket_multiplier_ = count_ ? format::BucketMultiplier(data_[0].key, data_[count_ - 1].key, buckets_) : 0;
+  owned_directory_.resize(buckets_ + 1);
+  uint64_t next = 0;
+  for (uint64_t b = 0; b <= buckets_; ++b) {
+    while (next < count_ && format::KeyBucket(data_[next].key, data_[0].key, bucket_multiplier_, buckets_) < b) ++next;
+    owned_directory_[b] = static_cast<uint32_t>(next);
+  }
+  directory_ = owned_directory_.data();
+}
 
 Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
          size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory)

@@ -56,8 +56,8 @@ class Run {
   uint64_t min_key() const { return count_ ? data_[0].key : 0; }
   uint64_t max_key() const { return count_ ? data_[count_ - 1].key : 0; }
 
-  // First entry whose key is >= `key` (end() if none). Run files use their
-  // key directory (one slot, then a few entries); memory runs binary search.
+  // First entry whose key is >= `key` (end() if none), through the key
+  // directory: one slot, then the few entries of its bucket.
   const RunEntry* LowerBound(uint64_t key) const;
 
   // Starts loading the filter block and directory slot `key` will touch, so
@@ -84,6 +84,7 @@ class Run {
   uint32_t kind_;
   uint32_t file_number_ = 0;
   std::vector<RunEntry> owned_;
+  std::vector<uint32_t> owned_directory_;  // memory runs build their own
   std::unique_ptr<Mapping> mapping_;
   const RunEntry* data_ = nullptr;
   size_t count_ = 0;

@@ -116,7 +116,7 @@ size_t ReadView::MemoryRunBytes() const {
   size_t bytes = 0;
   for (const auto& kind_runs : runs)
     for (const RunPtr& r : kind_runs)
-      if (r->in_memory()) bytes += r->size() * sizeof(RunEntry);
+      if (r->in_memory()) bytes += r->size() * sizeof(RunEntry) + (r->size() / format::kEntriesPerBucket + 2) * 4;
   return bytes;
 }
 
