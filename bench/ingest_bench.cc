@@ -46,7 +46,7 @@ void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir,
   CheckOk(Store::Open(dir, store_options, &store), "Store::Open('" + dir + "')");
   const double open_s = clock.Seconds();
   {
-    BatchedStoreWriter writer(store.get());
+    BatchedStoreWriter writer(store.get(), {}, getenv("ZC_NOPIPE") == nullptr);
     while (generator.Next(&record)) writer.Put(record.fields());
     writer.Flush();
     out["batch_records"] = double(writer.batch_records());
