@@ -154,12 +154,7 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
   view->next_id = meta.next_id;
-  view->segments.clear();
-  for (uint32_t i = 0; i < meta.segment_count; ++i) {
-    SegmentPtr seg;
-    ZC_RETURN_IF_ERROR(OpenSegment(meta.segments[i].number, meta.segments[i].committed_length, &seg));
-    view->segments.push_back({seg, meta.segments[i].committed_length});
-  }
+  ZC_RETURN_IF_ERROR(SetSegments(meta, view));
   for (auto& r : view->runs) r.clear();
   ZC_RETURN_IF_ERROR(Replay(view, meta.checkpoint_segment, meta.checkpoint_offset, &meta));
   std::vector<std::pair<uint32_t, uint32_t>> unused;
@@ -174,6 +169,16 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   view->record_count = live;
   ZC_RETURN_IF_ERROR(CommitMeta(&meta));
   meta_ = meta;
+  return Status::OK();
+}
+
+Status StoreImpl::SetSegments(const MetaPage& meta, ReadView* view) {
+  view->segments.clear();
+  for (uint32_t i = 0; i < meta.segment_count; ++i) {
+    SegmentPtr seg;
+    ZC_RETURN_IF_ERROR(OpenSegment(meta.segments[i].number, meta.segments[i].committed_length, &seg));
+    view->segments.push_back({seg, meta.segments[i].committed_length});
+  }
   return Status::OK();
 }
 
@@ -204,12 +209,7 @@ Status StoreImpl::LoadView(const MetaPage& meta, const ReadView* previous, ReadV
   view->sequence = meta.sequence;
   view->next_id = meta.next_id;
   view->record_count = meta.record_count;
-  view->segments.clear();
-  for (uint32_t i = 0; i < meta.segment_count; ++i) {
-    SegmentPtr seg;
-    ZC_RETURN_IF_ERROR(OpenSegment(meta.segments[i].number, meta.segments[i].committed_length, &seg));
-    view->segments.push_back({seg, meta.segments[i].committed_length});
-  }
+  ZC_RETURN_IF_ERROR(SetSegments(meta, view));
   // Same run files as the previous view: keep its in-memory runs and replay
   // only what was committed since (a reader following the writer).
   bool incremental = previous != nullptr && meta.checkpoint_segment == meta_.checkpoint_segment &&
@@ -496,9 +496,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   ReadView view = base->view();
   if (!rep.items.empty()) {
     active->committed_length = batch_offset + batch_bytes;
-    view.segments.clear();
-    for (uint32_t i = 0; i < meta.segment_count; ++i)
-      view.segments.push_back({segment_cache_.at(meta.segments[i].number), meta.segments[i].committed_length});
+    ZC_RETURN_IF_ERROR(SetSegments(meta, &view));  // all open already: no I/O
     AddMemoryRuns(&view, applier.TakeAllEntries());
   }
   meta.sequence += 1;

@@ -53,6 +53,8 @@ class StoreImpl final : public Store {
   Status Replay(ReadView* view, uint32_t from_segment, uint64_t from_offset,
                 format::MetaPage* spill_meta = nullptr);
   Status OpenSegment(uint32_t number, uint64_t committed, SegmentPtr* out);
+  // view->segments := the segments `meta` lists, with its committed lengths.
+  Status SetSegments(const format::MetaPage& meta, ReadView* view);
   Status OpenRun(uint32_t kind, uint32_t number, RunPtr* out);
   // Adds one batch's index entries as in-memory runs and merges small ones.
   static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries);
