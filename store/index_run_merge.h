@@ -1,8 +1,10 @@
-// The k-way merge behind MergeRuns (a template, so sinks inline). Runs are
-// few (a handful per index), so the heads sit in one small array of 128-bit
-// sort keys (key, identity) and each step is a branch-light scan of it.
+// The k-way merge behind MergeRuns (a template, so sinks inline). Each run
+// head is a 128-bit sort key (key, identity). A few runs (checkpoints, tier
+// merges) are scanned linearly; many (a full compaction of a large store)
+// go through a binary heap.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 namespace zcmedia {
@@ -19,29 +21,68 @@ void MergeRuns(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones
   auto sort_key = [kind](const RunEntry& e) {
     return (uint128{e.key} << 64) | EntryIdentity(kind, e);
   };
-  // Index i reads runs[i]; a lower index is a newer run.
-  std::vector<const RunEntry*> pos, end;
-  std::vector<uint128> head;
-  for (const RunPtr& r : runs) {
-    pos.push_back(r->begin());
-    end.push_back(r->end());
-    head.push_back(r->size() ? sort_key(*r->begin()) : kExhausted);
+  // Index i reads runs[i]; a lower index is a newer run, and among equal
+  // identities the newest run's entry is the one kept.
+  const size_t k = runs.size();
+  std::vector<const RunEntry*> pos(k), end(k);
+  std::vector<uint128> head(k);
+  for (size_t i = 0; i < k; ++i) {
+    pos[i] = runs[i]->begin();
+    end[i] = runs[i]->end();
+    head[i] = runs[i]->size() ? sort_key(*pos[i]) : kExhausted;
   }
-  const size_t k = head.size();
-  for (;;) {
-    size_t best = 0;
-    for (size_t i = 1; i < k; ++i)
-      if (head[i] < head[best]) best = i;  // strict: ties keep the newest run
-    const uint128 smallest = head[best];
-    if (smallest == kExhausted) return;
-    const RunEntry e = *pos[best];
-    for (size_t i = 0; i < k; ++i) {  // every run's entry for this identity is consumed
-      if (head[i] != smallest) continue;
-      ++pos[i];
-      head[i] = pos[i] != end[i] ? sort_key(*pos[i]) : kExhausted;
+  auto emit = [&](const RunEntry& e) {
+    if (!(drop_tombstones && (e.value & format::kTombstone))) sink(e);
+  };
+
+  if (k <= 4) {
+    for (;;) {
+      size_t best = 0;
+      for (size_t i = 1; i < k; ++i)
+        if (head[i] < head[best]) best = i;  // strict: ties keep the newest run
+      const uint128 smallest = head[best];
+      if (smallest == kExhausted) return;
+      const RunEntry e = *pos[best];
+      for (size_t i = 0; i < k; ++i) {  // every run's entry for this identity is consumed
+        if (head[i] != smallest) continue;
+        ++pos[i];
+        head[i] = pos[i] != end[i] ? sort_key(*pos[i]) : kExhausted;
+      }
+      emit(e);
     }
-    if (drop_tombstones && (e.value & format::kTombstone)) continue;
-    sink(e);
+  }
+
+  // Min-heap of (head, run index): the smallest identity, newest run first.
+  struct Item {
+    uint128 head;
+    size_t run;
+  };
+  auto after = [](const Item& a, const Item& b) { return a.head != b.head ? a.head > b.head : a.run > b.run; };
+  std::vector<Item> heap;
+  heap.reserve(k);
+  for (size_t i = 0; i < k; ++i)
+    if (head[i] != kExhausted) heap.push_back({head[i], i});
+  std::make_heap(heap.begin(), heap.end(), after);
+  auto advance = [&](size_t run) {
+    if (++pos[run] != end[run]) {
+      heap.push_back({sort_key(*pos[run]), run});
+      std::push_heap(heap.begin(), heap.end(), after);
+    }
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    const Item top = heap.back();
+    heap.pop_back();
+    const RunEntry e = *pos[top.run];
+    // Older runs' entries for the same identity are consumed unseen.
+    while (!heap.empty() && heap.front().head == top.head) {
+      std::pop_heap(heap.begin(), heap.end(), after);
+      const size_t older = heap.back().run;
+      heap.pop_back();
+      advance(older);
+    }
+    advance(top.run);
+    emit(e);
   }
 }
 
