@@ -25,6 +25,10 @@ constexpr uint64_t kMaxSegmentBytes = uint64_t{64} << 30;
 // per size tier. Many runs cost lookups little: each has a Bloom filter
 // (path, dir) or a key range (id) that rules it out without a search.
 constexpr size_t kMergeFanIn = 8;
+// In-memory runs below this many entries merge with each other (see
+// AddMemoryRuns); a checkpoint is forced when there are this many runs.
+constexpr size_t kSmallMemoryRun = 1024;
+constexpr size_t kMaxMemoryRuns = 24;
 
 bool SegmentIsEmpty(Env* env, const std::string& path) {
   std::unique_ptr<File> f;
@@ -257,7 +261,8 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
       ZC_RETURN_IF_ERROR(apply_status);
       AddMemoryRuns(view, applier.TakeAllEntries());
       pos = next;
-      if (spill_meta != nullptr && view->MemoryRunBytes() > profile_.memtable_bytes) {
+      if (spill_meta != nullptr &&
+          (view->MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(*view) > kMaxMemoryRuns)) {
         std::vector<std::pair<uint32_t, uint32_t>> merged_away;  // files of this rebuild only
         ZC_RETURN_IF_ERROR(Checkpoint(view, spill_meta, /*merge_everything=*/false, &merged_away));
         spill_meta->checkpoint_segment = number;
@@ -276,15 +281,28 @@ void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries) {
     if (entries[k].empty()) continue;
     auto& runs = view->runs[k];
     runs.insert(runs.begin(), std::make_shared<Run>(k, std::move(entries[k])));
-    // Binary-counter merging of in-memory runs: merge the two newest while
-    // the older is at most twice the newer, so there are O(log n) of them.
+    // Small in-memory runs (small commits) merge binary-counter fashion: the
+    // two newest while the older is at most twice the newer. Runs of bulk
+    // batches stay as they are until the checkpoint writes them out: each
+    // costs a lookup one directory probe, and merging them in memory would
+    // copy every entry again.
     while (runs.size() >= 2 && runs[0]->in_memory() && runs[1]->in_memory() &&
-           runs[1]->size() <= 2 * runs[0]->size()) {
+           runs[1]->size() <= 2 * runs[0]->size() && runs[1]->size() < kSmallMemoryRun) {
       RunPtr merged = MergeInMemory(k, std::span<const RunPtr>(runs.data(), 2), /*drop_tombstones=*/false);
       runs.erase(runs.begin(), runs.begin() + 2);
       runs.insert(runs.begin(), std::move(merged));
     }
   }
+}
+
+size_t StoreImpl::MemoryRunCount(const ReadView& view) {
+  size_t most = 0;
+  for (const auto& kind_runs : view.runs) {
+    size_t n = 0;
+    while (n < kind_runs.size() && kind_runs[n]->in_memory()) ++n;
+    most = std::max(most, n);
+  }
+  return most;
 }
 
 Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
@@ -506,7 +524,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   view.record_count = meta.record_count;
 
   // 4. Checkpoint the indexes when the in-memory runs outgrow their budget.
-  if (view.MemoryRunBytes() > profile_.memtable_bytes)
+  if (view.MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns)
     ZC_RETURN_IF_ERROR(Checkpoint(&view, &meta, /*merge_everything=*/false, &obsolete));
   else
     RecordRuns(view, &meta);

@@ -58,6 +58,8 @@ class StoreImpl final : public Store {
   Status OpenRun(uint32_t kind, uint32_t number, RunPtr* out);
   // Adds one batch's index entries as in-memory runs and merges small ones.
   static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries);
+  // The most in-memory runs any index has.
+  static size_t MemoryRunCount(const ReadView& view);
   // Writes the in-memory runs of `view` out as run files and applies the
   // merge policy; fills `obsolete` with run files no longer needed.
   // Sets the checkpoint to the committed end of the log (a replay that
