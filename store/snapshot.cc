@@ -20,6 +20,16 @@ Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record) const
   return ReadRecordAt(*it->segment, LocationOffset(location), it->committed, record);
 }
 
+void ReadView::PrefetchRecord(uint64_t location) const {
+  const uint32_t number = LocationSegment(location);
+  auto it = std::lower_bound(segments.begin(), segments.end(), number,
+                             [](const SegmentRef& s, uint32_t n) { return s.segment->number() < n; });
+  if (it == segments.end() || it->segment->number() != number) return;
+  const uint64_t offset = LocationOffset(location);
+  for (uint64_t line = 0; line < 256 && offset + line < it->committed; line += 64)
+    __builtin_prefetch(it->segment->base() + offset + line);
+}
+
 uint64_t ReadView::LocateId(int64_t id) const {
   const uint64_t key = static_cast<uint64_t>(id);
   for (const RunPtr& run : runs[kIdIndex]) {
@@ -101,6 +111,7 @@ Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileVie
   std::vector<uint64_t> locations;
   LookupMulti(kDirIndex, PathHash(parent), &locations);
   const size_t first = out->size();
+  for (uint64_t loc : locations) PrefetchRecord(loc);
   for (uint64_t loc : locations) {
     const fb::MediaFile* rec = nullptr;
     ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));

@@ -27,6 +27,10 @@ class ReadView {
 
   // The verified record at `location`.
   Status RecordAt(uint64_t location, const fb::MediaFile** record) const;
+  // Starts loading the first cache lines of the record at `location` (a
+  // hint: no checks, no effect on results), so that a caller about to read
+  // many records takes their cache misses together.
+  void PrefetchRecord(uint64_t location) const;
   // Location of live record `id`, or 0.
   uint64_t LocateId(int64_t id) const;
   // Locations whose newest entry under `key` in the path or directory index
