@@ -69,11 +69,22 @@ void BatchApplier::SetState(int64_t id, const State& state) {
   *known = state;
 }
 
-Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode) {
+Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode,
+                         const Keys* keys) {
   const MediaFileView view(record);
   State old;
   ZC_RETURN_IF_ERROR(StateOf(id, &old));
-  State now = StateOfRecord(view, location);
+  State now;
+  if (keys != nullptr) {
+    now.live = true;
+    now.location = location;
+    now.path = view.path();
+    now.path_hash = keys->path_hash;
+    now.parent_hash = keys->parent_hash;
+    now.has_parent = keys->has_parent;
+  } else {
+    now = StateOfRecord(view, location);
+  }
   if (check_) {
     if (mode == PutMode::kInsert && old.live)
       return Status::Constraint("UNIQUE constraint failed: media_files.id (id " + std::to_string(id) +

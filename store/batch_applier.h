@@ -30,7 +30,14 @@ class BatchApplier {
   // A new version of record `id` at `location`. kInsert requires `id` not to
   // be live, kUpdate requires it live, kReplay accepts either (the log does
   // not distinguish them). Constraint on a violated check.
-  Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode);
+  // Index keys of a record, when the caller has them already.
+  struct Keys {
+    uint64_t path_hash;
+    uint64_t parent_hash;
+    bool has_parent;
+  };
+  Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode,
+             const Keys* keys = nullptr);
   // Removes live record `id` (Constraint if it is not live, when checking).
   Status Remove(int64_t id);
 

@@ -476,7 +476,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   const uint64_t batch_offset = active->committed_length;
   const uint64_t body_location = MakeLocation(active->number, batch_offset + sizeof(BatchHeader));
 
-  // 2. Assign ids and seal each entry (id, checksum): the body is final.
+  // 2. Assign ids: after this only the entry checksums change in the body.
   std::vector<int64_t> ids;
   ZC_RETURN_IF_ERROR(AssignIds(rep, &meta, &ids));
 
@@ -494,6 +494,9 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   std::thread appender;
   if (!rep.items.empty()) {
     appender = std::thread([&] {
+      // Only the checksum fields change here; the checks below read ids,
+      // lengths and payloads, which are final.
+      SealEntries(rep);
       h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
       h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
       append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
@@ -573,9 +576,16 @@ Status StoreImpl::AssignIds(WriteBatch::Rep& rep, MetaPage* meta, std::vector<in
         if (id >= meta->next_id) meta->next_id = id + 1;
       }
     }
-    header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
   }
   return Status::OK();
+}
+
+void StoreImpl::SealEntries(WriteBatch::Rep& rep) {
+  for (const WriteBatch::Rep::Item& item : rep.items) {
+    uint8_t* entry = rep.body.data() + item.offset;
+    auto* header = reinterpret_cast<EntryHeader*>(entry);
+    header->checksum = EntryChecksum(header->id, header->length_and_kind, entry + sizeof(EntryHeader));
+  }
 }
 
 void StoreImpl::ResetAssignedIds(WriteBatch::Rep& rep) {
@@ -600,9 +610,11 @@ Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_locatio
       // Built by our own encoder in this process (WriteBatch::Put), never
       // read from disk: readers verify it when they read it back.
       const fb::MediaFile* record = flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader));
+      const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
       s = applier->Put(header->id, record, body_location + item.offset,
                        item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
-                                                            : BatchApplier::PutMode::kUpdate);
+                                                            : BatchApplier::PutMode::kUpdate,
+                       &keys);
     }
     if (!s.ok()) return EntryError(i, s);
   }

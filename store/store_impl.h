@@ -66,9 +66,11 @@ class StoreImpl final : public Store {
   // spills moves it back to where it stands).
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
                     std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
-  // Gives each Put without an id the next id (advancing meta->next_id),
-  // writes ids into the records and seals every entry's checksum.
+  // Gives each Put without an id the next id (advancing meta->next_id) and
+  // writes ids into the records and entry headers.
   Status AssignIds(WriteBatch::Rep& rep, format::MetaPage* meta, std::vector<int64_t>* ids);
+  // Computes every entry's checksum (after AssignIds).
+  static void SealEntries(WriteBatch::Rep& rep);
   static void ResetAssignedIds(WriteBatch::Rep& rep);
   // Verifies and checks each entry against the committed state, feeding the
   // applier; the first refused entry's error names it.

@@ -2,13 +2,15 @@
 
 #include <cstring>
 
+#include "checksum.h"
 #include "record_codec.h"
 
 namespace zcmedia {
 
 using namespace format;
 
-void WriteBatch::Rep::Append(Op op, int64_t id, EntryKind kind, const uint8_t* payload, uint32_t length) {
+void WriteBatch::Rep::Append(Op op, int64_t id, EntryKind kind, const uint8_t* payload, uint32_t length,
+                             const MediaFileFields* fields) {
   const uint64_t offset = body.size();
   const bool oversized = length > kMaxPayload;
   if (oversized) length = 0;  // keep the body well-formed; Write refuses the batch
@@ -18,7 +20,13 @@ void WriteBatch::Rep::Append(Op op, int64_t id, EntryKind kind, const uint8_t* p
   h.length_and_kind = length | (static_cast<uint32_t>(kind) << 24);
   std::memcpy(body.data() + offset, &h, sizeof(h));
   if (length > 0) std::memcpy(body.data() + offset + sizeof(h), payload, length);
-  items.push_back({op, id, offset, oversized});
+  Item item{op, id, offset, oversized, 0, 0, false};
+  if (fields != nullptr) {
+    item.path_hash = PathHash(fields->path);
+    item.has_parent = fields->parent_path.has_value();
+    if (item.has_parent) item.parent_hash = PathHash(*fields->parent_path);
+  }
+  items.push_back(item);
 }
 
 WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
@@ -29,13 +37,13 @@ WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 void WriteBatch::Put(const MediaFileFields& f) {
   EncodeMediaFile(f, f.id, &rep_->builder);
   rep_->Append(Rep::Op::kPut, f.id, EntryKind::kPutMedia, rep_->builder.GetBufferPointer(),
-               rep_->builder.GetSize());
+               rep_->builder.GetSize(), &f);
 }
 
 void WriteBatch::Update(int64_t id, const MediaFileFields& f) {
   EncodeMediaFile(f, id, &rep_->builder);
   rep_->Append(Rep::Op::kUpdate, id, EntryKind::kPutMedia, rep_->builder.GetBufferPointer(),
-               rep_->builder.GetSize());
+               rep_->builder.GetSize(), &f);
 }
 
 void WriteBatch::Remove(int64_t id) { rep_->Append(Rep::Op::kRemove, id, EntryKind::kRemoveMedia, nullptr, 0); }

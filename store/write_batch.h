@@ -17,6 +17,11 @@ struct WriteBatch::Rep {
     int64_t id;        // 0 for a Put whose id the store assigns
     uint64_t offset;   // of its EntryHeader within `body`
     bool oversized;    // payload over format::kMaxPayload: refused at commit
+    // Index keys of a Put/Update, hashed here on the caller's thread so the
+    // commit does not have to (0 when not applicable).
+    uint64_t path_hash;
+    uint64_t parent_hash;
+    bool has_parent;
   };
   // Entries exactly as they will sit in the segment, except that assigned
   // ids and entry checksums are filled in at commit.
@@ -25,7 +30,8 @@ struct WriteBatch::Rep {
   int64_t raise_next_id = 0;
   flatbuffers::FlatBufferBuilder builder{1024};
 
-  void Append(Op op, int64_t id, format::EntryKind kind, const uint8_t* payload, uint32_t length);
+  void Append(Op op, int64_t id, format::EntryKind kind, const uint8_t* payload, uint32_t length,
+              const MediaFileFields* fields = nullptr);
 };
 
 }  // namespace zcmedia
