@@ -52,6 +52,8 @@ Status BatchApplier::PathOwner(std::string_view path, uint64_t path_hash, int64_
     return Status::OK();
   }
   *owner = 0;
+  if (prefiltered_ && !std::binary_search(base_may_hold_.begin(), base_may_hold_.end(), path_hash))
+    return Status::OK();  // no run of the base has this hash
   MediaFileView v;
   Status s = base_.FindByPath(path, path_hash, &v);
   if (s.IsNotFound()) return Status::OK();
@@ -61,6 +63,35 @@ Status BatchApplier::PathOwner(std::string_view path, uint64_t path_hash, int64_
   ZC_RETURN_IF_ERROR(StateOf(v.id(), &st));
   if (st.live && st.path == path) *owner = v.id();
   return Status::OK();
+}
+
+void BatchApplier::PrefilterPaths(std::vector<uint64_t> hashes) {
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  std::vector<bool> held(hashes.size(), false);
+  for (const RunPtr& run : base_.runs[kPathIndex]) {
+    if (run->size() == 0) continue;
+    if (run->size() < hashes.size() * 8) {
+      // A run of about the batch's size: merge-join the two sorted lists.
+      const RunEntry* e = run->begin();
+      for (size_t i = 0; i < hashes.size() && e != run->end(); ++i) {
+        while (e != run->end() && e->key < hashes[i]) ++e;
+        if (e != run->end() && e->key == hashes[i]) held[i] = true;
+      }
+    } else {
+      // A large run: its filter, then its directory, per hash.
+      for (size_t i = 0; i < hashes.size(); ++i) {
+        if (held[i] || hashes[i] < run->min_key() || hashes[i] > run->max_key() || !run->MayContain(hashes[i]))
+          continue;
+        const RunEntry* e = run->LowerBound(hashes[i]);
+        if (e != run->end() && e->key == hashes[i]) held[i] = true;
+      }
+    }
+  }
+  base_may_hold_.clear();
+  for (size_t i = 0; i < hashes.size(); ++i)
+    if (held[i]) base_may_hold_.push_back(hashes[i]);
+  prefiltered_ = true;
 }
 
 void BatchApplier::SetState(int64_t id, const State& state) {

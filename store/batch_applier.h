@@ -41,6 +41,12 @@ class BatchApplier {
   // Removes live record `id` (Constraint if it is not live, when checking).
   Status Remove(int64_t id);
 
+  // Optional, before the Puts: the path hashes this batch will write.
+  // Works out, with one sequential pass per run, which of them any run of
+  // the base holds at all; PathOwner then asks the base only about those
+  // (a bulk load of new files asks it nothing). `hashes` is sorted here.
+  void PrefilterPaths(std::vector<uint64_t> hashes);
+
   int64_t record_delta() const { return record_delta_; }
   // Index entries for `kind`, sorted by identity, the last write of each
   // identity kept. Call once per kind after the last Put/Remove.
@@ -74,6 +80,8 @@ class BatchApplier {
     int64_t owner;  // 0: freed in this batch
   };
   FlatMap<PathClaim> path_owner_;
+  bool prefiltered_ = false;
+  std::vector<uint64_t> base_may_hold_;  // sorted; meaningful when prefiltered_
   void SetPathOwner(std::string_view path, uint64_t path_hash, int64_t owner);
   void SetState(int64_t id, const State& state);
   std::vector<RunEntry> entries_[format::kRunKinds];

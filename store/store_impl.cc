@@ -599,6 +599,11 @@ void StoreImpl::ResetAssignedIds(WriteBatch::Rep& rep) {
 }
 
 Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_location, BatchApplier* applier) {
+  std::vector<uint64_t> path_hashes;
+  path_hashes.reserve(rep.items.size());
+  for (const WriteBatch::Rep::Item& item : rep.items)
+    if (item.op != WriteBatch::Rep::Op::kRemove) path_hashes.push_back(item.path_hash);
+  if (!path_hashes.empty()) applier->PrefilterPaths(std::move(path_hashes));
   for (size_t i = 0; i < rep.items.size(); ++i) {
     const WriteBatch::Rep::Item& item = rep.items[i];
     const uint8_t* entry = rep.body.data() + item.offset;
