@@ -145,7 +145,8 @@ Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* of
 
 }  // namespace
 
-Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run) {
+Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run,
+                   bool just_written) {
   const std::string path = dir + "/" + format::RunFileName(kind, number);
   std::unique_ptr<File> file;
   ZC_RETURN_IF_ERROR(env->OpenFile(path, Env::OpenMode::kReadOnly, &file));
@@ -159,6 +160,13 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   std::memcpy(&h, mapping->data(), sizeof(h));
   ZC_RETURN_IF_ERROR(CheckHeader(path, kind, h, size));
   const auto* entries = reinterpret_cast<const RunEntry*>(mapping->data() + sizeof(RunHeader));
+  const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
+  const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
+  if (just_written) {
+    *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks,
+                                 directory);
+    return Status::OK();
+  }
   if (Checksum64(entries, size - sizeof(RunHeader)) != h.body_checksum)
     return Status::Corruption(path + ": run checksum mismatch (offset 64.." + std::to_string(size) +
                               "); the index must be rebuilt from the segments");
@@ -169,8 +177,6 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   }
   if (h.entry_count > 0 && (entries[0].key != h.min_key || entries[h.entry_count - 1].key != h.max_key))
     return Status::Corruption(path + ": run key range disagrees with its header");
-  const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
-  const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
   // The directory steers every lookup: beyond the checksum, check that it is
   // a monotone map onto the entries, so no lookup can leave the run.
   const uint64_t buckets = format::DirectoryBuckets(h.entry_count);
@@ -234,7 +240,7 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
     env->RemoveFile(tmp_path);
     return status;
   }
-  return OpenRunFile(env, dir, kind, number, out);
+  return OpenRunFile(env, dir, kind, number, out, /*just_written=*/true);
 }
 
 RunPtr MergeInMemory(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones) {

@@ -97,8 +97,12 @@ class Run {
 
 using RunPtr = std::shared_ptr<const Run>;
 
-// Opens and verifies (header and entry checksums, order) a run file.
-Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run);
+// Opens and verifies (header and body checksums, entry order, directory) a
+// run file. `just_written`: this process wrote it a moment ago from data it
+// holds (WriteMergedRunFile), so only the header and size are checked; any
+// other process, and this one on its next open, verifies it in full.
+Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number, RunPtr* run,
+                   bool just_written = false);
 
 // Merges `runs` (newest first) into one sorted sequence, newest entry per
 // identity; tombstones are dropped when `drop_tombstones` (the merge includes
