@@ -66,31 +66,22 @@ Status BatchApplier::PathOwner(std::string_view path, uint64_t path_hash, int64_
 }
 
 void BatchApplier::PrefilterPaths(std::vector<uint64_t> hashes) {
-  std::sort(hashes.begin(), hashes.end());
-  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-  std::vector<bool> held(hashes.size(), false);
+  // Run by run (each run's filter and directory stay in cache across the
+  // batch), mark the hashes some run holds an entry for.
+  std::vector<uint8_t> held(hashes.size(), 0);
   for (const RunPtr& run : base_.runs[kPathIndex]) {
     if (run->size() == 0) continue;
-    if (run->size() < hashes.size() * 8) {
-      // A run of about the batch's size: merge-join the two sorted lists.
-      const RunEntry* e = run->begin();
-      for (size_t i = 0; i < hashes.size() && e != run->end(); ++i) {
-        while (e != run->end() && e->key < hashes[i]) ++e;
-        if (e != run->end() && e->key == hashes[i]) held[i] = true;
-      }
-    } else {
-      // A large run: its filter, then its directory, per hash.
-      for (size_t i = 0; i < hashes.size(); ++i) {
-        if (held[i] || hashes[i] < run->min_key() || hashes[i] > run->max_key() || !run->MayContain(hashes[i]))
-          continue;
-        const RunEntry* e = run->LowerBound(hashes[i]);
-        if (e != run->end() && e->key == hashes[i]) held[i] = true;
-      }
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      const uint64_t h = hashes[i];
+      if (held[i] || h < run->min_key() || h > run->max_key() || !run->MayContain(h)) continue;
+      const RunEntry* e = run->LowerBound(h);
+      if (e != run->end() && e->key == h) held[i] = 1;
     }
   }
   base_may_hold_.clear();
   for (size_t i = 0; i < hashes.size(); ++i)
     if (held[i]) base_may_hold_.push_back(hashes[i]);
+  std::sort(base_may_hold_.begin(), base_may_hold_.end());
   prefiltered_ = true;
 }
 

@@ -42,9 +42,9 @@ class BatchApplier {
   Status Remove(int64_t id);
 
   // Optional, before the Puts: the path hashes this batch will write.
-  // Works out, with one sequential pass per run, which of them any run of
-  // the base holds at all; PathOwner then asks the base only about those
-  // (a bulk load of new files asks it nothing). `hashes` is sorted here.
+  // Works out, one run at a time, which of them any run of the base holds
+  // at all; PathOwner then asks the base only about those (a bulk load of
+  // new files asks it nothing).
   void PrefilterPaths(std::vector<uint64_t> hashes);
 
   int64_t record_delta() const { return record_delta_; }
