@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "checksum.h"
@@ -43,6 +44,19 @@ size_t Tier(size_t entries, size_t base) {
 }
 }  // namespace
 
+// Runs `body`, turning an escaping C++ exception (out of memory, or a
+// thread that cannot be started) into a Status: none crosses the public API.
+template <typename Body>
+Status NoThrow(const std::string& what, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("out of memory while trying to " + what);
+  } catch (const std::exception& e) {
+    return Status::IOError("failed to " + what + ": " + e.what());
+  }
+}
+
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // A third for the caller's WriteBatch (~360 B per encoded record), a sixth
   // for in-memory runs (plus as much again while they merge), the rest for
@@ -61,10 +75,12 @@ Status Store::Open(const std::string& directory, const Options& options, std::un
   if (options.segment_max_bytes < kMinSegmentBytes || options.segment_max_bytes > kMaxSegmentBytes)
     return Status::InvalidArgument("segment_max_bytes must be between 1 MiB and 64 GiB");
   if (directory.empty()) return Status::InvalidArgument("store directory must not be empty");
-  auto impl = std::make_unique<StoreImpl>(directory, options);
-  ZC_RETURN_IF_ERROR(impl->Open());
-  *store = std::move(impl);
-  return Status::OK();
+  return NoThrow("open " + directory, [&] {
+    auto impl = std::make_unique<StoreImpl>(directory, options);
+    ZC_RETURN_IF_ERROR(impl->Open());
+    *store = std::move(impl);
+    return Status::OK();
+  });
 }
 
 Status RepairIndexes(const std::string& directory, const Options& options) {
@@ -72,8 +88,10 @@ Status RepairIndexes(const std::string& directory, const Options& options) {
   Options o = options;
   o.create_if_missing = false;
   o.error_if_exists = false;
-  auto impl = std::make_unique<StoreImpl>(directory, o);
-  return impl->Open(/*rebuild_indexes=*/true);
+  return NoThrow("rebuild the indexes of " + directory, [&] {
+    auto impl = std::make_unique<StoreImpl>(directory, o);
+    return impl->Open(/*rebuild_indexes=*/true);
+  });
 }
 
 StoreImpl::StoreImpl(std::string dir, const Options& options)
@@ -421,7 +439,8 @@ std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
       }
       for (int attempt = 0; attempt < 3; ++attempt) {
         ReadView view;
-        if (LoadView(meta, &prev->view(), &view).ok()) {
+        Status loaded = NoThrow("follow the writer", [&] { return LoadView(meta, &prev->view(), &view); });
+        if (loaded.ok()) {
           meta_ = meta;
           Publish(std::move(view));
           break;
@@ -436,6 +455,10 @@ std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
 }
 
 Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
+  return NoThrow("write a batch", [&] { return WriteLocked(batch, assigned_ids); });
+}
+
+Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   std::lock_guard<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
   ZC_RETURN_IF_ERROR(sticky_error_);
@@ -477,8 +500,17 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   const uint64_t body_location = MakeLocation(active->number, batch_offset + sizeof(BatchHeader));
 
   // 2. Assign ids: after this only the entry checksums change in the body.
+  // Until the commit point, any failure gives the batch back as it was.
   std::vector<int64_t> ids;
   ZC_RETURN_IF_ERROR(AssignIds(rep, &meta, &ids));
+  bool committed = false;
+  struct ResetUnlessCommitted {
+    WriteBatch::Rep& rep;
+    const bool& committed;
+    ~ResetUnlessCommitted() {
+      if (!committed) ResetAssignedIds(rep);
+    }
+  } reset_guard{rep, committed};
 
   // 3. Append the data and make it durable on a helper thread, while this
   // one checks the entries and works out the index changes. If a check
@@ -491,27 +523,29 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
   h.entry_count = static_cast<uint32_t>(rep.items.size());
   h.body_length = rep.body.size();
   Status append_status;
+  auto append = [&] {
+    // Only the checksum fields change here; the checks read ids, lengths
+    // and payloads, which are final.
+    SealEntries(rep);
+    h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
+    h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
+    append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
+    if (append_status.ok()) append_status = seg->file()->PWrite(batch_offset + sizeof(h), rep.body.data(), rep.body.size());
+    if (append_status.ok() && options_.sync) append_status = seg->file()->Sync();
+  };
   std::thread appender;
   if (!rep.items.empty()) {
-    appender = std::thread([&] {
-      // Only the checksum fields change here; the checks below read ids,
-      // lengths and payloads, which are final.
-      SealEntries(rep);
-      h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
-      h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
-      append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
-      if (append_status.ok()) append_status = seg->file()->PWrite(batch_offset + sizeof(h), rep.body.data(), rep.body.size());
-      if (append_status.ok() && options_.sync) append_status = seg->file()->Sync();
-    });
+    try {
+      appender = std::thread(append);
+    } catch (const std::system_error&) {
+      append();  // no thread to be had: append first, then check
+    }
   }
   BatchApplier applier(base->view(), /*check_constraints=*/true, rep.items.size());
   Status check_status = CheckEntries(rep, body_location, &applier);
   if (appender.joinable()) appender.join();
   if (check_status.ok()) check_status = append_status;
-  if (!check_status.ok()) {
-    ResetAssignedIds(rep);
-    return check_status;
-  }
+  if (!check_status.ok()) return check_status;
 
   std::vector<std::pair<uint32_t, uint32_t>> obsolete;
   ReadView view = base->view();
@@ -534,6 +568,7 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
 
   // 5. The commit point: the new meta page, durable.
   ZC_RETURN_IF_ERROR(CommitMeta(&meta));
+  committed = true;
   meta_ = meta;
   replayed_segment_ = active->number;
   replayed_offset_ = active->committed_length;
@@ -641,6 +676,10 @@ Status StoreImpl::CommitMeta(MetaPage* meta) {
 }
 
 Status StoreImpl::CompactIndexes() {
+  return NoThrow("compact the indexes", [&] { return CompactIndexesLocked(); });
+}
+
+Status StoreImpl::CompactIndexesLocked() {
   std::lock_guard<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
   ZC_RETURN_IF_ERROR(sticky_error_);

@@ -39,6 +39,8 @@ class StoreImpl final : public Store {
   const std::string& directory() const override { return dir_; }
 
  private:
+  Status WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids);
+  Status CompactIndexesLocked();
   Status CreateNew();
   // Replays every segment into new run files and commits them (see Open).
   Status RebuildIndexes(ReadView* view);
