@@ -9,10 +9,11 @@ namespace zcmedia {
 class Env;
 
 struct Options {
-  // The store's heap budget in bytes: write buffers, the in-memory index of
-  // recent batches and merge buffers are all sized from it (see
-  // docs/format.md, "Memory"). Indexes live in mapped files, so this does not
-  // grow with the library. Minimum 1 MiB. Default: 6 MiB.
+  // The store's heap budget in bytes: the recommended batch size, the
+  // in-memory index of recent batches and the run-file write buffer are all
+  // sized from it (docs/format.md, "Memory"). Records and indexes are read
+  // through mapped files, so heap use does not grow with the library.
+  // Minimum 1 MiB. Default: 6 MiB.
   size_t memory_budget = size_t{6} << 20;
 
   // Create the directory and an empty store when there is none. Default: true.
@@ -22,8 +23,8 @@ struct Options {
   bool error_if_exists = false;
 
   // Open for reading only: takes no lock, never writes, and sees what the
-  // writer has committed each time Refresh() (or a new Snapshot()) runs.
-  // Default: false.
+  // writer (in this or another process) has committed each time
+  // Store::GetSnapshot() is called. Default: false.
   bool read_only = false;
 
   // fdatasync segment data and then the meta page at every commit. Turning
