@@ -13,7 +13,7 @@ BatchedStoreWriter::BatchedStoreWriter(Store* store, CommitCallback on_commit, b
       // A commit callback sees the producer's state (e.g. which samples wait
       // for their ids): it runs on the caller's thread, so no pipelining.
       pipelined_(pipelined && !on_commit_),
-      batch_records_(std::max<size_t>(1, store->recommended_batch_records() / (pipelined ? 2 : 1))) {
+      batch_records_(std::max<size_t>(1, store->recommended_batch_records() / (pipelined_ ? 2 : 1))) {
   if (pipelined_) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
