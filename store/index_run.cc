@@ -83,9 +83,8 @@ Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, u
 // pass over them (read back through a mapping, so the heap holds only one
 // output buffer). Blocks are chosen by the key's high bits and entries are
 // sorted by key, so blocks fill in order.
-Status AppendBloomFilter(File* file, Env* env, uint32_t kind, RunHeader* h, uint64_t* offset,
-                         XXH3_state_t* hash, size_t buffer_bytes) {
-  (void)kind;
+Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, XXH3_state_t* hash,
+                         size_t buffer_bytes) {
   const uint64_t blocks = std::max<uint64_t>(1, (h->entry_count * format::kBloomBitsPerKey + 511) / 512);
   std::unique_ptr<Mapping> written;
   ZC_RETURN_IF_ERROR(env->Map(file, *offset, &written));
@@ -227,7 +226,7 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   });
   flush();
   if (status.ok() && IsMultiKind(kind) && h.entry_count > 0)
-    status = AppendBloomFilter(file.get(), env, kind, &h, &offset, hash, buffer_bytes);
+    status = AppendBloomFilter(file.get(), env, &h, &offset, hash, buffer_bytes);
   if (status.ok()) status = AppendKeyDirectory(file.get(), env, h, &offset, hash, buffer_bytes);
   h.body_checksum = XXH3_64bits_digest(hash);
   XXH3_freeState(hash);
