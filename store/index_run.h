@@ -62,8 +62,8 @@ class Run {
 
   // Starts loading the filter block and directory slot `key` will touch, so
   // their cache misses overlap instead of following one another.
-  void Prefetch(uint64_t key) const {
-    if (bloom_ != nullptr)
+  void Prefetch(uint64_t key, bool with_filter) const {
+    if (with_filter && bloom_ != nullptr)
       __builtin_prefetch(bloom_ + format::BloomBlock(key, bloom_blocks_) * format::kBloomBlockBytes);
     if (directory_ != nullptr && count_ > 0 && key >= data_[0].key)
       __builtin_prefetch(directory_ + format::KeyBucket(key, data_[0].key, bucket_multiplier_, buckets_));

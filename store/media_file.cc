@@ -14,6 +14,13 @@ size_t LastSeparator(std::string_view path) {
   return std::string_view::npos;
 }
 
+// The parent path given the position of the last separator ("/" for "/x").
+std::string_view ParentPathAt(std::string_view path, size_t sep) {
+  if (sep == std::string_view::npos) return {};
+  if (sep == 0) return path.substr(0, 1);
+  return path.substr(0, sep);
+}
+
 OptText Text(const flatbuffers::String* s) {
   if (s == nullptr) return std::nullopt;
   return std::string_view(s->c_str(), s->size());
@@ -28,10 +35,7 @@ bool Has(const fb::MediaFile* r, fb::Derived bit) {
 }  // namespace
 
 std::string_view DeriveParentPath(std::string_view path) {
-  size_t sep = LastSeparator(path);
-  if (sep == std::string_view::npos) return {};
-  if (sep == 0) return path.substr(0, 1);
-  return path.substr(0, sep);
+  return ParentPathAt(path, LastSeparator(path));
 }
 
 std::string_view DeriveFilename(std::string_view path) {
@@ -85,10 +89,15 @@ MediaFileFields MediaFileView::Fields() const {
   MediaFileFields f;
   f.id = id();
   f.path = path();
-  f.parent_path = parent_path();
-  f.canonical_path = canonical_path();
-  f.canonical_parent_path = canonical_parent_path();
-  f.filename = filename();
+  // The derived columns share one scan for the last separator.
+  const size_t sep = LastSeparator(f.path);
+  f.parent_path = Has(rec_, fb::Derived::ParentPath) ? OptText(ParentPathAt(f.path, sep)) : Text(rec_->parent_path());
+  f.canonical_path = Has(rec_, fb::Derived::CanonicalPath) ? OptText(f.path) : Text(rec_->canonical_path());
+  f.canonical_parent_path =
+      Has(rec_, fb::Derived::CanonicalParentPath) ? f.parent_path : Text(rec_->canonical_parent_path());
+  f.filename = Has(rec_, fb::Derived::Filename)
+                   ? OptText(sep == std::string_view::npos ? f.path : f.path.substr(sep + 1))
+                   : Text(rec_->filename());
   f.size = size();
   f.modified = modified();
   f.mime_type = mime_type();

@@ -52,11 +52,21 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* l
   if (hits.capacity() > 4096) std::vector<Hit>().swap(hits);  // a huge directory's scratch is not kept
   hits.clear();
   const auto& kind_runs = runs[kind];
-  for (const RunPtr& run : kind_runs)
-    if (run->size() != 0 && key >= run->min_key() && key <= run->max_key()) run->Prefetch(key);
+  // Readers look up keys that usually exist, and most keys live in the
+  // oldest (largest) run: its filter would cost a cache miss and spare
+  // nothing, so it is neither fetched nor probed. The younger runs' filters
+  // skip their searches. (Ingest's negative probes use every filter: see
+  // BatchApplier::PrefilterPaths.)
+  const size_t oldest = kind_runs.size() - 1;
   for (size_t age = 0; age < kind_runs.size(); ++age) {
     const RunPtr& run = kind_runs[age];
-    if (run->size() == 0 || key < run->min_key() || key > run->max_key() || !run->MayContain(key)) continue;
+    if (run->size() != 0 && key >= run->min_key() && key <= run->max_key())
+      run->Prefetch(key, /*with_filter=*/age != oldest);
+  }
+  for (size_t age = 0; age < kind_runs.size(); ++age) {
+    const RunPtr& run = kind_runs[age];
+    if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+    if (age != oldest && !run->MayContain(key)) continue;
     for (const RunEntry* e = run->LowerBound(key); e != run->end() && e->key == key; ++e)
       hits.push_back({e->value & ~kTombstone, age, (e->value & kTombstone) != 0});
   }
