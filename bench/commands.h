@@ -21,6 +21,7 @@ struct IngestBenchOptions {
   size_t memory_budget = 0;        // Options::memory_budget; 0 keeps the default
   uint64_t seed = kDefaultSeed;
   bool keep = false;               // leave the last run's files in place
+  bool stream = false;             // generate inside the timed loops instead of reading an arena
 };
 int RunIngestBench(const IngestBenchOptions& options);
 

@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
 #include "commands.h"
 #include "generator.h"
+#include "record_arena.h"
 #include "sqlite_legacy.h"
 #include "store_writer.h"
 #include "zcmedia/store.h"
@@ -26,10 +28,35 @@ namespace {
 
 using Values = std::map<std::string, double>;
 
+// What a timed loop reads its records from: by default the arena the parent
+// wrote before the runs (mapped and populated before the timer starts, as
+// perf-anchors.md measures); with --stream the generator, inside the timer.
+class RecordFeed {
+ public:
+  RecordFeed(const IngestBenchOptions& options, const std::string& arena_path) {
+    if (options.stream)
+      generator_.emplace(options.seed, options.records);
+    else
+      arena_.emplace(arena_path);
+  }
+  bool Next(MediaFileFields* fields) {
+    if (arena_) return arena_->Next(fields);
+    if (!generator_->Next(&record_)) return false;
+    *fields = record_.fields();
+    return true;
+  }
+
+ private:
+  std::optional<RecordArena> arena_;
+  std::optional<LibraryGenerator> generator_;
+  GeneratedRecord record_;
+};
+
 // Child: open a fresh store, stream N records into it in recommended-size
 // batches (durable commit each), compact the indexes. Timed from Open to the
 // end of CompactIndexes; closing is timed separately.
-void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir, Values& out) {
+void StoreIngestChild(const IngestBenchOptions& options, const std::string& arena_path,
+                      const std::string& dir, Values& out) {
   // The load is pipelined over two threads (store_writer.h). glibc gives each
   // thread that allocates its own malloc arena, which would count a second
   // heap against the budget; memory-bounded deployments set
@@ -37,8 +64,8 @@ void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir,
   mallopt(M_ARENA_MAX, 1);
   Options store_options;
   if (options.memory_budget) store_options.memory_budget = options.memory_budget;
-  LibraryGenerator generator(options.seed, options.records);
-  GeneratedRecord record;
+  RecordFeed feed(options, arena_path);
+  MediaFileFields fields;
 
   out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
   Stopwatch clock;
@@ -47,7 +74,7 @@ void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir,
   const double open_s = clock.Seconds();
   {
     BatchedStoreWriter writer(store.get(), {}, getenv("ZC_NOPIPE") == nullptr);
-    while (generator.Next(&record)) writer.Put(record.fields());
+    while (feed.Next(&fields)) writer.Put(fields);
     writer.Flush();
     out["batch_records"] = double(writer.batch_records());
     out["batches"] = double(writer.batches_written());
@@ -80,9 +107,10 @@ void StoreIngestChild(const IngestBenchOptions& options, const std::string& dir,
 // Child: the legacy load, one transaction, same records. Timed from open
 // (PRAGMAs and DDL included, as the store's time includes Open) to the end of
 // COMMIT, which runs the WAL checkpoint.
-void SqliteIngestChild(const IngestBenchOptions& options, const std::string& dir, Values& out) {
-  LibraryGenerator generator(options.seed, options.records);
-  GeneratedRecord record;
+void SqliteIngestChild(const IngestBenchOptions& options, const std::string& arena_path,
+                       const std::string& dir, Values& out) {
+  RecordFeed feed(options, arena_path);
+  MediaFileFields fields;
   const std::string path = dir + "/media.db";
 
   out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
@@ -90,7 +118,7 @@ void SqliteIngestChild(const IngestBenchOptions& options, const std::string& dir
   std::unique_ptr<LegacyDb> db = LegacyDb::Create(path);
   const double open_s = clock.Seconds();
   db->Begin();
-  while (generator.Next(&record)) db->Insert(record.fields());
+  while (feed.Next(&fields)) db->Insert(fields);
   const double inserted_s = clock.Seconds();
   db->Commit();
   const double total_s = clock.Seconds();
@@ -124,11 +152,11 @@ void FailIfChildFailed(const ChildReport& report, const char* what) {
   if (!report.error.empty()) throw BenchError(std::string(what) + " run failed: " + report.error);
 }
 
-StoreRun MeasureStore(const IngestBenchOptions& options, bool keep) {
+StoreRun MeasureStore(const IngestBenchOptions& options, const std::string& arena_path, bool keep) {
   TempDir dir(options.dir, "zcmedia-ingest-store-");
   SyncFilesystems();
   ChildReport report = RunInChild(
-      [&](Values& out) { StoreIngestChild(options, dir.path(), out); });
+      [&](Values& out) { StoreIngestChild(options, arena_path, dir.path(), out); });
   FailIfChildFailed(report, "store ingest");
   DiskUsage usage = MeasureDirectory(dir.path());
   if (keep) {
@@ -157,11 +185,11 @@ StoreRun MeasureStore(const IngestBenchOptions& options, bool keep) {
   return run;
 }
 
-SqliteRun MeasureSqlite(const IngestBenchOptions& options, bool keep) {
+SqliteRun MeasureSqlite(const IngestBenchOptions& options, const std::string& arena_path, bool keep) {
   TempDir dir(options.dir, "zcmedia-ingest-sqlite-");
   SyncFilesystems();
   ChildReport report = RunInChild(
-      [&](Values& out) { SqliteIngestChild(options, dir.path(), out); });
+      [&](Values& out) { SqliteIngestChild(options, arena_path, dir.path(), out); });
   FailIfChildFailed(report, "SQLite ingest");
   // After close: the database file, plus a -wal if one was left behind.
   DiskUsage usage = MeasureDirectory(dir.path());
@@ -204,8 +232,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
   if (options.records == 0) throw BenchError("--records must be at least 1");
   if (options.runs < 1) throw BenchError("--runs must be at least 1");
 
-  // The generator runs inside both timed loops; measure what it costs alone
-  // so that readers can subtract it.
+  // Generation alone, so that readers of --stream figures can subtract it.
   double generation_per_s = 0;
   {
     LibraryGenerator generator(options.seed, options.records);
@@ -222,9 +249,22 @@ int RunIngestBench(const IngestBenchOptions& options) {
               FormatThousands(options.records).c_str(),
               static_cast<unsigned long long>(options.seed), options.runs,
               options.runs == 1 ? "" : "s");
-  std::printf("  records are generated on the fly inside both timed loops (generation alone: "
-              "%s rec/s, %.2f µs/rec)\n",
-              FormatSi(generation_per_s).c_str(), 1e6 / generation_per_s);
+  // Both sides read the same records from one arena file written here,
+  // outside every timer (or, with --stream, generate them inside it).
+  TempDir arena_dir(options.dir, "zcmedia-ingest-arena-");
+  const std::string arena_path = arena_dir.path() + "/records.arena";
+  if (options.stream) {
+    std::printf("  records are generated inside both timed loops (--stream; generation alone: "
+                "%s rec/s, %.2f µs/rec)\n",
+                FormatSi(generation_per_s).c_str(), 1e6 / generation_per_s);
+  } else {
+    Stopwatch arena_clock;
+    RecordArena::Build(arena_path, options.seed, options.records);
+    std::printf("  records come from an arena file written before the runs (%.1f s, untimed) and "
+                "mapped before each timer starts; --stream generates them inside the timers\n",
+                arena_clock.Seconds());
+  }
+  std::fflush(stdout);
 
   std::vector<StoreRun> store_runs;
   std::vector<SqliteRun> sqlite_runs;
@@ -237,7 +277,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
     for (int side = 0; side < 2; ++side) {
       const bool store_turn = (side == 0) == (run % 2 == 0);
       if (store_turn) {
-        StoreRun r = MeasureStore(options, keep);
+        StoreRun r = MeasureStore(options, arena_path, keep);
         store_runs.push_back(r);
         std::printf("  run %d/%d store : %8s rec/s  %.3f s (compaction %.3f s), %.0f B/rec, "
                     "peak anon +%s (raw %s)\n",
@@ -245,7 +285,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
                     r.compact_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str(),
                     Kib(r.raw_peak_anon_kib).c_str());
       } else {
-        SqliteRun r = MeasureSqlite(options, keep);
+        SqliteRun r = MeasureSqlite(options, arena_path, keep);
         sqlite_runs.push_back(r);
         std::printf("  run %d/%d sqlite: %8s rec/s  %.3f s (commit %.3f s), %.0f B/rec, "
                     "peak anon +%s\n",
@@ -350,6 +390,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
         .Add("sqlite_total_s", sqlite_total.median)
         .Add("sqlite_commit_s", sqlite_commit.median)
         .Add("generation_records_per_s", generation_per_s)
+        .Add("records_source", options.stream ? "stream" : "arena")
         .Add("generation_in_timed_loop", true)
         .Add("memory_samples_per_run", any_store.samples);
     std::printf("%s\n", json.ToString().c_str());
