@@ -18,9 +18,6 @@ namespace zcmedia {
 using namespace format;
 
 namespace {
-constexpr size_t kMinBudget = size_t{1} << 20;
-constexpr uint64_t kMinSegmentBytes = uint64_t{1} << 20;
-constexpr uint64_t kMaxSegmentBytes = uint64_t{64} << 30;
 // Run files merge eight at a time (a tiered LSM): a run is rewritten about
 // log8(records / checkpoint size) times, and an index has at most seven runs
 // per size tier. Many runs cost lookups little: each has a Bloom filter
@@ -69,14 +66,12 @@ MemoryProfile MemoryProfile::ForBudget(size_t budget) {
 }
 
 Status Store::Open(const std::string& directory, const Options& options, std::unique_ptr<Store>* store) {
-  if (options.memory_budget < kMinBudget)
-    return Status::InvalidArgument("memory_budget " + std::to_string(options.memory_budget) +
-                                   " is below the minimum of 1 MiB");
-  if (options.segment_max_bytes < kMinSegmentBytes || options.segment_max_bytes > kMaxSegmentBytes)
-    return Status::InvalidArgument("segment_max_bytes must be between 1 MiB and 64 GiB");
+  Options effective = options;
+  if (options.use_environment) ZC_RETURN_IF_ERROR(ApplyEnvironment(&effective));
+  ZC_RETURN_IF_ERROR(ValidateOptions(effective));
   if (directory.empty()) return Status::InvalidArgument("store directory must not be empty");
   return NoThrow("open " + directory, [&] {
-    auto impl = std::make_unique<StoreImpl>(directory, options);
+    auto impl = std::make_unique<StoreImpl>(directory, effective);
     ZC_RETURN_IF_ERROR(impl->Open());
     *store = std::move(impl);
     return Status::OK();
@@ -86,6 +81,8 @@ Status Store::Open(const std::string& directory, const Options& options, std::un
 Status RepairIndexes(const std::string& directory, const Options& options) {
   if (options.read_only) return Status::InvalidArgument("RepairIndexes needs a writable store (read_only is set)");
   Options o = options;
+  if (o.use_environment) ZC_RETURN_IF_ERROR(ApplyEnvironment(&o));
+  ZC_RETURN_IF_ERROR(ValidateOptions(o));
   o.create_if_missing = false;
   o.error_if_exists = false;
   return NoThrow("rebuild the indexes of " + directory, [&] {
@@ -128,7 +125,7 @@ Status StoreImpl::Open(bool rebuild_indexes) {
       return Status::NotFound(dir_ + ": no zcmedia store here (no META file); create one by opening it for writing");
     ZC_RETURN_IF_ERROR(env_->CreateDir(dir_));
   }
-  if (!options_.read_only) ZC_RETURN_IF_ERROR(env_->LockFile(dir_ + "/" + kLockFile, &lock_));
+  if (!options_.read_only) ZC_RETURN_IF_ERROR(LockWithTimeout());
   // Check again under the lock: another writer may have created it meanwhile.
   ZC_RETURN_IF_ERROR(env_->FileExists(meta_path, &exists));
   if (!exists) ZC_RETURN_IF_ERROR(CreateNew());
@@ -151,6 +148,24 @@ Status StoreImpl::Open(bool rebuild_indexes) {
   }
   Publish(std::move(view));
   return Status::OK();
+}
+
+Status StoreImpl::LockWithTimeout() {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + options_.lock_timeout;
+  std::chrono::milliseconds pause(1);
+  for (;;) {
+    Status s = env_->LockFile(dir_ + "/" + kLockFile, &lock_);
+    if (!s.IsBusy()) return s;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      if (options_.lock_timeout.count() == 0) return s;
+      return Status::Busy(s.message() + "; gave up after waiting " + std::to_string(options_.lock_timeout.count()) +
+                          " ms (Options::lock_timeout, ZCMEDIA_LOCK_TIMEOUT)");
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
 }
 
 Status StoreImpl::CreateNew() {

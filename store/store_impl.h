@@ -42,6 +42,8 @@ class StoreImpl final : public Store {
   Status WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids);
   Status CompactIndexesLocked();
   Status CreateNew();
+  // Takes the writer lock, waiting up to Options::lock_timeout.
+  Status LockWithTimeout();
   // Replays every segment into new run files and commits them (see Open).
   Status RebuildIndexes(ReadView* view);
   // Builds the view `meta` describes: segments and run files opened (reusing

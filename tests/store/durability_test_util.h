@@ -471,6 +471,8 @@ inline Options TestOptions(Env* env = nullptr) {
   o.env = env;
   o.memory_budget = size_t{1} << 20;    // small: memtable flushes to runs early
   o.segment_max_bytes = uint64_t{1} << 20;  // small: several segments
+  o.lock_timeout = std::chrono::milliseconds(0);  // a second writer is refused at once
+  o.use_environment = false;                      // the developer's ZCMEDIA_* do not apply
   return o;
 }
 

@@ -216,7 +216,9 @@ TEST(StoreTest, SecondWriterIsBusyAndReadOnlyCannotWrite) {
   std::unique_ptr<Store> other;
   // flock locks are per open file description: a second open in the same
   // process conflicts like another process would.
-  Status s = Store::Open(dir.path(), Options{}, &other);
+  Options no_wait;
+  no_wait.lock_timeout = std::chrono::milliseconds(0);
+  Status s = Store::Open(dir.path(), no_wait, &other);
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
   EXPECT_NE(s.message().find("locked by process"), std::string::npos);
   Options ro;
