@@ -18,6 +18,7 @@ BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v, uint64_t
   OptText parent = v.parent_path();
   s.has_parent = parent.has_value();
   if (parent) s.parent_hash = PathHash(*parent);
+  s.categories = CategoryKeysOf(v);
   return s;
 }
 
@@ -104,6 +105,7 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
     now.path_hash = keys->path_hash;
     now.parent_hash = keys->parent_hash;
     now.has_parent = keys->has_parent;
+    now.categories = CategoryKeysOf(view);
   } else {
     now = StateOfRecord(view, location);
   }
@@ -129,6 +131,10 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   Emit(kPathIndex, now.path_hash, location);
   if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
   if (now.has_parent) Emit(kDirIndex, now.parent_hash, location);
+  if (old.live)
+    for (uint8_t i = 0; i < old.categories.count; ++i)
+      Emit(kCategoryIndex, old.categories.keys[i], old.location | kTombstone);
+  for (uint8_t i = 0; i < now.categories.count; ++i) Emit(kCategoryIndex, now.categories.keys[i], location);
   if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
   SetPathOwner(now.path, now.path_hash, id);
   if (!old.live) ++record_delta_;
@@ -146,6 +152,8 @@ Status BatchApplier::Remove(int64_t id) {
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);
   if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
+  for (uint8_t i = 0; i < old.categories.count; ++i)
+    Emit(kCategoryIndex, old.categories.keys[i], old.location | kTombstone);
   SetPathOwner(old.path, old.path_hash, 0);
   --record_delta_;
   SetState(id, State());

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "category.h"
 #include "flat_map.h"
 #include "snapshot.h"
 
@@ -52,7 +53,8 @@ class BatchApplier {
   // identity kept. Call once per kind after the last Put/Remove.
   std::vector<RunEntry> TakeEntries(uint32_t kind);
   BatchIndexEntries TakeAllEntries() {
-    return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex)};
+    return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex),
+            TakeEntries(format::kCategoryIndex)};
   }
 
  private:
@@ -63,6 +65,7 @@ class BatchApplier {
     uint64_t path_hash = 0;
     uint64_t parent_hash = 0;
     std::string_view path;
+    CategoryKeys categories;  // category index keys of the live version
   };
   Status StateOf(int64_t id, State* state);
   // The live id holding `path` after the entries so far, or 0.

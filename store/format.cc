@@ -16,6 +16,7 @@ const char* format::RunKindName(uint32_t kind) {
     case kIdIndex: return "id";
     case kPathIndex: return "path";
     case kDirIndex: return "dir";
+    case kCategoryIndex: return "cat";
   }
   return "unknown";
 }

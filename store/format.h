@@ -14,7 +14,7 @@ namespace zcmedia::format {
 // 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
 __extension__ typedef unsigned __int128 uint128;
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: the category index
 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
@@ -79,12 +79,13 @@ constexpr uint64_t LocationOffset(uint64_t loc) { return loc & ((uint64_t{1} << 
 constexpr uint32_t kMaxSegmentNumber = (1u << 23) - 1;
 
 // ---- Index runs -------------------------------------------------------------
-// Three indexes, each a list of immutable sorted runs (docs/format.md).
+// Four indexes, each a list of immutable sorted runs (docs/format.md).
 enum RunKind : uint32_t {
-  kIdIndex = 0,     // key = id,            value = location | kTombstone
-  kPathIndex = 1,   // key = hash(path),    value = location | kTombstone
-  kDirIndex = 2,    // key = hash(parent),  value = location | kTombstone
-  kRunKinds = 3,
+  kIdIndex = 0,        // key = id,              value = location | kTombstone
+  kPathIndex = 1,      // key = hash(path),      value = location | kTombstone
+  kDirIndex = 2,       // key = hash(parent),    value = location | kTombstone
+  kCategoryIndex = 3,  // key = CategoryKey(..), value = location | kTombstone
+  kRunKinds = 4,
 };
 const char* RunKindName(uint32_t kind);
 constexpr uint64_t kTombstone = uint64_t{1} << 63;
@@ -166,10 +167,11 @@ struct MetaPage {
   // batches from here to the watermark are replayed into memory on open.
   uint32_t checkpoint_segment;
   uint32_t run_count[kRunKinds];
+  uint32_t reserved;
   uint64_t checkpoint_offset;
   MetaSegment segments[kMaxSegments];              // oldest first
   uint32_t runs[kRunKinds][kMaxRunsPerKind];       // file numbers, oldest first
-  uint8_t padding[kMetaPageSize - 72 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 8];
+  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 8];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

@@ -110,6 +110,14 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
 template <typename Sink>
 void MergeRuns(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones, Sink&& sink);
 
+// The same over parts of runs (newest first): [begin, end) of each.
+struct EntryRange {
+  const RunEntry* begin;
+  const RunEntry* end;
+};
+template <typename Sink>
+void MergeRanges(uint32_t kind, std::span<const EntryRange> ranges, bool drop_tombstones, Sink&& sink);
+
 // Writes a run file from a merge of `runs` durably: a temporary file is
 // written and synced, then renamed into place (the caller syncs the dir).
 // `buffer_bytes` bounds the write buffer. Returns the new run, mapped.

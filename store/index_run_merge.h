@@ -1,7 +1,7 @@
-// The k-way merge behind MergeRuns (a template, so sinks inline). Each run
-// head is a 128-bit sort key (key, identity). A few runs (checkpoints, tier
-// merges) are scanned linearly; many (a full compaction of a large store)
-// go through a binary heap.
+// The k-way merge behind MergeRuns and MergeRanges (templates, so sinks
+// inline). Each run head is a 128-bit sort key (key, identity). Up to eight
+// runs (checkpoints, tier merges at fan-in 8) are scanned linearly; more (a
+// full compaction of a large store) go through a binary heap.
 #pragma once
 
 #include <algorithm>
@@ -11,31 +11,39 @@ namespace zcmedia {
 
 template <typename Sink>
 void MergeRuns(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones, Sink&& sink) {
-  using format::uint128;
   if (runs.size() == 1) {  // a copy, minus tombstones if asked
     for (const RunEntry& e : *runs[0])
       if (!(drop_tombstones && (e.value & format::kTombstone))) sink(e);
     return;
   }
+  std::vector<EntryRange> ranges;
+  ranges.reserve(runs.size());
+  for (const RunPtr& run : runs) ranges.push_back({run->begin(), run->end()});
+  MergeRanges(kind, ranges, drop_tombstones, sink);
+}
+
+template <typename Sink>
+void MergeRanges(uint32_t kind, std::span<const EntryRange> ranges, bool drop_tombstones, Sink&& sink) {
+  using format::uint128;
   constexpr uint128 kExhausted = ~uint128{0};
   auto sort_key = [kind](const RunEntry& e) {
     return (uint128{e.key} << 64) | EntryIdentity(kind, e);
   };
-  // Index i reads runs[i]; a lower index is a newer run, and among equal
+  // Index i reads ranges[i]; a lower index is a newer run, and among equal
   // identities the newest run's entry is the one kept.
-  const size_t k = runs.size();
+  const size_t k = ranges.size();
   std::vector<const RunEntry*> pos(k), end(k);
   std::vector<uint128> head(k);
   for (size_t i = 0; i < k; ++i) {
-    pos[i] = runs[i]->begin();
-    end[i] = runs[i]->end();
-    head[i] = runs[i]->size() ? sort_key(*pos[i]) : kExhausted;
+    pos[i] = ranges[i].begin;
+    end[i] = ranges[i].end;
+    head[i] = pos[i] != end[i] ? sort_key(*pos[i]) : kExhausted;
   }
   auto emit = [&](const RunEntry& e) {
     if (!(drop_tombstones && (e.value & format::kTombstone))) sink(e);
   };
 
-  if (k <= 4) {
+  if (k <= 8) {
     for (;;) {
       size_t best = 0;
       for (size_t i = 1; i < k; ++i)

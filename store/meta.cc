@@ -16,7 +16,9 @@ uint64_t PageChecksum(const MetaPage& p) { return Checksum64(&p, offsetof(MetaPa
 std::string Validate(const MetaPage& p) {
   if (p.magic != kMetaMagic) return "bad magic";
   if (PageChecksum(p) != p.checksum) return "checksum mismatch";
-  if (p.format_version != kFormatVersion) return "unsupported format version " + std::to_string(p.format_version);
+  if (p.format_version != kFormatVersion)
+    return "unsupported format version " + std::to_string(p.format_version) + " (this build reads version " +
+           std::to_string(kFormatVersion) + ")";
   if (p.page_size != kMetaPageSize) return "unexpected page size";
   if (p.segment_count == 0 || p.segment_count > kMaxSegments) return "bad segment count";
   for (uint32_t k = 0; k < kRunKinds; ++k)

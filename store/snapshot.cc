@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include "category.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -238,6 +240,42 @@ class IdOrderIterator final : public RecordIterator {
 
 std::unique_ptr<RecordIterator> SnapshotImpl::NewIterator() const {
   return std::make_unique<IdOrderIterator>(&view_);
+}
+
+// ---- Categories (category.cc does the work) ---------------------------------
+
+namespace {
+Status CheckCategory(Category category) {
+  const auto code = static_cast<uint8_t>(category);
+  if (code < static_cast<uint8_t>(Category::kArtist) || code > static_cast<uint8_t>(Category::kAlbumArtist))
+    return Status::InvalidArgument("unknown category " + std::to_string(code));
+  return Status::OK();
+}
+}  // namespace
+
+Status SnapshotImpl::ListCategory(Category category, std::vector<CategoryCount>* out) const {
+  ZC_RETURN_IF_ERROR(CheckCategory(category));
+  return ListCategoryValues(view_, category, std::nullopt, out);
+}
+
+Status SnapshotImpl::ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const {
+  return ListCategoryValues(view_, Category::kAlbum, artist, out);
+}
+
+Status SnapshotImpl::ListTracks(Category category, std::string_view name, std::vector<MediaFileView>* out) const {
+  ZC_RETURN_IF_ERROR(CheckCategory(category));
+  if (category == Category::kYear)
+    return Status::InvalidArgument("ListTracks takes a named category; use ListTracksOfYear for years");
+  return ListCategoryTracks(view_, category, name, 0, std::nullopt, out);
+}
+
+Status SnapshotImpl::ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const {
+  return ListCategoryTracks(view_, Category::kYear, {}, year, std::nullopt, out);
+}
+
+Status SnapshotImpl::ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
+                                     std::vector<MediaFileView>* out) const {
+  return ListCategoryTracks(view_, Category::kAlbum, album, 0, artist, out);
 }
 
 }  // namespace zcmedia

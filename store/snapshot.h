@@ -68,6 +68,13 @@ class SnapshotImpl final : public Snapshot {
   }
   std::unique_ptr<RecordIterator> NewIterator() const override;
 
+  Status ListCategory(Category category, std::vector<CategoryCount>* out) const override;
+  Status ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const override;
+  Status ListTracks(Category category, std::string_view name, std::vector<MediaFileView>* out) const override;
+  Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const override;
+  Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
+                         std::vector<MediaFileView>* out) const override;
+
  private:
   ReadView view_;
 };

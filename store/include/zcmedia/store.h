@@ -86,6 +86,18 @@ class RecordIterator {
 };
 
 // A consistent, immutable view of the store at one committed batch.
+// Music categories of the audio records: those whose mime_type starts with
+// "audio/" (ASCII letters in any case, like SQL's LIKE 'audio/%'). NULL and
+// empty values belong to no category, as in the legacy queries.
+enum class Category : uint8_t { kArtist = 1, kAlbum = 2, kGenre = 3, kYear = 4, kAlbumArtist = 5 };
+
+// One value of a category and the number of audio records that carry it.
+struct CategoryCount {
+  std::string_view name;  // the exact value (a view into a record); empty for kYear
+  int64_t year = 0;       // kYear only
+  uint64_t tracks = 0;
+};
+
 class Snapshot {
  public:
   virtual ~Snapshot() = default;
@@ -108,6 +120,32 @@ class Snapshot {
                                std::vector<MediaFileView>* out) const = 0;
 
   virtual std::unique_ptr<RecordIterator> NewIterator() const = 0;
+
+  // Music categories, answered from the category index (no scan of the
+  // library; a listing reads the index entries of that category and one
+  // record per value). Views stay valid while this snapshot lives.
+  //
+  // Every value of `category` with its track count (replacing *out), in the
+  // legacy server's order: names by SQLite's NOCASE collation (ASCII letters
+  // folded), equal ones by bytes; years newest first. Values are exact, as
+  // SQL's GROUP BY makes them: "Beatles" and "beatles" are two entries.
+  virtual Status ListCategory(Category category, std::vector<CategoryCount>* out) const = 0;
+  // The albums among the audio records whose artist is `artist` (exact).
+  virtual Status ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const = 0;
+  // Audio records whose `category` equals `name` (exact), replacing *out,
+  // in the legacy orders (NULL first, names by NOCASE, each list ending in
+  // filename and then id so that the order is total):
+  //   kArtist, kAlbumArtist: album, track_number, filename
+  //   kAlbum:                track_number, filename
+  //   kGenre:                artist, album, track_number, filename
+  // InvalidArgument for kYear (use ListTracksOfYear).
+  virtual Status ListTracks(Category category, std::string_view name,
+                            std::vector<MediaFileView>* out) const = 0;
+  // Audio records of `year`: artist, album, track_number, filename.
+  virtual Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const = 0;
+  // The tracks of `album`, only those by `artist` when given (exact).
+  virtual Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
+                                 std::vector<MediaFileView>* out) const = 0;
 };
 
 // What the store looks like on disk, for stats and benchmarks.
@@ -151,7 +189,7 @@ class Store {
   virtual const std::string& directory() const = 0;
 };
 
-// Rebuilds the id, path and directory indexes of the store in `directory`
+// Rebuilds the id, path, directory and category indexes of the store in `directory`
 // from its segments (the indexes are derived state), for when an index file
 // is damaged or lost: Open then reports Corruption or IOError naming it.
 // Takes the writer lock; the new indexes replace the old ones atomically
