@@ -9,8 +9,10 @@ namespace zcmedia {
 
 using namespace format;
 
-BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v, uint64_t location) {
+BatchApplier::State BatchApplier::StateOfRecord(const fb::MediaFile* record, uint64_t location) {
+  const MediaFileView v(record);
   State s;
+  s.record = record;
   s.live = true;
   s.location = location;
   s.path = v.path();
@@ -18,7 +20,6 @@ BatchApplier::State BatchApplier::StateOfRecord(const MediaFileView& v, uint64_t
   OptText parent = v.parent_path();
   s.has_parent = parent.has_value();
   if (parent) s.parent_hash = PathHash(*parent);
-  s.categories = CategoryKeysOf(v);
   return s;
 }
 
@@ -42,7 +43,7 @@ Status BatchApplier::StateOf(int64_t id, State* state) {
   if (location == 0) return Status::OK();
   const fb::MediaFile* record = nullptr;
   ZC_RETURN_IF_ERROR(base_.RecordAt(location, &record));
-  *state = StateOfRecord(MediaFileView(record), location);
+  *state = StateOfRecord(record, location);
   return Status::OK();
 }
 
@@ -105,9 +106,9 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
     now.path_hash = keys->path_hash;
     now.parent_hash = keys->parent_hash;
     now.has_parent = keys->has_parent;
-    now.categories = CategoryKeysOf(view);
+    now.record = record;
   } else {
-    now = StateOfRecord(view, location);
+    now = StateOfRecord(record, location);
   }
   if (check_) {
     if (mode == PutMode::kInsert && old.live)
@@ -131,10 +132,8 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   Emit(kPathIndex, now.path_hash, location);
   if (old.live && old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
   if (now.has_parent) Emit(kDirIndex, now.parent_hash, location);
-  if (old.live)
-    for (uint8_t i = 0; i < old.categories.count; ++i)
-      Emit(kCategoryIndex, old.categories.keys[i], old.location | kTombstone);
-  for (uint8_t i = 0; i < now.categories.count; ++i) Emit(kCategoryIndex, now.categories.keys[i], location);
+  if (old.live) EmitCategories(MediaFileView(old.record), old.location | kTombstone);
+  EmitCategories(view, location);
   if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
   SetPathOwner(now.path, now.path_hash, id);
   if (!old.live) ++record_delta_;
@@ -152,8 +151,7 @@ Status BatchApplier::Remove(int64_t id) {
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);
   if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
-  for (uint8_t i = 0; i < old.categories.count; ++i)
-    Emit(kCategoryIndex, old.categories.keys[i], old.location | kTombstone);
+  EmitCategories(MediaFileView(old.record), old.location | kTombstone);
   SetPathOwner(old.path, old.path_hash, 0);
   --record_delta_;
   SetState(id, State());

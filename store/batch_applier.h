@@ -58,20 +58,28 @@ class BatchApplier {
   }
 
  private:
+  // Field order packs it into 48 bytes: one per id a batch touches.
   struct State {
-    bool live = false;
     uint64_t location = 0;  // of the live version
-    bool has_parent = false;
     uint64_t path_hash = 0;
     uint64_t parent_hash = 0;
     std::string_view path;
-    CategoryKeys categories;  // category index keys of the live version
+    bool live = false;
+    bool has_parent = false;
+    // The live version itself (in the batch body or a segment mapping, both
+    // alive while the applier is): its category keys are worked out from it
+    // only when it is replaced or removed.
+    const fb::MediaFile* record = nullptr;
   };
   Status StateOf(int64_t id, State* state);
   // The live id holding `path` after the entries so far, or 0.
   Status PathOwner(std::string_view path, uint64_t path_hash, int64_t* owner);
-  static State StateOfRecord(const MediaFileView& v, uint64_t location);
+  static State StateOfRecord(const fb::MediaFile* record, uint64_t location);
   void Emit(uint32_t kind, uint64_t key, uint64_t value) { entries_[kind].push_back({key, value}); }
+  void EmitCategories(const MediaFileView& record, uint64_t value) {
+    const CategoryKeys keys = CategoryKeysOf(record);
+    for (uint8_t i = 0; i < keys.count; ++i) Emit(format::kCategoryIndex, keys.keys[i], value);
+  }
 
   const ReadView& base_;
   const bool check_;

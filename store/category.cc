@@ -13,9 +13,18 @@ namespace {
 
 constexpr int kCodeShift = 61;
 constexpr uint64_t kValueMask = (uint64_t{1} << kCodeShift) - 1;
-constexpr int64_t kYearBias = int64_t{1} << 60;
 
-uint64_t Code(Category c) { return static_cast<uint64_t>(c) << kCodeShift; }
+uint64_t CodeBits(uint8_t code) { return static_cast<uint64_t>(code) << kCodeShift; }
+uint8_t CodeOf(Category c) { return static_cast<uint8_t>(c); }
+
+// The key codes whose entries make up `category`.
+std::vector<uint8_t> CodesOf(Category category) {
+  switch (category) {
+    case Category::kArtist:
+    case Category::kAlbumArtist: return {CodeOf(category), kArtistAndAlbumArtistCode};
+    default: return {CodeOf(category)};
+  }
+}
 
 OptText TextOf(const MediaFileView& v, Category c) {
   switch (c) {
@@ -75,17 +84,18 @@ bool ValueBefore(Category category, const CategoryCount& a, const CategoryCount&
 
 }  // namespace
 
-uint64_t CategoryKey(Category category, std::string_view value) {
-  return Code(category) | (PathHash(value) >> (64 - kCodeShift));
+uint64_t CategoryKey(uint8_t code, std::string_view value) {
+  return CodeBits(code) | (PathHash(value) >> (64 - kCodeShift));
+}
+uint64_t CategoryKey(Category category, std::string_view value) { return CategoryKey(CodeOf(category), value); }
+
+uint64_t YearKey(int64_t year) {
+  unsigned char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(static_cast<uint64_t>(year) >> (8 * i));
+  return CategoryKey(CodeOf(Category::kYear), std::string_view(reinterpret_cast<const char*>(bytes), 8));
 }
 
-bool YearKey(int64_t year, uint64_t* key) {
-  if (year < -kYearBias || year >= kYearBias) return false;
-  *key = Code(Category::kYear) | static_cast<uint64_t>(year + kYearBias);
-  return true;
-}
-
-CategoryKeyRange KeyRangeOf(Category category) { return {Code(category), Code(category) | kValueMask}; }
+CategoryKeyRange KeyRangeOf(uint8_t code) { return {CodeBits(code), CodeBits(code) | kValueMask}; }
 
 bool IsAudioMimeType(OptText mime_type) {
   static constexpr std::string_view kAudio = "audio/";
@@ -107,13 +117,75 @@ int CompareNocase(std::string_view a, std::string_view b) {
 CategoryKeys CategoryKeysOf(const MediaFileView& record) {
   CategoryKeys out;
   if (!IsAudioMimeType(record.mime_type())) return out;
-  for (Category c : {Category::kArtist, Category::kAlbum, Category::kGenre, Category::kAlbumArtist}) {
+  const OptText artist = record.artist(), album_artist = record.album_artist();
+  const bool has_artist = artist && !artist->empty(), has_album_artist = album_artist && !album_artist->empty();
+  if (has_artist && has_album_artist && *artist == *album_artist) {
+    out.keys[out.count++] = CategoryKey(kArtistAndAlbumArtistCode, *artist);
+  } else {
+    if (has_artist) out.keys[out.count++] = CategoryKey(Category::kArtist, *artist);
+    if (has_album_artist) out.keys[out.count++] = CategoryKey(Category::kAlbumArtist, *album_artist);
+  }
+  for (Category c : {Category::kAlbum, Category::kGenre}) {
     const OptText value = TextOf(record, c);
     if (value && !value->empty()) out.keys[out.count++] = CategoryKey(c, *value);
   }
-  if (const OptInt year = record.year(); year && YearKey(*year, &out.keys[out.count])) ++out.count;
+  if (const OptInt year = record.year()) out.keys[out.count++] = YearKey(*year);
   return out;
 }
+
+namespace {
+
+// Appends one CategoryCount per value found under key code `code`: a merge
+// of that key range of every run, counting each key's live entries and
+// reading one record per key for the value itself.
+Status AppendCodeValues(const ReadView& view, Category category, uint8_t code, std::vector<CategoryCount>* out) {
+  const CategoryKeyRange range = KeyRangeOf(code);
+  std::vector<EntryRange> ranges;
+  for (const RunPtr& run : view.runs[kCategoryIndex]) {
+    if (run->size() == 0 || run->max_key() < range.first || run->min_key() > range.last) continue;
+    const RunEntry* begin = run->LowerBound(range.first);
+    const RunEntry* end = run->LowerBound(range.last + 1);  // codes stay below 7: no overflow
+    if (begin != end) ranges.push_back({begin, end});
+  }
+  Status status;
+  bool in_group = false;
+  uint64_t group_key = 0;
+  MergeRanges(kCategoryIndex, ranges, /*drop_tombstones=*/true, [&](const RunEntry& e) {
+    if (!status.ok()) return;
+    if (in_group && e.key == group_key) {
+      ++out->back().tracks;
+      return;
+    }
+    in_group = true;
+    group_key = e.key;
+    const fb::MediaFile* rec = nullptr;
+    status = view.RecordAt(e.value & ~format::kTombstone, &rec);
+    if (!status.ok()) return;
+    const MediaFileView v(rec);
+    CategoryCount value;
+    value.tracks = 1;
+    bool matches = false;
+    if (category == Category::kYear) {
+      const OptInt year = v.year();
+      matches = year && YearKey(*year) == e.key;
+      if (year) value.year = *year;
+    } else {
+      // Code 6 entries carry the artist, who is also the album artist.
+      const OptText text = code == kArtistAndAlbumArtistCode ? v.artist() : TextOf(v, category);
+      matches = text && CategoryKey(code, *text) == e.key;
+      if (text) value.name = *text;
+    }
+    if (!matches) {
+      status = Status::Corruption("category index entry points at a record without that value; run "
+                                  "`zcmedia check --repair`");
+      return;
+    }
+    out->push_back(value);
+  });
+  return status;
+}
+
+}  // namespace
 
 Status ListCategoryValues(const ReadView& view, Category category, std::optional<std::string_view> artist,
                           std::vector<CategoryCount>* out) {
@@ -132,61 +204,35 @@ Status ListCategoryValues(const ReadView& view, Category category, std::optional
       ++out->back().tracks;
     }
   } else {
-    const CategoryKeyRange range = KeyRangeOf(category);
-    std::vector<EntryRange> ranges;
-    for (const RunPtr& run : view.runs[kCategoryIndex]) {
-      if (run->size() == 0 || run->max_key() < range.first || run->min_key() > range.last) continue;
-      const RunEntry* begin = run->LowerBound(range.first);
-      const RunEntry* end = range.last == UINT64_MAX ? run->end() : run->LowerBound(range.last + 1);
-      if (begin != end) ranges.push_back({begin, end});
-    }
-    Status status;
-    uint64_t group_key = 0;
-    MergeRanges(kCategoryIndex, ranges, /*drop_tombstones=*/true, [&](const RunEntry& e) {
-      if (!status.ok()) return;
-      if (!out->empty() && e.key == group_key) {
-        ++out->back().tracks;
-        return;
-      }
-      // A new value: its name from the first record that carries it.
-      group_key = e.key;
-      CategoryCount value;
-      value.tracks = 1;
-      if (category == Category::kYear) {
-        value.year = static_cast<int64_t>(e.key & kValueMask) - kYearBias;
-      } else {
-        const fb::MediaFile* rec = nullptr;
-        status = view.RecordAt(e.value & ~format::kTombstone, &rec);
-        if (!status.ok()) return;
-        const OptText text = TextOf(MediaFileView(rec), category);
-        if (!text || CategoryKey(category, *text) != e.key) {
-          status = Status::Corruption("category index entry points at a record without that value; run "
-                                      "`zcmedia check --repair`");
-          return;
-        }
-        value.name = *text;
-      }
-      out->push_back(value);
-    });
-    ZC_RETURN_IF_ERROR(status);
+    for (uint8_t code : CodesOf(category)) ZC_RETURN_IF_ERROR(AppendCodeValues(view, category, code, out));
   }
   std::sort(out->begin(), out->end(),
             [category](const CategoryCount& a, const CategoryCount& b) { return ValueBefore(category, a, b); });
+  // Artists and album artists come from two codes: the same value may have
+  // entries under both (tracks where it is also, or only, the album artist).
+  if (CodesOf(category).size() > 1) {
+    size_t kept = 0;
+    for (size_t i = 0; i < out->size(); ++i) {
+      if (kept > 0 && (*out)[kept - 1].name == (*out)[i].name)
+        (*out)[kept - 1].tracks += (*out)[i].tracks;
+      else
+        (*out)[kept++] = (*out)[i];
+    }
+    out->resize(kept);
+  }
   return Status::OK();
 }
 
 Status ListCategoryTracks(const ReadView& view, Category category, std::string_view name, int64_t year,
                           std::optional<std::string_view> artist, std::vector<MediaFileView>* out) {
   out->clear();
-  uint64_t key = 0;
+  std::vector<uint64_t> locations;
   if (category == Category::kYear) {
-    if (!YearKey(year, &key)) return Status::OK();
+    view.LookupMulti(kCategoryIndex, YearKey(year), &locations);
   } else {
     if (name.empty()) return Status::OK();  // empty values are in no category
-    key = CategoryKey(category, name);
+    for (uint8_t code : CodesOf(category)) view.LookupMulti(kCategoryIndex, CategoryKey(code, name), &locations);
   }
-  std::vector<uint64_t> locations;
-  view.LookupMulti(kCategoryIndex, key, &locations);
   for (uint64_t loc : locations) view.PrefetchRecord(loc);
   for (uint64_t loc : locations) {
     const fb::MediaFile* rec = nullptr;

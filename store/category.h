@@ -2,12 +2,16 @@
 // "Category") as keys of one multi-valued index, and the listings built on
 // it. Key layout (docs/format.md, "Category index"):
 //
-//   bits 63..61  the category (1 artist, 2 album, 3 genre, 4 year, 5 album artist)
-//   bits 60..0   strings: the top 61 bits of XXH3-64 of the exact value
-//                years:   year + 2^60 (order-preserving), for |year| < 2^60
+//   bits 63..61  the category: 1 artist, 2 album, 3 genre, 4 year,
+//                5 album artist, 6 artist who is also the album artist
+//   bits 60..0   the top 61 bits of XXH3-64 of the exact value (a year:
+//                of its 8 little-endian bytes)
 //
-// One category's entries are one key range, so a listing is a range merge
-// over the runs; the entries of one value are adjacent. A value whose hash
+// A track whose album artist equals its artist (most tracks of most
+// libraries) has one code-6 entry instead of a code-1 and a code-5 entry;
+// artist queries read codes 1 and 6, album-artist queries codes 5 and 6.
+// One code's entries are one key range, so a listing is a range merge over
+// the runs; the entries of one value are adjacent. A value whose hash
 // collides with another's (probability ~2^-61 per pair) would be counted
 // with it in listings; track lists compare the exact value and are exact.
 #pragma once
@@ -27,10 +31,12 @@ struct CategoryKeyRange {
   uint64_t first;
   uint64_t last;
 };
+// Key codes (bits 63..61): the categories' own, and this shared one.
+constexpr uint8_t kArtistAndAlbumArtistCode = 6;
+uint64_t CategoryKey(uint8_t code, std::string_view value);
 uint64_t CategoryKey(Category category, std::string_view value);
-// False when `year` is outside what the index holds (|year| >= 2^60).
-bool YearKey(int64_t year, uint64_t* key);
-CategoryKeyRange KeyRangeOf(Category category);
+uint64_t YearKey(int64_t year);
+CategoryKeyRange KeyRangeOf(uint8_t code);
 
 // mime_type LIKE 'audio/%' (ASCII case-insensitive).
 bool IsAudioMimeType(OptText mime_type);

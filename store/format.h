@@ -122,9 +122,12 @@ inline uint32_t BloomBit(uint64_t key, uint32_t i) {
 // keys k with KeyBucket(k) == b; the directory holds nbuckets + 1 u32 entry
 // indexes, entry_index[b] = first entry whose bucket is >= b. Keys (ids and
 // 64-bit hashes) are near uniform, so a lookup reads one directory slot and
-// one or two cache lines of entries.
-constexpr uint64_t kEntriesPerBucket = 4;
-inline uint64_t DirectoryBuckets(uint64_t entry_count) { return entry_count / kEntriesPerBucket + 1; }
+// one or two cache lines of entries. The category index, read by listings
+// and track lists rather than point lookups, keeps a coarser directory.
+inline uint64_t EntriesPerBucket(uint32_t kind) { return kind == kCategoryIndex ? 16 : 4; }
+inline uint64_t DirectoryBuckets(uint32_t kind, uint64_t entry_count) {
+  return entry_count / EntriesPerBucket(kind) + 1;
+}
 // Multiplier mapping (key - min_key) to a bucket: floor(2^64 * nbuckets / (range + 1)), capped.
 inline uint64_t BucketMultiplier(uint64_t min_key, uint64_t max_key, uint64_t nbuckets) {
   const uint128 span = static_cast<uint128>(max_key - min_key) + 1;

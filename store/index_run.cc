@@ -13,7 +13,7 @@ Run::Run(uint32_t kind, std::vector<RunEntry> entries)
     : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {
   // The same key directory a run file carries, so lookups in the runs of
   // recent batches cost what they cost in files.
-  buckets_ = format::DirectoryBuckets(count_);
+  buckets_ = format::DirectoryBuckets(kind, count_);
   bucket_multiplier_ = count_ ? format::BucketMultiplier(data_[0].key, data_[count_ - 1].key, buckets_) : 0;
   owned_directory_.resize(buckets_ + 1);
   uint64_t next = 0;
@@ -34,7 +34,7 @@ Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, 
       bloom_(bloom_blocks > 0 ? bloom : nullptr),
       bloom_blocks_(bloom_blocks),
       directory_(directory),
-      buckets_(format::DirectoryBuckets(count)),
+      buckets_(format::DirectoryBuckets(kind, count)),
       bucket_multiplier_(count ? format::BucketMultiplier(data[0].key, data[count - 1].key, buckets_) : 0) {}
 
 const RunEntry* Run::LowerBound(uint64_t key) const {
@@ -52,9 +52,9 @@ const RunEntry* Run::LowerBound(uint64_t key) const {
 
 namespace {
 
-uint64_t RunFileSize(uint64_t entries, uint64_t bloom_blocks) {
+uint64_t RunFileSize(uint32_t kind, uint64_t entries, uint64_t bloom_blocks) {
   return sizeof(RunHeader) + entries * sizeof(RunEntry) + bloom_blocks * format::kBloomBlockBytes +
-         (format::DirectoryBuckets(entries) + 1) * sizeof(uint32_t);
+         (format::DirectoryBuckets(kind, entries) + 1) * sizeof(uint32_t);
 }
 
 Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, uint64_t file_size) {
@@ -68,14 +68,14 @@ Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, u
     return Status::Corruption(path + ": run holds index kind " + std::to_string(h.kind) + ", expected " +
                               std::to_string(kind));
   if (h.entry_count > file_size / sizeof(RunEntry) || h.bloom_blocks > file_size / format::kBloomBlockBytes ||
-      file_size != RunFileSize(h.entry_count, h.bloom_blocks))
+      file_size != RunFileSize(kind, h.entry_count, h.bloom_blocks))
     return Status::Corruption(path + ": run file is " + std::to_string(file_size) + " bytes, header says " +
                               std::to_string(h.entry_count) + " entries and " + std::to_string(h.bloom_blocks) +
                               " filter blocks (truncated or extended)");
   if (h.entry_count >= UINT32_MAX)
     return Status::Corruption(path + ": run holds more entries than its key directory can address");
-  if (h.bloom_blocks > 0 && !IsMultiKind(kind))
-    return Status::Corruption(path + ": id index run carries a filter");
+  if (h.bloom_blocks > 0 && !HasFilter(kind))
+    return Status::Corruption(path + ": " + format::RunKindName(kind) + " index run carries a filter");
   return Status::OK();
 }
 
@@ -117,7 +117,7 @@ Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, X
 // like the filter's).
 Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* offset, XXH3_state_t* hash,
                           size_t buffer_bytes) {
-  const uint64_t buckets = format::DirectoryBuckets(h.entry_count);
+  const uint64_t buckets = format::DirectoryBuckets(h.kind, h.entry_count);
   const uint64_t mult = h.entry_count ? format::BucketMultiplier(h.min_key, h.max_key, buckets) : 0;
   std::unique_ptr<Mapping> written;
   const RunEntry* entries = nullptr;
@@ -178,7 +178,7 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
     return Status::Corruption(path + ": run key range disagrees with its header");
   // The directory steers every lookup: beyond the checksum, check that it is
   // a monotone map onto the entries, so no lookup can leave the run.
-  const uint64_t buckets = format::DirectoryBuckets(h.entry_count);
+  const uint64_t buckets = format::DirectoryBuckets(kind, h.entry_count);
   if (directory[0] != 0 || directory[buckets] != h.entry_count)
     return Status::Corruption(path + ": run key directory does not span the entries");
   for (uint64_t b = 0; b < buckets; ++b) {
@@ -225,7 +225,7 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
     if (buffer.size() == buffer.capacity()) flush();
   });
   flush();
-  if (status.ok() && IsMultiKind(kind) && h.entry_count > 0)
+  if (status.ok() && HasFilter(kind) && h.entry_count > 0)
     status = AppendBloomFilter(file.get(), env, &h, &offset, hash, buffer_bytes);
   if (status.ok()) status = AppendKeyDirectory(file.get(), env, h, &offset, hash, buffer_bytes);
   h.body_checksum = XXH3_64bits_digest(hash);

@@ -29,6 +29,9 @@ namespace zcmedia {
 using format::RunEntry;
 
 inline bool IsMultiKind(uint32_t kind) { return kind != format::kIdIndex; }
+// Run files of the path and directory indexes carry a Bloom filter: they
+// answer point lookups, many of them for keys a run does not hold.
+inline bool HasFilter(uint32_t kind) { return kind == format::kPathIndex || kind == format::kDirIndex; }
 // The part of an entry that identifies it within a run.
 inline uint64_t EntryIdentity(uint32_t kind, const RunEntry& e) {
   return IsMultiKind(kind) ? (e.value & ~format::kTombstone) : 0;
@@ -43,7 +46,7 @@ class Run {
   // An in-memory run; `entries` must be sorted by identity, one per identity.
   Run(uint32_t kind, std::vector<RunEntry> entries);
   // A run file, already verified; `bloom` may be null (no filter).
-  // `directory` has DirectoryBuckets(count) + 1 slots.
+  // `directory` has DirectoryBuckets(kind, count) + 1 slots.
   Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
       size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory);
 

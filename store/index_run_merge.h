@@ -32,6 +32,7 @@ void MergeRanges(uint32_t kind, std::span<const EntryRange> ranges, bool drop_to
   // Index i reads ranges[i]; a lower index is a newer run, and among equal
   // identities the newest run's entry is the one kept.
   const size_t k = ranges.size();
+  if (k == 0) return;
   std::vector<const RunEntry*> pos(k), end(k);
   std::vector<uint128> head(k);
   for (size_t i = 0; i < k; ++i) {

@@ -137,9 +137,9 @@ Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileVie
 
 size_t ReadView::MemoryRunBytes() const {
   size_t bytes = 0;
-  for (const auto& kind_runs : runs)
-    for (const RunPtr& r : kind_runs)
-      if (r->in_memory()) bytes += r->size() * sizeof(RunEntry) + (r->size() / format::kEntriesPerBucket + 2) * 4;
+  for (uint32_t k = 0; k < format::kRunKinds; ++k)
+    for (const RunPtr& r : runs[k])
+      if (r->in_memory()) bytes += r->size() * sizeof(RunEntry) + (r->size() / format::EntriesPerBucket(k) + 2) * 4;
   return bytes;
 }
 

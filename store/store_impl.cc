@@ -55,12 +55,14 @@ Status NoThrow(const std::string& what, Body&& body) {
 }
 
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
-  // A third for the caller's WriteBatch (~360 B per encoded record), a sixth
-  // for in-memory runs (plus as much again while they merge), the rest for
-  // the batch's constraint maps, the run write buffer and small state.
+  // A third for the caller's WriteBatch (~360 B per encoded record), a tenth
+  // for in-memory runs (plus as much again while a background checkpoint
+  // writes the previous ones out), the rest for the batch's constraint maps,
+  // the run write buffer and small state. (Measured peak at 1M records:
+  // about 5.4 MiB of the default 6 MiB, docs/performance.md.)
   MemoryProfile p;
   p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
-  p.memtable_bytes = std::max<size_t>(budget / 6, 64 << 10);
+  p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
   p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
   return p;
 }
@@ -97,7 +99,7 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       env_(options.env ? options.env : Env::Default()),
       profile_(MemoryProfile::ForBudget(options.memory_budget)) {}
 
-StoreImpl::~StoreImpl() = default;
+StoreImpl::~StoreImpl() { AbandonCheckpoint(); }
 
 Status StoreImpl::Open(bool rebuild_indexes) {
   std::lock_guard<std::mutex> g(write_mu_);
@@ -133,6 +135,7 @@ Status StoreImpl::Open(bool rebuild_indexes) {
   ZC_RETURN_IF_ERROR(env_->OpenFile(meta_path, options_.read_only ? Env::OpenMode::kReadOnly : Env::OpenMode::kReadWrite,
                                     &meta_file_));
   ZC_RETURN_IF_ERROR(ReadNewestMetaPage(meta_file_.get(), &meta_));
+  next_file_number_ = meta_.next_file_number;
   ReadView view;
   if (rebuild_indexes) {
     ZC_RETURN_IF_ERROR(RebuildIndexes(&view));
@@ -295,7 +298,7 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
       AddMemoryRuns(view, applier.TakeAllEntries());
       pos = next;
       if (spill_meta != nullptr &&
-          (view->MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(*view) > kMaxMemoryRuns)) {
+          CheckpointDue(*view)) {
         std::vector<std::pair<uint32_t, uint32_t>> merged_away;  // files of this rebuild only
         ZC_RETURN_IF_ERROR(Checkpoint(view, spill_meta, /*merge_everything=*/false, &merged_away));
         spill_meta->checkpoint_segment = number;
@@ -309,17 +312,24 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
   return Status::OK();
 }
 
-void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries) {
+void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries,
+                              const std::array<size_t, kRunKinds>* frozen) {
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     if (entries[k].empty()) continue;
     auto& runs = view->runs[k];
     runs.insert(runs.begin(), std::make_shared<Run>(k, std::move(entries[k])));
+    auto second_is_frozen = [&] {
+      if (frozen == nullptr) return false;
+      size_t memory = 0;
+      while (memory < runs.size() && runs[memory]->in_memory()) ++memory;
+      return 1 + (*frozen)[k] >= memory;
+    };
     // Small in-memory runs (small commits) merge binary-counter fashion: the
     // two newest while the older is at most twice the newer. Runs of bulk
     // batches stay as they are until the checkpoint writes them out: each
     // costs a lookup one directory probe, and merging them in memory would
     // copy every entry again.
-    while (runs.size() >= 2 && runs[0]->in_memory() && runs[1]->in_memory() &&
+    while (runs.size() >= 2 && runs[0]->in_memory() && runs[1]->in_memory() && !second_is_frozen() &&
            runs[1]->size() <= 2 * runs[0]->size() && runs[1]->size() < kSmallMemoryRun) {
       RunPtr merged = MergeInMemory(k, std::span<const RunPtr>(runs.data(), 2), /*drop_tombstones=*/false);
       runs.erase(runs.begin(), runs.begin() + 2);
@@ -338,29 +348,31 @@ size_t StoreImpl::MemoryRunCount(const ReadView& view) {
   return most;
 }
 
-Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
-                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
+Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunKinds> all_runs,
+                                      bool merge_everything, CheckpointOutput* out) {
   const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
-    auto& runs = view->runs[k];  // newest first: memory runs, then files
+    const auto& runs = all_runs[k];  // newest first: memory runs, then files
     size_t memory = 0;
     while (memory < runs.size() && runs[memory]->in_memory()) ++memory;
     std::vector<RunPtr> files(runs.begin() + static_cast<long>(memory), runs.end());
     // Each step merges runs[0, n) of `pending` (newest first) into one file.
-    auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* out) -> Status {
-      const uint32_t number = meta->next_file_number++;
+    auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) -> Status {
+      const uint32_t number = next_file_number_.fetch_add(1);
       ZC_RETURN_IF_ERROR(WriteMergedRunFile(env_, dir_, k, number, inputs, includes_oldest,
-                                            profile_.run_write_buffer, out));
-      run_cache_[{k, number}] = *out;
+                                            profile_.run_write_buffer, merged));
+      out->created.push_back({k, number});
       for (const RunPtr& r : inputs)
-        if (!r->in_memory()) obsolete->push_back({k, r->file_number()});
+        if (!r->in_memory()) out->obsolete.push_back({k, r->file_number()});
       return Status::OK();
     };
     if (merge_everything) {
       if (runs.size() > 1 || memory > 0) {
         RunPtr merged;
         ZC_RETURN_IF_ERROR(write_merged(runs, /*includes_oldest=*/true, &merged));
-        runs = {merged};
+        out->files[k] = {merged};
+      } else {
+        out->files[k] = runs;
       }
       continue;
     }
@@ -385,14 +397,143 @@ Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everythi
       files.erase(files.begin(), files.begin() + kMergeFanIn);
       files.insert(files.begin(), merged);
     }
-    runs = std::move(files);
+    out->files[k] = std::move(files);
   }
-  ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return env_->SyncDir(dir_);
+}
+
+Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
+                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
+  CheckpointOutput out;
+  Status s = WriteCheckpointRuns(view->runs, merge_everything, &out);
+  if (!s.ok()) {
+    for (const auto& [kind, number] : out.created) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+    return s;
+  }
+  for (uint32_t k = 0; k < kRunKinds; ++k) view->runs[k] = std::move(out.files[k]);
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (const RunPtr& r : view->runs[k])
+      if (!r->in_memory()) run_cache_[{k, r->file_number()}] = r;
+  obsolete->insert(obsolete->end(), out.obsolete.begin(), out.obsolete.end());
   const MetaSegment& last = meta->segments[meta->segment_count - 1];
   meta->checkpoint_segment = last.number;
   meta->checkpoint_offset = last.committed_length;
   RecordRuns(*view, meta);
   return Status::OK();
+}
+
+bool StoreImpl::CheckpointDue(const ReadView& view) const {
+  return view.MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns;
+}
+
+Status StoreImpl::MaybeCheckpoint() {
+  if (checkpoint_ && checkpoint_->done.load(std::memory_order_acquire)) ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  ReadView view;
+  {
+    std::lock_guard<std::mutex> g(snapshot_mu_);
+    view = current_->view();
+  }
+  // In-memory runs not already being written out by the job in flight.
+  auto unfrozen_due = [&] {
+    if (!checkpoint_) return CheckpointDue(view);
+    ReadView newer;
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      size_t memory = 0;
+      while (memory < view.runs[k].size() && view.runs[k][memory]->in_memory()) ++memory;
+      const size_t fresh = memory - std::min(memory, checkpoint_->frozen_memory_runs[k]);
+      newer.runs[k].assign(view.runs[k].begin(), view.runs[k].begin() + static_cast<long>(fresh));
+    }
+    return CheckpointDue(newer);
+  };
+  if (!unfrozen_due()) return Status::OK();
+  if (checkpoint_) {
+    ZC_RETURN_IF_ERROR(FinishCheckpoint());  // backpressure: one job at a time
+    std::lock_guard<std::mutex> g(snapshot_mu_);
+    view = current_->view();
+  }
+  auto job = std::make_unique<CheckpointJob>();
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    job->input[k] = view.runs[k];
+    size_t memory = 0;
+    while (memory < view.runs[k].size() && view.runs[k][memory]->in_memory()) ++memory;
+    job->frozen_memory_runs[k] = memory;
+  }
+  const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
+  job->checkpoint_segment = last.number;
+  job->checkpoint_offset = last.committed_length;
+  CheckpointJob* raw = job.get();
+  try {
+    job->thread = std::thread([this, raw] {
+      raw->status = NoThrow("write an index checkpoint",
+                            [&] { return WriteCheckpointRuns(raw->input, /*merge_everything=*/false, &raw->output); });
+      raw->done.store(true, std::memory_order_release);
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had: checkpoint on this one.
+    raw->status = WriteCheckpointRuns(raw->input, /*merge_everything=*/false, &raw->output);
+    raw->done.store(true, std::memory_order_release);
+  }
+  checkpoint_ = std::move(job);
+  return Status::OK();
+}
+
+Status StoreImpl::FinishCheckpoint() {
+  if (!checkpoint_) return Status::OK();
+  if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
+  std::unique_ptr<CheckpointJob> job = std::move(checkpoint_);
+  auto remove_created = [&] {
+    for (const auto& [kind, number] : job->output.created) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+  };
+  if (!job->status.ok()) {
+    // Nothing is lost: the in-memory runs it froze stay, and the next
+    // Write tries again.
+    remove_created();
+    return Status::IOError("index checkpoint (run in the background) failed: " + job->status.ToString() +
+                           "; nothing committed was lost, this call stored nothing, and the next write retries it");
+  }
+  ReadView view;
+  {
+    std::lock_guard<std::mutex> g(snapshot_mu_);
+    view = current_->view();
+  }
+  // The view's runs: in-memory runs added since the freeze, then the frozen
+  // ones (unchanged: AddMemoryRuns does not merge into them), then the files
+  // the job read. The job's files replace the frozen runs and those files.
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    auto& runs = view.runs[k];
+    const auto& frozen = job->input[k];
+    if (runs.size() < frozen.size() || !std::equal(frozen.begin(), frozen.end(), runs.end() - static_cast<long>(frozen.size()))) {
+      remove_created();
+      return Status::Corruption(dir_ + ": internal error: the runs a checkpoint froze changed under it");
+    }
+    runs.erase(runs.end() - static_cast<long>(frozen.size()), runs.end());
+    runs.insert(runs.end(), job->output.files[k].begin(), job->output.files[k].end());
+  }
+  MetaPage meta = meta_;
+  meta.checkpoint_segment = job->checkpoint_segment;
+  meta.checkpoint_offset = job->checkpoint_offset;
+  RecordRuns(view, &meta);
+  meta.sequence += 1;
+  view.sequence = meta.sequence;
+  Status s = CommitMeta(&meta);
+  if (!s.ok()) {
+    if (sticky_error_.ok()) remove_created();  // certainly not committed
+    return s;
+  }
+  meta_ = meta;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (const RunPtr& r : job->output.files[k]) run_cache_[{k, r->file_number()}] = r;
+  RemoveObsoleteRuns(job->output.obsolete);
+  Publish(std::move(view));
+  return Status::OK();
+}
+
+void StoreImpl::AbandonCheckpoint() {
+  if (!checkpoint_) return;
+  if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
+  for (const auto& [kind, number] : checkpoint_->output.created)
+    env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+  checkpoint_.reset();
 }
 
 void StoreImpl::RecordRuns(const ReadView& view, MetaPage* meta) const {
@@ -477,6 +618,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   std::lock_guard<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
   ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(MaybeCheckpoint());
   WriteBatch::Rep& rep = *batch.rep_;
   std::shared_ptr<const SnapshotImpl> base;
   {
@@ -499,12 +641,12 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     if (kSegmentHeaderSize + batch_bytes > options_.segment_max_bytes)
       return Status::InvalidArgument("batch of " + std::to_string(batch_bytes) +
                                      " bytes does not fit in a segment (segment_max_bytes); write smaller batches");
-    if (meta.segment_count == kMaxSegments || meta.next_file_number > kMaxSegmentNumber)
+    if (meta.segment_count == kMaxSegments || next_file_number_.load() > kMaxSegmentNumber)
       return Status::IOError(dir_ + ": the store has run out of segment numbers or meta slots (" +
                              std::to_string(meta.segment_count) + " segments); compact it or raise segment_max_bytes");
     // Created (empty) before the checks: if they fail, the file is unused
-    // and the next attempt recreates it under the same number.
-    const uint32_t number = meta.next_file_number++;
+    // (Open removes it as a stray) and the next attempt takes a new number.
+    const uint32_t number = next_file_number_.fetch_add(1);
     ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, number, options_.segment_max_bytes, &seg));
     ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
     segment_cache_[number] = seg;
@@ -562,12 +704,11 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   if (check_status.ok()) check_status = append_status;
   if (!check_status.ok()) return check_status;
 
-  std::vector<std::pair<uint32_t, uint32_t>> obsolete;
   ReadView view = base->view();
   if (!rep.items.empty()) {
     active->committed_length = batch_offset + batch_bytes;
     ZC_RETURN_IF_ERROR(SetSegments(meta, &view));  // all open already: no I/O
-    AddMemoryRuns(&view, applier.TakeAllEntries());
+    AddMemoryRuns(&view, applier.TakeAllEntries(), checkpoint_ ? &checkpoint_->frozen_memory_runs : nullptr);
   }
   meta.sequence += 1;
   meta.record_count = static_cast<uint64_t>(static_cast<int64_t>(meta.record_count) + applier.record_delta());
@@ -575,11 +716,10 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   view.next_id = meta.next_id;
   view.record_count = meta.record_count;
 
-  // 4. Checkpoint the indexes when the in-memory runs outgrow their budget.
-  if (view.MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns)
-    ZC_RETURN_IF_ERROR(Checkpoint(&view, &meta, /*merge_everything=*/false, &obsolete));
-  else
-    RecordRuns(view, &meta);
+  // 4. The in-memory runs are written out in the background (see
+  // MaybeCheckpoint, at the start of the next Write); the file runs are
+  // those of the base view.
+  RecordRuns(view, &meta);
 
   // 5. The commit point: the new meta page, durable.
   ZC_RETURN_IF_ERROR(CommitMeta(&meta));
@@ -587,7 +727,6 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   meta_ = meta;
   replayed_segment_ = active->number;
   replayed_offset_ = active->committed_length;
-  RemoveObsoleteRuns(obsolete);
   Publish(std::move(view));
   if (assigned_ids) *assigned_ids = std::move(ids);
   batch.Clear();
@@ -677,6 +816,7 @@ Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_locatio
 }
 
 Status StoreImpl::CommitMeta(MetaPage* meta) {
+  meta->next_file_number = std::max(meta->next_file_number, next_file_number_.load());
   Status s = WriteMetaPage(meta_file_.get(), meta);
   if (s.ok()) return s;
   // The page may have reached the disk even though the write or sync failed.
@@ -698,6 +838,7 @@ Status StoreImpl::CompactIndexesLocked() {
   std::lock_guard<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
   ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(FinishCheckpoint());
   ReadView view;
   {
     std::lock_guard<std::mutex> s(snapshot_mu_);

@@ -3,8 +3,12 @@
 // contract and docs/format.md for the commit protocol it implements.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <span>
+#include <thread>
 
 #include "batch_applier.h"
 #include "format.h"
@@ -20,6 +24,27 @@ struct MemoryProfile {
   size_t memtable_bytes;     // in-memory runs before a checkpoint writes them out
   size_t run_write_buffer;   // buffer of a run file being written
   static MemoryProfile ForBudget(size_t budget);
+};
+
+// The run files a checkpoint wrote: computed from immutable runs alone, so
+// that it can be done on the checkpoint thread.
+struct CheckpointOutput {
+  std::array<std::vector<RunPtr>, format::kRunKinds> files;  // the new file runs, newest first
+  std::vector<std::pair<uint32_t, uint32_t>> created;   // (kind, number) of each file written
+  std::vector<std::pair<uint32_t, uint32_t>> obsolete;  // input files merged away
+};
+
+// A checkpoint running in the background (StoreImpl::StartCheckpoint). The
+// writer owns it; the thread writes only `output`, `status` and `done`.
+struct CheckpointJob {
+  std::array<std::vector<RunPtr>, format::kRunKinds> input;  // the view's runs when frozen
+  std::array<size_t, format::kRunKinds> frozen_memory_runs{};  // in-memory runs at the front of `input`
+  uint32_t checkpoint_segment = 0;                          // the committed end when frozen:
+  uint64_t checkpoint_offset = 0;                           // replay starts here once installed
+  CheckpointOutput output;
+  Status status;
+  std::atomic<bool> done{false};
+  std::thread thread;
 };
 
 class StoreImpl final : public Store {
@@ -60,16 +85,38 @@ class StoreImpl final : public Store {
   // view->segments := the segments `meta` lists, with its committed lengths.
   Status SetSegments(const format::MetaPage& meta, ReadView* view);
   Status OpenRun(uint32_t kind, uint32_t number, RunPtr* out);
-  // Adds one batch's index entries as in-memory runs and merges small ones.
-  static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries);
+  // Adds one batch's index entries as in-memory runs and merges small ones,
+  // never into the `frozen` oldest in-memory runs of each index (those a
+  // background checkpoint is writing out; null: none).
+  static void AddMemoryRuns(ReadView* view, BatchIndexEntries entries,
+                            const std::array<size_t, format::kRunKinds>* frozen = nullptr);
   // The most in-memory runs any index has.
   static size_t MemoryRunCount(const ReadView& view);
+  // Whether the in-memory runs of `view` have outgrown their budget.
+  bool CheckpointDue(const ReadView& view) const;
   // Writes the in-memory runs of `view` out as run files and applies the
   // merge policy; fills `obsolete` with run files no longer needed.
   // Sets the checkpoint to the committed end of the log (a replay that
   // spills moves it back to where it stands).
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
                     std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+  // The work of a checkpoint on `runs` (an index's runs, newest first:
+  // in-memory, then files): writes, syncs and returns the new file runs.
+  // Touches no StoreImpl state but the file-number counter: thread-safe.
+  Status WriteCheckpointRuns(std::span<const std::vector<RunPtr>, format::kRunKinds> runs,
+                             bool merge_everything, CheckpointOutput* out);
+  // Background checkpoints (one at a time). Bulk loads spend a fifth of the
+  // writer's time writing run files; this moves that work off the commit
+  // path. MaybeCheckpoint, called by each Write before its batch: installs a
+  // finished checkpoint, and starts one when the in-memory runs have
+  // outgrown their budget (waiting for the one in flight first, so at most
+  // two budgets' worth of in-memory runs exist).
+  Status MaybeCheckpoint();
+  // Waits for the checkpoint in flight (if any) and installs it: its files
+  // replace the runs it froze, in a meta page committed on its own.
+  Status FinishCheckpoint();
+  // Joins the thread; removes the files of a checkpoint never installed.
+  void AbandonCheckpoint();
   // Gives each Put without an id the next id (advancing meta->next_id) and
   // writes ids into the records and entry headers.
   Status AssignIds(WriteBatch::Rep& rep, format::MetaPage* meta, std::vector<int64_t>* ids);
@@ -103,6 +150,11 @@ class StoreImpl final : public Store {
   // Read-only stores: where the last replay stopped.
   uint32_t replayed_segment_ = 0;
   uint64_t replayed_offset_ = 0;
+
+  // File numbers for segments and run files, shared with the checkpoint
+  // thread; each commit records it as meta.next_file_number.
+  std::atomic<uint32_t> next_file_number_{0};
+  std::unique_ptr<CheckpointJob> checkpoint_;  // GUARDED_BY write_mu_
 
   std::mutex snapshot_mu_;
   std::shared_ptr<const SnapshotImpl> current_;  // GUARDED_BY snapshot_mu_
