@@ -786,6 +786,86 @@ TEST_F(StorePowerLossTest, FailedCompactionLosesNothing) {
   }
 }
 
+// Index checkpoints run on a background thread while commits go on. A
+// transient I/O error at any write operation of a series of commits (the
+// checkpoint thread's run files and syncs included) fails only the commit
+// that meets it: every commit that returned OK is there after a reopen,
+// every one that failed is not, and the store keeps taking writes (a failed
+// checkpoint is retried by a later commit).
+TEST_F(StorePowerLossTest, FailedBackgroundCheckpointLosesNothing) {
+  const std::string base = tmp_.Sub("base");
+  Model base_model;
+  int64_t base_max = 0;
+  BuildBase(base, &base_model, &base_max);
+  ASSERT_FALSE(HasFatalFailure());
+  constexpr uint64_t kSteps = 8;
+  constexpr size_t kPutsPerStep = 500;  // ~4,000 records: several checkpoints at a 1 MiB budget
+  int64_t ops = 0;
+  uint64_t runs_before = 0, runs_after = 0;
+  {
+    const std::string dir = tmp_.Sub("count");
+    ASSERT_TRUE(CopyDirFiles(base, dir));
+    FaultInjectionEnv env;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(dir, TestOptions(&env), &store).ok());
+    runs_before = store->Info().index_runs;
+    env.ResetCounters();
+    Model model = base_model;
+    for (uint64_t k = 0; k < kSteps; ++k) {
+      Step st = MakeStep(100 + k, model, kPutsPerStep);
+      ASSERT_TRUE(RunStep(*store, st).ok());
+      ApplyToModel(model, st);
+    }
+    runs_after = store->Info().index_runs;
+    ops = env.write_ops();
+  }
+  ASSERT_GT(runs_after, runs_before) << "no checkpoint ran: the test would not exercise one";
+  // Every operation up to 120, then every 7th: the checkpoint's operations
+  // are interleaved with the commits' ones.
+  int checkpoint_failures = 0;  // commits that reported a failed checkpoint
+  for (int64_t n = 0; n < ops; n += n < 120 ? 1 : 7) {
+    SCOPED_TRACE("transient failure after " + std::to_string(n) + " of " + std::to_string(ops) + " operations");
+    const std::string dir = tmp_.Sub("trial" + std::to_string(n));
+    ASSERT_TRUE(CopyDirFiles(base, dir));
+    FaultInjectionEnv env;
+    Model model = base_model;
+    int64_t max_id = base_max;
+    std::set<std::string> absent;
+    int failed = 0;
+    {
+      std::unique_ptr<Store> store;
+      ASSERT_TRUE(Store::Open(dir, TestOptions(&env), &store).ok());
+      env.SetFailAfterWrites(static_cast<int>(n), /*only_once=*/true);
+      for (uint64_t k = 0; k < kSteps; ++k) {
+        Step st = MakeStep(100 + k, model, kPutsPerStep);
+        Status s = RunStep(*store, st);
+        ASSERT_FALSE(s.IsInvalidArgument()) << s.ToString();
+        if (s.ok()) {
+          ApplyToModel(model, st);
+          for (auto& r : st.puts) max_id = std::max(max_id, r.id);
+        } else {
+          ++failed;
+          if (s.message().find("index checkpoint") != std::string::npos) ++checkpoint_failures;
+          for (auto& r : st.puts) absent.insert(r.path);
+        }
+      }
+      // The failure was transient: with nothing failing any more the store
+      // takes a batch (retrying a failed checkpoint first, if there is one).
+      env.SetFailAfterWrites(-1);
+      Step last = MakeStep(200, model, 20);
+      Status s = RunStep(*store, last);
+      ASSERT_TRUE(s.ok()) << "write after a transient failure: " << s.ToString();
+      ApplyToModel(model, last);
+      for (auto& r : last.puts) max_id = std::max(max_id, r.id);
+    }
+    EXPECT_LE(failed, 1) << "one transient error failed more than one commit";
+    ExpectStoreHolds(dir, model, absent);
+    ExpectWritableAfter(dir, model, max_id);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(checkpoint_failures, 0) << "no trial failed inside a background checkpoint";
+}
+
 // After a Write failed on a transient I/O error, the batch was left as it
 // was and can be retried on the same store object; it lands exactly once.
 // (A store may instead refuse further writes; then a reopen must show the
