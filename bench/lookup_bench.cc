@@ -33,6 +33,7 @@ struct Workload {
   std::vector<int64_t> store_ids;        // same records as `paths`, same order
   std::vector<int64_t> sqlite_ids;
   std::vector<std::string_view> directories;
+  std::vector<std::string> artists;  // for track lists: sampled from the artist listing
 };
 
 // Loads both databases in one pass over the generator and samples the keys
@@ -163,6 +164,73 @@ Pass StoreDirectoryListings(Store& store, const Workload& w) {
   return pass;
 }
 
+// One pass lists every music category once (artists, albums, genres, album
+// artists, years), as a server's music browser does; counted per listing.
+constexpr Category kListedCategories[] = {Category::kArtist, Category::kAlbum, Category::kGenre,
+                                          Category::kAlbumArtist, Category::kYear};
+constexpr const char* kListedColumns[] = {"artist", "album", "genre", "album_artist", "year"};
+
+// Listing results are compared order-insensitively: the legacy ORDER BY
+// leaves the order of NOCASE-equal names open.
+uint64_t ValueChecksum(std::string_view text, uint64_t count) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  return (h ^ count) * 0x9E3779B97F4A7C15ull;
+}
+
+Pass StoreCategoryListings(Store& store, const Workload&) {
+  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
+  Pass pass;
+  std::vector<CategoryCount> values;
+  Stopwatch clock;
+  for (Category category : kListedCategories) {
+    CheckOk(snapshot->ListCategory(category, &values), "Snapshot::ListCategory");
+    for (const CategoryCount& v : values)
+      pass.checksum += ValueChecksum(category == Category::kYear ? std::to_string(v.year) : std::string(v.name),
+                                     v.tracks);
+    pass.rows += values.size();
+  }
+  pass.per_s = double(std::size(kListedCategories)) / clock.Seconds();
+  return pass;
+}
+
+Pass SqliteCategoryListings(LegacyDb& db, const Workload&) {
+  Pass pass;
+  Stopwatch clock;
+  for (const char* column : kListedColumns) {
+    pass.rows += db.ListCategory(column, [&](std::string_view text, int64_t count) {
+      pass.checksum += ValueChecksum(text, static_cast<uint64_t>(count));
+    });
+  }
+  pass.per_s = double(std::size(kListedColumns)) / clock.Seconds();
+  return pass;
+}
+
+Pass StoreArtistTracks(Store& store, const Workload& w) {
+  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
+  Pass pass;
+  std::vector<MediaFileView> tracks;
+  Stopwatch clock;
+  for (const std::string& artist : w.artists) {
+    CheckOk(snapshot->ListTracks(Category::kArtist, artist, &tracks), "Snapshot::ListTracks");
+    for (const MediaFileView& t : tracks) pass.checksum = pass.checksum * 31 + TouchColumns(t.Fields());
+    pass.rows += tracks.size();
+  }
+  pass.per_s = double(w.artists.size()) / clock.Seconds();
+  return pass;
+}
+
+Pass SqliteArtistTracks(LegacyDb& db, const Workload& w) {
+  Pass pass;
+  Stopwatch clock;
+  for (const std::string& artist : w.artists) {
+    pass.rows += db.ListArtistTracks(
+        artist, [&](const MediaFileFields& f) { pass.checksum = pass.checksum * 31 + TouchColumns(f); });
+  }
+  pass.per_s = double(w.artists.size()) / clock.Seconds();
+  return pass;
+}
+
 Pass SqlitePathLookups(LegacyDb& db, const Workload& w) {
   Pass pass;
   MediaFileFields fields;
@@ -238,7 +306,7 @@ int RunLookupBench(const LookupBenchOptions& options) {
   Stopwatch build_clock;
   BuildBoth(options, store_dir, db_path, &keys, &directories);
   std::printf("  built store and SQLite database in %.1f s (untimed)\n", build_clock.Seconds());
-  const Workload workload = MakeWorkload(options, keys, directories);
+  Workload workload = MakeWorkload(options, keys, directories);
 
   // Fresh handles, as a server starting on an existing library would have.
   Options store_options;
@@ -246,6 +314,14 @@ int RunLookupBench(const LookupBenchOptions& options) {
   std::unique_ptr<Store> store;
   CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
   std::unique_ptr<LegacyDb> db = LegacyDb::OpenReadOnly(db_path);
+  {
+    // Artists for the track lists: a seeded sample of the artist listing.
+    std::vector<CategoryCount> artists;
+    CheckOk(store->GetSnapshot()->ListCategory(Category::kArtist, &artists), "Snapshot::ListCategory");
+    std::mt19937_64 rng(options.seed ^ 0xA57);
+    for (size_t i = 0; i < std::min<size_t>(artists.size(), options.directories / 10 + 1); ++i)
+      workload.artists.emplace_back(artists[rng() % artists.size()].name);
+  }
   SyncFilesystems();
   WarmPageCache(temp.path());
 
@@ -253,6 +329,8 @@ int RunLookupBench(const LookupBenchOptions& options) {
       {"point lookup by path", "path_lookups", StorePathLookups, SqlitePathLookups, {}, {}},
       {"point lookup by id", "id_lookups", StoreIdLookups, SqliteIdLookups, {}, {}},
       {"directory listing", "dir_listings", StoreDirectoryListings, SqliteDirectoryListings, {}, {}},
+      {"category listing", "category_listings", StoreCategoryListings, SqliteCategoryListings, {}, {}},
+      {"tracks of an artist", "artist_tracks", StoreArtistTracks, SqliteArtistTracks, {}, {}},
   };
   for (int run = 0; run < options.runs; ++run) {
     for (QueryKind& kind : kinds) {
@@ -309,7 +387,13 @@ int RunLookupBench(const LookupBenchOptions& options) {
   const QueryKind& listings = kinds[2];
   const double rows_per_listing = double(listings.rows_per_run) / double(options.directories);
   std::printf("directory listings return %.1f rows on average\n", rows_per_listing);
-  json.Add("rows_per_listing", rows_per_listing).Add("results_match", all_match);
+  std::printf("a category pass lists %s values in 5 listings; track lists of %zu artists return %.1f rows "
+              "on average\n",
+              FormatThousands(kinds[3].rows_per_run).c_str(), workload.artists.size(),
+              double(kinds[4].rows_per_run) / double(std::max<size_t>(1, workload.artists.size())));
+  json.Add("rows_per_listing", rows_per_listing)
+      .Add("category_values_per_pass", kinds[3].rows_per_run)
+      .Add("results_match", all_match);
   if (!all_match) std::printf("error: the store and SQLite disagree on some results (see above)\n");
   if (options.json) std::printf("%s\n", json.ToString().c_str());
   return all_match ? 0 : 1;

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "bench_util.h"
 
 namespace zcmedia::bench {
@@ -179,7 +182,7 @@ std::unique_ptr<LegacyDb> LegacyDb::OpenReadOnly(const std::string& path) {
 }
 
 LegacyDb::~LegacyDb() {
-  for (sqlite3_stmt* stmt : {insert_, by_path_, by_id_, by_parent_}) sqlite3_finalize(stmt);
+  for (sqlite3_stmt* stmt : {insert_, by_path_, by_id_, by_parent_, artist_tracks_}) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
 
@@ -274,6 +277,48 @@ size_t LegacyDb::ListDirectory(std::string_view parent,
     ++rows;
   }
   if (rc != SQLITE_DONE) Fail("directory listing");
+  return rows;
+}
+
+size_t LegacyDb::ListCategory(const std::string& column,
+                              const std::function<void(std::string_view text, int64_t count)>& value) {
+  static const char* const kColumns[] = {"artist", "album", "genre", "album_artist", "year"};
+  if (std::find(std::begin(kColumns), std::end(kColumns), column) == std::end(kColumns))
+    throw BenchError("no category column '" + column + "'");
+  const std::string order = column == "year" ? "year DESC" : column + " COLLATE NOCASE";
+  const std::string sql = "SELECT " + column + ", COUNT(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND " +
+                          column + " IS NOT NULL AND " + column + " != '' GROUP BY " + column + " ORDER BY " + order;
+  sqlite3_stmt* stmt = Prepare(sql.c_str());
+  size_t rows = 0;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    value(std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, 0))),
+          sqlite3_column_int64(stmt, 1));
+    ++rows;
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) Fail("category listing");
+  return rows;
+}
+
+size_t LegacyDb::ListArtistTracks(std::string_view artist,
+                                  const std::function<void(const MediaFileFields&)>& row) {
+  if (artist_tracks_ == nullptr)
+    artist_tracks_ = Prepare(
+        "SELECT * FROM media_files WHERE artist = ? AND mime_type LIKE 'audio/%' "
+        "ORDER BY album COLLATE NOCASE, album, track_number, filename, id");
+  sqlite3_reset(artist_tracks_);
+  BindText(artist_tracks_, 1, artist);
+  size_t rows = 0;
+  MediaFileFields fields;
+  int rc;
+  while ((rc = sqlite3_step(artist_tracks_)) == SQLITE_ROW) {
+    ReadRow(artist_tracks_, &fields);
+    row(fields);
+    ++rows;
+  }
+  if (rc != SQLITE_DONE) Fail("tracks of an artist");
   return rows;
 }
 

@@ -46,6 +46,19 @@ class LegacyDb {
   // number of rows.
   size_t ListDirectory(std::string_view parent, const std::function<void(const MediaFileFields&)>& row);
 
+  // The legacy category listing: `SELECT <column>, COUNT(*) FROM media_files
+  // WHERE mime_type LIKE 'audio/%' AND <column> IS NOT NULL AND <column> != ''
+  // GROUP BY <column> ORDER BY <column> COLLATE NOCASE` (years: ORDER BY year
+  // DESC). `column` is artist, album, genre, album_artist or year. Calls
+  // `value` per row (the text is a view valid during the call); returns the
+  // number of rows.
+  size_t ListCategory(const std::string& column,
+                      const std::function<void(std::string_view text, int64_t count)>& value);
+  // The tracks of one artist: `SELECT * FROM media_files WHERE artist = ? AND
+  // mime_type LIKE 'audio/%' ORDER BY album COLLATE NOCASE, album,
+  // track_number, filename, id` (the store's order, spelled out in SQL).
+  size_t ListArtistTracks(std::string_view artist, const std::function<void(const MediaFileFields&)>& row);
+
   // Runs one SQL statement that returns no rows.
   void Exec(const std::string& sql);
 
@@ -62,6 +75,7 @@ class LegacyDb {
   sqlite3_stmt* by_path_ = nullptr;
   sqlite3_stmt* by_id_ = nullptr;
   sqlite3_stmt* by_parent_ = nullptr;
+  sqlite3_stmt* artist_tracks_ = nullptr;
 };
 
 // The legacy connection settings and schema, exposed for tests and docs.
