@@ -42,8 +42,10 @@ Status BatchApplier::StateOf(int64_t id, State* state) {
   const uint64_t location = base_.LocateId(id);
   if (location == 0) return Status::OK();
   const fb::MediaFile* record = nullptr;
-  ZC_RETURN_IF_ERROR(base_.RecordAt(location, &record));
+  uint32_t entry_bytes = 0;
+  ZC_RETURN_IF_ERROR(base_.RecordAt(location, &record, &entry_bytes));
   *state = StateOfRecord(record, location);
+  state->entry_bytes = entry_bytes;
   return Status::OK();
 }
 
@@ -93,8 +95,15 @@ void BatchApplier::SetState(int64_t id, const State& state) {
   *known = state;
 }
 
-Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode,
-                         const Keys* keys) {
+void BatchApplier::CountVersion(const fb::MediaFile* record, int sign) {
+  const MediaFileView v(record);
+  const int family = static_cast<int>(MimeFamilyOf(v.mime_type()));
+  files_delta_[family] += sign;
+  bytes_delta_[family] += sign * v.size();
+}
+
+Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, uint32_t entry_bytes,
+                         PutMode mode, const Keys* keys) {
   const MediaFileView view(record);
   State old;
   ZC_RETURN_IF_ERROR(StateOf(id, &old));
@@ -110,6 +119,7 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   } else {
     now = StateOfRecord(record, location);
   }
+  now.entry_bytes = entry_bytes;
   if (check_) {
     if (mode == PutMode::kInsert && old.live)
       return Status::Constraint("UNIQUE constraint failed: media_files.id (id " + std::to_string(id) +
@@ -137,17 +147,25 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
   SetPathOwner(now.path, now.path_hash, id);
   if (!old.live) ++record_delta_;
+  if (old.live) {
+    CountVersion(old.record, -1);
+    dead_delta_ += old.entry_bytes;
+  }
+  CountVersion(record, +1);
   SetState(id, now);
   return Status::OK();
 }
 
-Status BatchApplier::Remove(int64_t id) {
+Status BatchApplier::Remove(int64_t id, uint32_t entry_bytes) {
   State old;
   ZC_RETURN_IF_ERROR(StateOf(id, &old));
   if (!old.live) {
     if (check_) return Status::Constraint("no media file with id " + std::to_string(id) + " to remove");
+    dead_delta_ += entry_bytes;
     return Status::OK();
   }
+  CountVersion(old.record, -1);
+  dead_delta_ += old.entry_bytes + entry_bytes;
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);
   if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);

@@ -37,10 +37,13 @@ class BatchApplier {
     uint64_t parent_hash;
     bool has_parent;
   };
-  Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, PutMode mode,
+  // `entry_bytes`: the size of its entry in the segment (header and padded
+  // payload), for the dead-space total.
+  Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, uint32_t entry_bytes, PutMode mode,
              const Keys* keys = nullptr);
-  // Removes live record `id` (Constraint if it is not live, when checking).
-  Status Remove(int64_t id);
+  // Removes live record `id` (Constraint if it is not live, when checking);
+  // `entry_bytes` is the size of the removal entry itself.
+  Status Remove(int64_t id, uint32_t entry_bytes);
 
   // Optional, before the Puts: the path hashes this batch will write.
   // Works out, one run at a time, which of them any run of the base holds
@@ -49,6 +52,15 @@ class BatchApplier {
   void PrefilterPaths(std::vector<uint64_t> hashes);
 
   int64_t record_delta() const { return record_delta_; }
+  // What the batch changes in the library totals and the dead space.
+  void ApplyTotals(int64_t family_files[kMimeFamilies], int64_t family_bytes[kMimeFamilies],
+                   uint64_t* dead_bytes) const {
+    for (int f = 0; f < kMimeFamilies; ++f) {
+      family_files[f] += files_delta_[f];
+      family_bytes[f] += bytes_delta_[f];
+    }
+    *dead_bytes += dead_delta_;
+  }
   // Index entries for `kind`, sorted by identity, the last write of each
   // identity kept. Call once per kind after the last Put/Remove.
   std::vector<RunEntry> TakeEntries(uint32_t kind);
@@ -66,6 +78,7 @@ class BatchApplier {
     std::string_view path;
     bool live = false;
     bool has_parent = false;
+    uint32_t entry_bytes = 0;  // of the live version's entry
     // The live version itself (in the batch body or a segment mapping, both
     // alive while the applier is): its category keys are worked out from it
     // only when it is replaced or removed.
@@ -97,6 +110,10 @@ class BatchApplier {
   void SetState(int64_t id, const State& state);
   std::vector<RunEntry> entries_[format::kRunKinds];
   int64_t record_delta_ = 0;
+  int64_t files_delta_[kMimeFamilies] = {};
+  int64_t bytes_delta_[kMimeFamilies] = {};
+  uint64_t dead_delta_ = 0;
+  void CountVersion(const fb::MediaFile* record, int sign);
 };
 
 }  // namespace zcmedia

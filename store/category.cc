@@ -97,11 +97,7 @@ uint64_t YearKey(int64_t year) {
 
 CategoryKeyRange KeyRangeOf(uint8_t code) { return {CodeBits(code), CodeBits(code) | kValueMask}; }
 
-bool IsAudioMimeType(OptText mime_type) {
-  static constexpr std::string_view kAudio = "audio/";
-  if (!mime_type || mime_type->size() < kAudio.size()) return false;
-  return CompareNocase(mime_type->substr(0, kAudio.size()), kAudio) == 0;
-}
+bool IsAudioMimeType(OptText mime_type) { return MimeFamilyOf(mime_type) == MimeFamily::kAudio; }
 
 int CompareNocase(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());

@@ -174,7 +174,10 @@ struct MetaPage {
   uint64_t checkpoint_offset;
   MetaSegment segments[kMaxSegments];              // oldest first
   uint32_t runs[kRunKinds][kMaxRunsPerKind];       // file numbers, oldest first
-  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 8];
+  uint64_t family_files[4];    // live records per mime family (audio, video, image, other)
+  int64_t family_bytes[4];     // sum of their `size` column
+  uint64_t dead_bytes;         // segment bytes of replaced and removed versions
+  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 8];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

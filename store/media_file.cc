@@ -83,7 +83,9 @@ OptInt MediaFileView::track_number() const { return Int(rec_->track_number()); }
 OptInt MediaFileView::year() const { return Int(rec_->year()); }
 OptText MediaFileView::album_artist() const { return Text(rec_->album_artist()); }
 int64_t MediaFileView::created_at() const { return rec_->created_at(); }
-int64_t MediaFileView::updated_at() const { return rec_->updated_at(); }
+int64_t MediaFileView::updated_at() const {
+  return Has(rec_, fb::Derived::UpdatedAt) ? rec_->created_at() : rec_->updated_at();
+}
 
 MediaFileFields MediaFileView::Fields() const {
   MediaFileFields f;
@@ -122,6 +124,23 @@ bool SameColumns(const MediaFileFields& a, const MediaFileFields& b) {
          a.artist == b.artist && a.album == b.album && a.genre == b.genre &&
          a.track_number == b.track_number && a.year == b.year && a.album_artist == b.album_artist &&
          a.created_at == b.created_at && a.updated_at == b.updated_at;
+}
+
+MimeFamily MimeFamilyOf(std::optional<std::string_view> mime_type) {
+  if (!mime_type) return MimeFamily::kOther;
+  auto starts_with = [&](std::string_view prefix) {
+    if (mime_type->size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      char c = (*mime_type)[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (c != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (starts_with("audio/")) return MimeFamily::kAudio;
+  if (starts_with("video/")) return MimeFamily::kVideo;
+  if (starts_with("image/")) return MimeFamily::kImage;
+  return MimeFamily::kOther;
 }
 
 }  // namespace zcmedia

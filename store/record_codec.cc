@@ -47,6 +47,7 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
   if (filename_derived) derived |= static_cast<uint32_t>(Derived::Filename);
   if (canon_derived) derived |= static_cast<uint32_t>(Derived::CanonicalPath);
   if (canon_parent_derived) derived |= static_cast<uint32_t>(Derived::CanonicalParentPath);
+  if (f.updated_at == f.created_at) derived |= static_cast<uint32_t>(Derived::UpdatedAt);
 
   // Strings first (FlatBuffers builds back to front; tables need them done).
   auto path = b->CreateString(f.path.data(), f.path.size());
@@ -71,7 +72,7 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
   mb.add_size(f.size);
   mb.add_modified(f.modified);
   mb.add_created_at(f.created_at);
-  mb.add_updated_at(f.updated_at);
+  if (f.updated_at != f.created_at) mb.add_updated_at(f.updated_at);
   if (f.duration) mb.add_duration(*f.duration);
   if (f.track_number) mb.add_track_number(*f.track_number);
   if (f.year) mb.add_year(*f.year);

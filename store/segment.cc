@@ -22,7 +22,8 @@ uint32_t EntryChecksum(int64_t id, uint32_t length_and_kind, const uint8_t* payl
   return static_cast<uint32_t>(Checksum64(payload, length_and_kind & 0xFFFFFFu, seed));
 }
 
-Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record) {
+Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record,
+                    uint32_t* entry_bytes) {
   if (offset % 8 != 0 || offset < kSegmentHeaderSize || offset + sizeof(EntryHeader) > limit)
     return SegmentCorruption(seg, offset, "record location outside the committed data");
   // A record spans several cache lines and the checksum reads them all:
@@ -45,6 +46,7 @@ Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const f
   if (rec == nullptr) return SegmentCorruption(seg, offset, "record fails the FlatBuffers verifier");
   if (rec->id() != eh.id) return SegmentCorruption(seg, offset, "record id disagrees with its entry header");
   *record = rec;
+  if (entry_bytes != nullptr) *entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(len));
   return Status::OK();
 }
 

@@ -51,6 +51,7 @@ struct BatchEntry {
   int64_t id;
   uint64_t offset;                  // of its EntryHeader within the segment
   const fb::MediaFile* record;      // verified record for kPutMedia, else nullptr
+  uint32_t entry_bytes;             // header and padded payload
 };
 
 // Parses and verifies the batch at `offset` of a segment whose committed
@@ -63,7 +64,10 @@ Status ReadBatch(const Segment& seg, uint64_t offset, uint64_t limit, uint64_t* 
 
 // Verifies the entry at `offset` and returns its record (kPutMedia only).
 // `limit` is the committed length: nothing at or past it is read.
-Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record);
+// `entry_bytes`, when given, receives the entry's size in the segment
+// (header and padded payload).
+Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record,
+                    uint32_t* entry_bytes = nullptr);
 
 // Entry checksum (format.md): low 32 bits of XXH3_64(payload, seed).
 uint32_t EntryChecksum(int64_t id, uint32_t length_and_kind, const uint8_t* payload);

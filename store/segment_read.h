@@ -33,7 +33,8 @@ Status ReadBatch(const Segment& seg, uint64_t offset, uint64_t limit, uint64_t* 
     if (end - pos < sizeof(EntryHeader)) return SegmentCorruption(seg, pos, "entry header past batch end");
     EntryHeader eh;
     std::memcpy(&eh, seg.base() + pos, sizeof(eh));
-    BatchEntry entry{eh.kind(), eh.id, pos, nullptr};
+    BatchEntry entry{eh.kind(), eh.id, pos, nullptr,
+                     static_cast<uint32_t>(sizeof(format::EntryHeader) + format::Align8(eh.payload_length()))};
     if (eh.kind() == EntryKind::kPutMedia) {
       ZC_RETURN_IF_ERROR(ReadRecordAt(seg, pos, end, &entry.record));
     } else if (eh.kind() != EntryKind::kRemoveMedia) {

@@ -12,14 +12,14 @@ namespace zcmedia {
 
 using namespace format;
 
-Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record) const {
+Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record, uint32_t* entry_bytes) const {
   const uint32_t number = LocationSegment(location);
   auto it = std::lower_bound(segments.begin(), segments.end(), number,
                              [](const SegmentRef& s, uint32_t n) { return s.segment->number() < n; });
   if (it == segments.end() || it->segment->number() != number)
     return Status::Corruption("index points at segment " + std::to_string(number) +
                               ", which the store does not have; run `zcmedia check --repair`");
-  return ReadRecordAt(*it->segment, LocationOffset(location), it->committed, record);
+  return ReadRecordAt(*it->segment, LocationOffset(location), it->committed, record, entry_bytes);
 }
 
 void ReadView::PrefetchRecord(uint64_t location) const {

@@ -22,11 +22,13 @@ class ReadView {
   uint64_t sequence = 0;
   int64_t next_id = 1;
   uint64_t record_count = 0;
+  LibraryTotals totals;
+  uint64_t dead_bytes = 0;
   std::vector<SegmentRef> segments;          // ascending segment number
   std::vector<RunPtr> runs[format::kRunKinds];  // newest first
 
   // The verified record at `location`.
-  Status RecordAt(uint64_t location, const fb::MediaFile** record) const;
+  Status RecordAt(uint64_t location, const fb::MediaFile** record, uint32_t* entry_bytes = nullptr) const;
   // Starts loading the first cache lines of the record at `location` (a
   // hint: no checks, no effect on results), so that a caller about to read
   // many records takes their cache misses together.
@@ -56,6 +58,8 @@ class SnapshotImpl final : public Snapshot {
   uint64_t sequence() const override { return view_.sequence; }
   int64_t next_id() const override { return view_.next_id; }
   uint64_t record_count() const override { return view_.record_count; }
+  LibraryTotals totals() const override { return view_.totals; }
+  uint64_t dead_bytes() const override { return view_.dead_bytes; }
   Status Get(int64_t id, MediaFileView* out) const override { return view_.Get(id, out); }
   Status FindByPath(std::string_view path, MediaFileView* out) const override {
     return view_.FindByPath(path, out);

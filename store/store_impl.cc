@@ -190,6 +190,10 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   // before that leaves the old state (and stray files the next open removes).
   MetaPage meta = meta_;
   for (uint32_t k = 0; k < kRunKinds; ++k) meta.run_count[k] = 0;
+  // Totals are summed again over every batch, like the record count.
+  std::fill(std::begin(meta.family_files), std::end(meta.family_files), 0);
+  std::fill(std::begin(meta.family_bytes), std::end(meta.family_bytes), 0);
+  meta.dead_bytes = 0;
   meta.checkpoint_segment = meta.segments[0].number;
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
@@ -207,6 +211,7 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   meta.sequence += 1;
   view->sequence = meta.sequence;
   view->record_count = live;
+  SetTotals(meta, view);
   ZC_RETURN_IF_ERROR(CommitMeta(&meta));
   meta_ = meta;
   return Status::OK();
@@ -249,6 +254,7 @@ Status StoreImpl::LoadView(const MetaPage& meta, const ReadView* previous, ReadV
   view->sequence = meta.sequence;
   view->next_id = meta.next_id;
   view->record_count = meta.record_count;
+  SetTotals(meta, view);
   ZC_RETURN_IF_ERROR(SetSegments(meta, view));
   // Same run files as the previous view: keep its in-memory runs and replay
   // only what was committed since (a reader following the writer).
@@ -290,12 +296,14 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
       ZC_RETURN_IF_ERROR(ReadBatch(*ref.segment, pos, ref.committed, &seq, &next, [&](const BatchEntry& e) {
         if (!apply_status.ok()) return;
         if (e.kind == EntryKind::kPutMedia)
-          apply_status = applier.Put(e.id, e.record, MakeLocation(number, e.offset), BatchApplier::PutMode::kReplay);
+          apply_status = applier.Put(e.id, e.record, MakeLocation(number, e.offset), e.entry_bytes,
+                                     BatchApplier::PutMode::kReplay);
         else
-          apply_status = applier.Remove(e.id);
+          apply_status = applier.Remove(e.id, e.entry_bytes);
       }));
       ZC_RETURN_IF_ERROR(apply_status);
       AddMemoryRuns(view, applier.TakeAllEntries());
+      if (spill_meta != nullptr) AddTotals(applier, spill_meta);
       pos = next;
       if (spill_meta != nullptr &&
           CheckpointDue(*view)) {
@@ -536,6 +544,21 @@ void StoreImpl::AbandonCheckpoint() {
   checkpoint_.reset();
 }
 
+void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
+  int64_t files[kMimeFamilies];
+  for (int f = 0; f < kMimeFamilies; ++f) files[f] = static_cast<int64_t>(meta->family_files[f]);
+  applier.ApplyTotals(files, meta->family_bytes, &meta->dead_bytes);
+  for (int f = 0; f < kMimeFamilies; ++f) meta->family_files[f] = static_cast<uint64_t>(files[f]);
+}
+
+void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
+  for (int f = 0; f < kMimeFamilies; ++f) {
+    view->totals.files[f] = meta.family_files[f];
+    view->totals.bytes[f] = meta.family_bytes[f];
+  }
+  view->dead_bytes = meta.dead_bytes;
+}
+
 void StoreImpl::RecordRuns(const ReadView& view, MetaPage* meta) const {
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     uint32_t n = 0;
@@ -712,6 +735,8 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   }
   meta.sequence += 1;
   meta.record_count = static_cast<uint64_t>(static_cast<int64_t>(meta.record_count) + applier.record_delta());
+  AddTotals(applier, &meta);
+  SetTotals(meta, &view);
   view.sequence = meta.sequence;
   view.next_id = meta.next_id;
   view.record_count = meta.record_count;
@@ -799,13 +824,14 @@ Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_locatio
     const auto* header = reinterpret_cast<const EntryHeader*>(entry);
     Status s;
     if (item.op == WriteBatch::Rep::Op::kRemove) {
-      s = applier->Remove(header->id);
+      s = applier->Remove(header->id, static_cast<uint32_t>(sizeof(EntryHeader)));
     } else {
       // Built by our own encoder in this process (WriteBatch::Put), never
       // read from disk: readers verify it when they read it back.
       const fb::MediaFile* record = flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader));
       const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
-      s = applier->Put(header->id, record, body_location + item.offset,
+      const auto entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(header->payload_length()));
+      s = applier->Put(header->id, record, body_location + item.offset, entry_bytes,
                        item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
                                                             : BatchApplier::PutMode::kUpdate,
                        &keys);

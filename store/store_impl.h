@@ -130,6 +130,9 @@ class StoreImpl final : public Store {
   // take effect (or, if even that fails, refuses writes until reopen).
   Status CommitMeta(format::MetaPage* meta);
   void RecordRuns(const ReadView& view, format::MetaPage* meta) const;
+  // meta += the batch's changes to the library totals and dead space.
+  static void AddTotals(const BatchApplier& applier, format::MetaPage* meta);
+  static void SetTotals(const format::MetaPage& meta, ReadView* view);
   void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
   Status RemoveStrayFiles();
   void Publish(ReadView view);

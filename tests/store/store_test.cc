@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "format.h"
 #include "test_util.h"
 #include "zcmedia/store.h"
 
@@ -249,6 +250,55 @@ TEST(StoreTest, BadOptionsAndMissingStore) {
 
 void CheckAgainstModel(Store& store, const std::map<int64_t, OwnedRecord>& model);
 
+// Dead space counts exactly the segment bytes of replaced versions and of
+// removals (each removed version plus its removal entry), and is committed:
+// the same after reopen and after an index rebuild.
+TEST(StoreTest, DeadBytesCountReplacedAndRemovedVersions) {
+  TempDir dir;
+  std::vector<int64_t> ids;
+  std::unique_ptr<Store> store = OpenOrDie(dir.path());
+  {
+    WriteBatch b;
+    for (int i = 0; i < 100; ++i) b.Put(OwnedRecord::Sample(i).fields());
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+  }
+  EXPECT_EQ(store->GetSnapshot()->dead_bytes(), 0u);
+  // Writes versions of the first ten records; returns the entry bytes written.
+  auto update_ten = [&](int salt) -> uint64_t {
+    const uint64_t before = store->Info().segment_bytes;
+    WriteBatch b;
+    for (int i = 0; i < 10; ++i) {
+      OwnedRecord r = OwnedRecord::Sample(i);
+      r.title = "version " + std::to_string(salt);
+      b.Update(ids[i], r.fields());
+    }
+    EXPECT_TRUE(store->Write(b).ok());
+    return store->Info().segment_bytes - before - sizeof(format::BatchHeader);
+  };
+  const uint64_t first = update_ten(1);
+  const uint64_t dead1 = store->GetSnapshot()->dead_bytes();
+  EXPECT_GT(dead1, 0u);  // the ten original versions
+  const uint64_t second = update_ten(2);
+  EXPECT_EQ(store->GetSnapshot()->dead_bytes(), dead1 + first) << "the second update replaces the first's versions";
+  const uint64_t dead2 = store->GetSnapshot()->dead_bytes();
+  {
+    WriteBatch b;
+    for (int i = 0; i < 10; ++i) b.Remove(ids[i]);
+    ASSERT_TRUE(store->Write(b).ok());
+  }
+  const uint64_t dead3 = store->GetSnapshot()->dead_bytes();
+  EXPECT_EQ(dead3, dead2 + second + 10 * sizeof(format::EntryHeader));
+  store.reset();
+  store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->GetSnapshot()->dead_bytes(), dead3);
+  EXPECT_EQ(store->GetSnapshot()->totals().total_files(), 90u);
+  store.reset();
+  ASSERT_TRUE(RepairIndexes(dir.path()).ok());
+  store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->GetSnapshot()->dead_bytes(), dead3) << "recomputed by the rebuild";
+  EXPECT_EQ(store->GetSnapshot()->totals().files[static_cast<int>(MimeFamily::kAudio)], 90u);
+}
+
 TEST(StoreTest, RepairIndexesRebuildsDamagedOrMissingRunsFromSegments) {
   TempDir dir;
   Options options;
@@ -346,6 +396,19 @@ void CheckAgainstModel(Store& store, const std::map<int64_t, OwnedRecord>& model
     ASSERT_TRUE(it->Valid());
     ASSERT_EQ(it->id(), mid->first);
   }
+  // Library totals: per mime family, maintained by every write.
+  LibraryTotals want_totals;
+  for (const auto& [id, rec] : model) {
+    const int f = static_cast<int>(MimeFamilyOf(rec.mime_type ? OptText(*rec.mime_type) : std::nullopt));
+    ++want_totals.files[f];
+    want_totals.bytes[f] += rec.size;
+  }
+  const LibraryTotals totals = snap->totals();
+  for (int f = 0; f < kMimeFamilies; ++f) {
+    ASSERT_EQ(totals.files[f], want_totals.files[f]) << "family " << f;
+    ASSERT_EQ(totals.bytes[f], want_totals.bytes[f]) << "family " << f;
+  }
+  ASSERT_EQ(totals.total_files(), model.size());
   // Categories: every value's track count and track ids, from the model.
   // (Their orders are checked against SQLite in category_test.cc.)
   struct Expected {

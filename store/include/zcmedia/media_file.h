@@ -42,6 +42,13 @@ struct MediaFileFields {
   int64_t updated_at = 0;
 };
 
+// A record's mime family, as SQL's `mime_type LIKE 'audio/%'` (and video/,
+// image/) decides it: ASCII letters in any case; anything else, NULL
+// included, is kOther. The store keeps its totals per family.
+enum class MimeFamily : uint8_t { kAudio = 0, kVideo = 1, kImage = 2, kOther = 3 };
+constexpr int kMimeFamilies = 4;
+MimeFamily MimeFamilyOf(std::optional<std::string_view> mime_type);
+
 // The legacy server's parent of a path: everything before the last '/' or
 // '\', "/" for a file in the root, "" for a bare name. Views into `path`.
 std::string_view DeriveParentPath(std::string_view path);

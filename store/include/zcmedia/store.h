@@ -98,6 +98,15 @@ struct CategoryCount {
   uint64_t tracks = 0;
 };
 
+// Totals of the live records, maintained by every write (never a scan) and
+// committed with it: what `SELECT COUNT(*), SUM(size)` answers, per family.
+struct LibraryTotals {
+  uint64_t files[kMimeFamilies] = {};
+  int64_t bytes[kMimeFamilies] = {};  // sum of the `size` column
+  uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
+  int64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
+};
+
 class Snapshot {
  public:
   virtual ~Snapshot() = default;
@@ -105,6 +114,10 @@ class Snapshot {
   virtual uint64_t sequence() const = 0;      // commit sequence it reflects
   virtual int64_t next_id() const = 0;        // the id the next Put gets
   virtual uint64_t record_count() const = 0;  // live records
+  virtual LibraryTotals totals() const = 0;   // per mime family
+  // Bytes of segment entries no later state needs (replaced and removed
+  // versions, removal entries): what a compaction would reclaim.
+  virtual uint64_t dead_bytes() const = 0;
 
   // NotFound when no live record has that id / path.
   virtual Status Get(int64_t id, MediaFileView* out) const = 0;
