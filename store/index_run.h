@@ -54,6 +54,8 @@ class Run {
   uint32_t file_number() const { return file_number_; }  // 0 for memory runs
   bool in_memory() const { return file_number_ == 0; }
   size_t size() const { return count_; }
+  // Bytes of the run file (entries, filter and directory); 0 in memory.
+  uint64_t file_bytes() const { return mapping_ ? mapping_->length() : 0; }
   const RunEntry* begin() const { return data_; }
   const RunEntry* end() const { return data_ + count_; }
   uint64_t min_key() const { return count_ ? data_[0].key : 0; }

@@ -144,12 +144,13 @@ size_t ReadView::MemoryRunBytes() const {
 }
 
 Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const {
+  counters_->CountLookups(ids.size());
   out->clear();
   out->reserve(ids.size());
   for (int64_t id : ids) {
     MediaFileView v;
     Status s = view_.Get(id, &v);
-    if (!s.ok() && !s.IsNotFound()) return s;
+    if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }
   return Status::OK();
@@ -157,12 +158,13 @@ Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFile
 
 Status SnapshotImpl::FindManyByPath(std::span<const std::string_view> paths,
                                     std::vector<MediaFileView>* out) const {
+  counters_->CountLookups(paths.size());
   out->clear();
   out->reserve(paths.size());
   for (std::string_view p : paths) {
     MediaFileView v;
     Status s = view_.FindByPath(p, &v);
-    if (!s.ok() && !s.IsNotFound()) return s;
+    if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }
   return Status::OK();
@@ -239,6 +241,7 @@ class IdOrderIterator final : public RecordIterator {
 }  // namespace
 
 std::unique_ptr<RecordIterator> SnapshotImpl::NewIterator() const {
+  counters_->CountLookups(1);
   return std::make_unique<IdOrderIterator>(&view_);
 }
 
@@ -255,27 +258,27 @@ Status CheckCategory(Category category) {
 
 Status SnapshotImpl::ListCategory(Category category, std::vector<CategoryCount>* out) const {
   ZC_RETURN_IF_ERROR(CheckCategory(category));
-  return ListCategoryValues(view_, category, std::nullopt, out);
+  return Counted(1, ListCategoryValues(view_, category, std::nullopt, out));
 }
 
 Status SnapshotImpl::ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const {
-  return ListCategoryValues(view_, Category::kAlbum, artist, out);
+  return Counted(1, ListCategoryValues(view_, Category::kAlbum, artist, out));
 }
 
 Status SnapshotImpl::ListTracks(Category category, std::string_view name, std::vector<MediaFileView>* out) const {
   ZC_RETURN_IF_ERROR(CheckCategory(category));
   if (category == Category::kYear)
     return Status::InvalidArgument("ListTracks takes a named category; use ListTracksOfYear for years");
-  return ListCategoryTracks(view_, category, name, 0, std::nullopt, out);
+  return Counted(1, ListCategoryTracks(view_, category, name, 0, std::nullopt, out));
 }
 
 Status SnapshotImpl::ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const {
-  return ListCategoryTracks(view_, Category::kYear, {}, year, std::nullopt, out);
+  return Counted(1, ListCategoryTracks(view_, Category::kYear, {}, year, std::nullopt, out));
 }
 
 Status SnapshotImpl::ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                                      std::vector<MediaFileView>* out) const {
-  return ListCategoryTracks(view_, Category::kAlbum, album, 0, artist, out);
+  return Counted(1, ListCategoryTracks(view_, Category::kAlbum, album, 0, artist, out));
 }
 
 }  // namespace zcmedia

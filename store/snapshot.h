@@ -8,6 +8,7 @@
 
 #include "index_run.h"
 #include "segment.h"
+#include "stats.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia {
@@ -52,7 +53,10 @@ class ReadView {
 
 class SnapshotImpl final : public Snapshot {
  public:
-  explicit SnapshotImpl(ReadView view) : view_(std::move(view)) {}
+  // `counters`: where lookups and read errors are counted (shared with the
+  // store, so a snapshot may outlive it).
+  SnapshotImpl(ReadView view, std::shared_ptr<StoreCounters> counters)
+      : view_(std::move(view)), counters_(std::move(counters)) {}
   const ReadView& view() const { return view_; }
 
   uint64_t sequence() const override { return view_.sequence; }
@@ -60,15 +64,15 @@ class SnapshotImpl final : public Snapshot {
   uint64_t record_count() const override { return view_.record_count; }
   LibraryTotals totals() const override { return view_.totals; }
   uint64_t dead_bytes() const override { return view_.dead_bytes; }
-  Status Get(int64_t id, MediaFileView* out) const override { return view_.Get(id, out); }
+  Status Get(int64_t id, MediaFileView* out) const override { return Counted(1, view_.Get(id, out)); }
   Status FindByPath(std::string_view path, MediaFileView* out) const override {
-    return view_.FindByPath(path, out);
+    return Counted(1, view_.FindByPath(path, out));
   }
   Status GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const override;
   Status FindManyByPath(std::span<const std::string_view> paths,
                         std::vector<MediaFileView>* out) const override;
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const override {
-    return view_.ListDirectory(parent, out);
+    return Counted(1, view_.ListDirectory(parent, out));
   }
   std::unique_ptr<RecordIterator> NewIterator() const override;
 
@@ -80,7 +84,14 @@ class SnapshotImpl final : public Snapshot {
                          std::vector<MediaFileView>* out) const override;
 
  private:
+  Status Counted(uint64_t lookups, Status s) const {
+    counters_->CountLookups(lookups);
+    counters_->CountError(s);
+    return s;
+  }
+
   ReadView view_;
+  std::shared_ptr<StoreCounters> counters_;
 };
 
 }  // namespace zcmedia

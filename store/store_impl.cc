@@ -533,6 +533,8 @@ Status StoreImpl::FinishCheckpoint() {
     for (const RunPtr& r : job->output.files[k]) run_cache_[{k, r->file_number()}] = r;
   RemoveObsoleteRuns(job->output.obsolete);
   Publish(std::move(view));
+  counters_->checkpoints.fetch_add(1, std::memory_order_relaxed);
+  counters_->commits.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
 
@@ -598,7 +600,7 @@ Status StoreImpl::RemoveStrayFiles() {
 }
 
 void StoreImpl::Publish(ReadView view) {
-  auto snap = std::make_shared<const SnapshotImpl>(std::move(view));
+  auto snap = std::make_shared<const SnapshotImpl>(std::move(view), counters_);
   std::lock_guard<std::mutex> g(snapshot_mu_);
   current_ = std::move(snap);
 }
@@ -634,7 +636,7 @@ std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
 }
 
 Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
-  return NoThrow("write a batch", [&] { return WriteLocked(batch, assigned_ids); });
+  return counters_->CountError(NoThrow("write a batch", [&] { return WriteLocked(batch, assigned_ids); }));
 }
 
 Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
@@ -753,6 +755,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   replayed_segment_ = active->number;
   replayed_offset_ = active->committed_length;
   Publish(std::move(view));
+  CountCommittedBatch(rep, rep.items.empty() ? 0 : batch_bytes);
   if (assigned_ids) *assigned_ids = std::move(ids);
   batch.Clear();
   return Status::OK();
@@ -857,7 +860,71 @@ Status StoreImpl::CommitMeta(MetaPage* meta) {
 }
 
 Status StoreImpl::CompactIndexes() {
-  return NoThrow("compact the indexes", [&] { return CompactIndexesLocked(); });
+  return counters_->CountError(NoThrow("compact the indexes", [&] { return CompactIndexesLocked(); }));
+}
+
+void StoreImpl::CountCommittedBatch(const WriteBatch::Rep& rep, uint64_t appended_bytes) {
+  uint64_t stored = 0, updated = 0, removed = 0;
+  for (const WriteBatch::Rep::Item& item : rep.items) {
+    switch (item.op) {
+      case WriteBatch::Rep::Op::kPut: ++stored; break;
+      case WriteBatch::Rep::Op::kUpdate: ++updated; break;
+      case WriteBatch::Rep::Op::kRemove: ++removed; break;
+    }
+  }
+  auto add = [](std::atomic<uint64_t>& c, uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); };
+  add(counters_->records_stored, stored);
+  add(counters_->records_updated, updated);
+  add(counters_->records_removed, removed);
+  add(counters_->bytes_appended, appended_bytes);
+  add(counters_->batches, rep.items.empty() ? 0 : 1);
+  add(counters_->commits, 1);
+}
+
+StoreStats StoreImpl::GetStats() {
+  std::shared_ptr<const Snapshot> snap = GetSnapshot();
+  const ReadView& view = static_cast<const SnapshotImpl&>(*snap).view();
+  StoreStats s;
+  const StoreCounters& c = *counters_;
+  s.records_stored = c.records_stored.load(std::memory_order_relaxed);
+  s.records_updated = c.records_updated.load(std::memory_order_relaxed);
+  s.records_removed = c.records_removed.load(std::memory_order_relaxed);
+  s.bytes_appended = c.bytes_appended.load(std::memory_order_relaxed);
+  s.batches = c.batches.load(std::memory_order_relaxed);
+  s.commits = c.commits.load(std::memory_order_relaxed);
+  s.checkpoints = c.checkpoints.load(std::memory_order_relaxed);
+  s.lookups = c.Lookups();
+  for (int i = 0; i < kStatusCodeCount; ++i) s.errors[i] = c.errors[i].load(std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> g(stats_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    const uint64_t records = s.records_stored + s.records_updated + s.records_removed;
+    s.interval_seconds = std::chrono::duration<double>(now - stats_interval_start_).count();
+    if (s.interval_seconds > 0)
+      s.records_per_second = static_cast<double>(records - stats_interval_records_) / s.interval_seconds;
+    stats_interval_start_ = now;
+    stats_interval_records_ = records;
+  }
+  s.sequence = view.sequence;
+  s.record_count = view.record_count;
+  for (int f = 0; f < kMimeFamilies; ++f) {
+    s.files[f] = view.totals.files[f];
+    s.bytes[f] = view.totals.bytes[f];
+  }
+  s.dead_bytes = view.dead_bytes;
+  for (const SegmentRef& seg : view.segments) s.segment_bytes += seg.committed;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (const RunPtr& r : view.runs[k]) {
+      if (r->in_memory()) {
+        if (k == kIdIndex) s.memtable_records += r->size();
+      } else {
+        ++s.index_runs;
+        s.index_bytes += r->file_bytes();
+      }
+    }
+  s.process_anon_bytes = ProcessAnonBytes();
+  s.memory_budget = options_.memory_budget;
+  return s;
 }
 
 Status StoreImpl::CompactIndexesLocked() {
@@ -902,7 +969,7 @@ StoreInfo StoreImpl::Info() {
         if (k == kIdIndex) info.memtable_records += r->size();
       } else {
         ++info.index_runs;
-        info.index_bytes += sizeof(RunHeader) + r->size() * sizeof(RunEntry);
+        info.index_bytes += r->file_bytes();
       }
     }
   std::vector<std::string> names;

@@ -13,6 +13,7 @@
 #include "batch_applier.h"
 #include "format.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "write_batch.h"
 #include "zcmedia/store.h"
 
@@ -61,12 +62,14 @@ class StoreImpl final : public Store {
   Status CompactIndexes() override;
   size_t recommended_batch_records() const override { return profile_.batch_records; }
   StoreInfo Info() override;
+  StoreStats GetStats() override;
   const std::string& directory() const override { return dir_; }
 
  private:
   Status WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids);
   Status CompactIndexesLocked();
   Status CreateNew();
+  void CountCommittedBatch(const WriteBatch::Rep& rep, uint64_t appended_bytes);
   // Takes the writer lock, waiting up to Options::lock_timeout.
   Status LockWithTimeout();
   // Replays every segment into new run files and commits them (see Open).
@@ -158,6 +161,11 @@ class StoreImpl final : public Store {
   // thread; each commit records it as meta.next_file_number.
   std::atomic<uint32_t> next_file_number_{0};
   std::unique_ptr<CheckpointJob> checkpoint_;  // GUARDED_BY write_mu_
+
+  std::shared_ptr<StoreCounters> counters_ = std::make_shared<StoreCounters>();
+  std::mutex stats_mu_;  // the records_per_second interval
+  std::chrono::steady_clock::time_point stats_interval_start_ = std::chrono::steady_clock::now();
+  uint64_t stats_interval_records_ = 0;
 
   std::mutex snapshot_mu_;
   std::shared_ptr<const SnapshotImpl> current_;  // GUARDED_BY snapshot_mu_

@@ -32,6 +32,7 @@
 
 #include "zcmedia/media_file.h"
 #include "zcmedia/options.h"
+#include "zcmedia/stats.h"
 #include "zcmedia/status.h"
 
 namespace zcmedia {
@@ -199,6 +200,10 @@ class Store {
   virtual size_t recommended_batch_records() const = 0;
 
   virtual StoreInfo Info() = 0;
+  // Counters since Open, committed totals and memory in one consistent
+  // snapshot (zcmedia/stats.h). Cheap: no I/O. Each call starts a new
+  // interval for records_per_second.
+  virtual StoreStats GetStats() = 0;
   virtual const std::string& directory() const = 0;
 };
 
