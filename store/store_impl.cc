@@ -881,6 +881,27 @@ void StoreImpl::CountCommittedBatch(const WriteBatch::Rep& rep, uint64_t appende
   add(counters_->commits, 1);
 }
 
+namespace {
+// Sizes of a view's segments and runs, for Info and GetStats.
+struct ViewSizes {
+  uint64_t segment_bytes = 0, index_bytes = 0, index_runs = 0, memtable_records = 0;
+};
+ViewSizes SizesOf(const ReadView& view) {
+  ViewSizes z;
+  for (const SegmentRef& seg : view.segments) z.segment_bytes += seg.committed;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (const RunPtr& r : view.runs[k]) {
+      if (r->in_memory()) {
+        if (k == kIdIndex) z.memtable_records += r->size();
+      } else {
+        ++z.index_runs;
+        z.index_bytes += r->file_bytes();
+      }
+    }
+  return z;
+}
+}  // namespace
+
 StoreStats StoreImpl::GetStats() {
   std::shared_ptr<const Snapshot> snap = GetSnapshot();
   const ReadView& view = static_cast<const SnapshotImpl&>(*snap).view();
@@ -912,16 +933,11 @@ StoreStats StoreImpl::GetStats() {
     s.bytes[f] = view.totals.bytes[f];
   }
   s.dead_bytes = view.dead_bytes;
-  for (const SegmentRef& seg : view.segments) s.segment_bytes += seg.committed;
-  for (uint32_t k = 0; k < kRunKinds; ++k)
-    for (const RunPtr& r : view.runs[k]) {
-      if (r->in_memory()) {
-        if (k == kIdIndex) s.memtable_records += r->size();
-      } else {
-        ++s.index_runs;
-        s.index_bytes += r->file_bytes();
-      }
-    }
+  const ViewSizes sizes = SizesOf(view);
+  s.segment_bytes = sizes.segment_bytes;
+  s.index_bytes = sizes.index_bytes;
+  s.index_runs = sizes.index_runs;
+  s.memtable_records = sizes.memtable_records;
   s.process_anon_bytes = ProcessAnonBytes();
   s.memory_budget = options_.memory_budget;
   return s;
@@ -962,16 +978,11 @@ StoreInfo StoreImpl::Info() {
   info.record_count = view.record_count;
   info.next_id = view.next_id;
   info.segment_count = view.segments.size();
-  for (const SegmentRef& s : view.segments) info.segment_bytes += s.committed;
-  for (uint32_t k = 0; k < kRunKinds; ++k)
-    for (const RunPtr& r : view.runs[k]) {
-      if (r->in_memory()) {
-        if (k == kIdIndex) info.memtable_records += r->size();
-      } else {
-        ++info.index_runs;
-        info.index_bytes += r->file_bytes();
-      }
-    }
+  const ViewSizes sizes = SizesOf(view);
+  info.segment_bytes = sizes.segment_bytes;
+  info.index_bytes = sizes.index_bytes;
+  info.index_runs = sizes.index_runs;
+  info.memtable_records = sizes.memtable_records;
   std::vector<std::string> names;
   if (env_->ListDir(dir_, &names).ok()) {
     for (const std::string& name : names) {
