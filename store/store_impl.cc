@@ -99,7 +99,20 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       env_(options.env ? options.env : Env::Default()),
       profile_(MemoryProfile::ForBudget(options.memory_budget)) {}
 
-StoreImpl::~StoreImpl() { AbandonCheckpoint(); }
+StoreImpl::~StoreImpl() {
+  // A checkpoint in flight is waited for and, if it succeeded, installed:
+  // the next open then replays less. Errors cannot be reported from here;
+  // an uninstalled checkpoint's files are removed (the indexes stay whole).
+  if (checkpoint_ && sticky_error_.ok()) {
+    try {
+      std::lock_guard<std::mutex> g(write_mu_);
+      const Status ignored = FinishCheckpoint();
+      (void)ignored;
+    } catch (...) {
+    }
+  }
+  AbandonCheckpoint();
+}
 
 Status StoreImpl::Open(bool rebuild_indexes) {
   std::lock_guard<std::mutex> g(write_mu_);

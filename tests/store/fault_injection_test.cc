@@ -816,8 +816,10 @@ TEST_F(StorePowerLossTest, FailedBackgroundCheckpointLosesNothing) {
       ASSERT_TRUE(RunStep(*store, st).ok());
       ApplyToModel(model, st);
     }
-    runs_after = store->Info().index_runs;
     ops = env.write_ops();
+    store.reset();  // waits for the checkpoint in flight and installs it
+    ASSERT_TRUE(Store::Open(dir, TestOptions(&env), &store).ok());
+    runs_after = store->Info().index_runs;
   }
   ASSERT_GT(runs_after, runs_before) << "no checkpoint ran: the test would not exercise one";
   // Every operation up to 120, then every 7th: the checkpoint's operations
@@ -850,10 +852,17 @@ TEST_F(StorePowerLossTest, FailedBackgroundCheckpointLosesNothing) {
         }
       }
       // The failure was transient: with nothing failing any more the store
-      // takes a batch (retrying a failed checkpoint first, if there is one).
+      // takes a batch. (If the error hit a checkpoint that ended after the
+      // last step, this write is the one that reports it, storing nothing;
+      // the retry then succeeds.)
       env.SetFailAfterWrites(-1);
       Step last = MakeStep(200, model, 20);
       Status s = RunStep(*store, last);
+      if (!s.ok() && failed == 0 && s.message().find("index checkpoint") != std::string::npos) {
+        ++failed;
+        ++checkpoint_failures;
+        s = RunStep(*store, last);
+      }
       ASSERT_TRUE(s.ok()) << "write after a transient failure: " << s.ToString();
       ApplyToModel(model, last);
       for (auto& r : last.puts) max_id = std::max(max_id, r.id);

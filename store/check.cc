@@ -1,0 +1,270 @@
+// CheckStore (zcmedia/check.h): the fast pass reads every file META names;
+// the deep pass cross-checks indexes and segments through a read-only
+// snapshot, in memory bounded by the store's budget (merges and lookups
+// stream; nothing is collected per record).
+#include "zcmedia/check.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "category.h"
+#include "checksum.h"
+#include "index_run.h"
+#include "meta.h"
+#include "segment.h"
+#include "snapshot.h"
+#include "zcmedia/media_generated.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+namespace {
+
+constexpr size_t kMaxProblems = 100;
+
+class Checker {
+ public:
+  Checker(std::string dir, const Options& options, CheckReport* report)
+      : dir_(std::move(dir)), options_(options), env_(options.env ? options.env : Env::Default()), report_(report) {}
+
+  Status Run(bool deep) {
+    report_->deep = deep;
+    bool exists = false;
+    ZC_RETURN_IF_ERROR(env_->FileExists(dir_ + "/" + kMetaFile, &exists));
+    if (!exists) return Status::NotFound(dir_ + ": no zcmedia store here (no META file)");
+    MetaPage meta;
+    if (!CheckMeta(&meta)) return Status::OK();
+    CheckSegments(meta);
+    CheckRunFiles(meta);
+    if (deep && !Full()) CheckDeep();
+    return Status::OK();
+  }
+
+ private:
+  bool Full() const { return report_->problems.size() >= kMaxProblems; }
+  void Problem(std::string file, uint64_t offset, std::string message, bool index_only = false) {
+    if (Full()) return;
+    report_->problems.push_back({std::move(file), offset, std::move(message), index_only});
+  }
+  std::string IndexName(uint32_t kind) const { return dir_ + "/" + RunKindName(kind) + " index"; }
+
+  bool CheckMeta(MetaPage* meta) {
+    const std::string path = dir_ + "/" + kMetaFile;
+    std::unique_ptr<File> file;
+    Status s = env_->OpenFile(path, Env::OpenMode::kReadOnly, &file);
+    if (s.ok()) s = ReadNewestMetaPage(file.get(), meta);
+    // (The older page may be invalid after an interrupted commit; only the
+    // newest one matters.)
+    if (!s.ok()) Problem(path, 0, s.message());
+    return s.ok();
+  }
+
+  void CheckSegments(const MetaPage& meta) {
+    for (uint32_t i = 0; i < meta.segment_count && !Full(); ++i) {
+      const MetaSegment& m = meta.segments[i];
+      const std::string path = dir_ + "/" + SegmentFileName(m.number);
+      SegmentPtr seg;
+      Status s = Segment::Open(env_, dir_, m.number, std::max(options_.segment_max_bytes, m.committed_length),
+                               m.committed_length, /*writable=*/false, &seg);
+      if (!s.ok()) {
+        Problem(path, 0, s.message());
+        continue;
+      }
+      ++report_->segments;
+      uint64_t pos = kSegmentHeaderSize;
+      while (pos < m.committed_length) {
+        uint64_t sequence = 0, next = 0;
+        s = ReadBatch(*seg, pos, m.committed_length, &sequence, &next,
+                      [&](const BatchEntry&) { ++report_->entries; });
+        if (!s.ok()) {
+          // Batches are found by walking from the start: nothing after a
+          // damaged one can be located.
+          Problem(path, pos, s.message() + " (the rest of this segment was not checked)");
+          break;
+        }
+        ++report_->batches;
+        pos = next;
+      }
+    }
+  }
+
+  void CheckRunFiles(const MetaPage& meta) {
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      for (uint32_t i = 0; i < meta.run_count[k] && !Full(); ++i) {
+        RunPtr run;
+        Status s = OpenRunFile(env_, dir_, k, meta.runs[k][i], &run, /*just_written=*/false);
+        if (s.ok())
+          ++report_->index_runs;
+        else
+          Problem(dir_ + "/" + RunFileName(k, meta.runs[k][i]), 0, s.message(), /*index_only=*/true);
+      }
+    }
+  }
+
+  // Whether the newest entry with identity (key, location) in `kind` is live.
+  static bool HasLiveEntry(const ReadView& view, uint32_t kind, uint64_t key, uint64_t location) {
+    for (const RunPtr& run : view.runs[kind]) {
+      if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+      const RunEntry* first = run->LowerBound(key);
+      const RunEntry* last = first;
+      while (last != run->end() && last->key == key) ++last;  // entries of one key are few
+      const RunEntry* e = std::lower_bound(first, last, location, [](const RunEntry& x, uint64_t loc) {
+        return (x.value & ~kTombstone) < loc;
+      });
+      if (e != last && (e->value & ~kTombstone) == location) return (e->value & kTombstone) == 0;
+    }
+    return false;
+  }
+
+  void CheckDeep() {
+    Options ro = options_;
+    ro.read_only = true;
+    ro.create_if_missing = false;
+    ro.use_environment = false;
+    std::unique_ptr<Store> store;
+    Status s = Store::Open(dir_, ro, &store);
+    if (!s.ok()) {
+      Problem(dir_, 0, "the deep check could not open the store: " + s.message());
+      return;
+    }
+    std::shared_ptr<const Snapshot> snap = store->GetSnapshot();
+    const ReadView& view = static_cast<const SnapshotImpl&>(*snap).view();
+
+    // 1. Every live index entry points at the live version of a record
+    // that carries the entry's key.
+    uint64_t live_entries[kRunKinds] = {};
+    for (uint32_t k = 0; k < kRunKinds && !Full(); ++k) {
+      MergeRuns(k, view.runs[k], /*drop_tombstones=*/true, [&](const RunEntry& e) {
+        if (Full()) return;
+        ++live_entries[k];
+        const uint64_t location = k == kIdIndex ? e.value : (e.value & ~kTombstone);
+        const fb::MediaFile* rec = nullptr;
+        Status read = view.RecordAt(location, &rec);
+        if (!read.ok()) {
+          Problem(IndexName(k), 0, "entry for key " + std::to_string(e.key) + ": " + read.message(), true);
+          return;
+        }
+        const MediaFileView v(rec);
+        bool carries = false;
+        switch (k) {
+          case kIdIndex: carries = static_cast<uint64_t>(v.id()) == e.key; break;
+          case kPathIndex: carries = PathHash(v.path()) == e.key; break;
+          case kDirIndex: carries = v.parent_path() && PathHash(*v.parent_path()) == e.key; break;
+          case kCategoryIndex: {
+            const CategoryKeys keys = CategoryKeysOf(v);
+            carries = std::find(keys.keys, keys.keys + keys.count, e.key) != keys.keys + keys.count;
+            break;
+          }
+        }
+        if (!carries)
+          Problem(IndexName(k), 0, "entry for key " + std::to_string(e.key) + " points at record " +
+                                       std::to_string(v.id()) + ", which does not carry that key", true);
+        else if (k != kIdIndex && view.LocateId(v.id()) != location)
+          Problem(IndexName(k), 0, "entry for key " + std::to_string(e.key) + " points at a replaced version of record " +
+                                       std::to_string(v.id()), true);
+      });
+    }
+    report_->index_entries = live_entries[0] + live_entries[1] + live_entries[2] + live_entries[3];
+
+    // 2. Every live record (the version the id index names) is in every
+    // index under its own keys; totals and dead space recomputed.
+    uint64_t expected[kRunKinds] = {};
+    LibraryTotals totals;
+    uint64_t dead = 0, live = 0;
+    for (const SegmentRef& ref : view.segments) {
+      const uint32_t number = ref.segment->number();
+      uint64_t pos = kSegmentHeaderSize;
+      while (pos < ref.committed && !Full()) {
+        uint64_t sequence = 0, next = 0;
+        Status read = ReadBatch(*ref.segment, pos, ref.committed, &sequence, &next, [&](const BatchEntry& e) {
+          const uint64_t location = MakeLocation(number, e.offset);
+          if (e.kind != EntryKind::kPutMedia || view.LocateId(e.id) != location) {
+            dead += e.entry_bytes;
+            return;
+          }
+          ++live;
+          const MediaFileView v(e.record);
+          const int family = static_cast<int>(MimeFamilyOf(v.mime_type()));
+          ++totals.files[family];
+          totals.bytes[family] += v.size();
+          auto expect = [&](uint32_t kind, uint64_t key) {
+            ++expected[kind];
+            if (!HasLiveEntry(view, kind, key, location))
+              Problem(IndexName(kind), 0, "record " + std::to_string(e.id) + " (" + std::string(v.path()) +
+                                              ") is missing under key " + std::to_string(key), true);
+          };
+          ++expected[kIdIndex];
+          expect(kPathIndex, PathHash(v.path()));
+          if (const OptText parent = v.parent_path()) expect(kDirIndex, PathHash(*parent));
+          const CategoryKeys keys = CategoryKeysOf(v);
+          for (uint8_t i = 0; i < keys.count; ++i) expect(kCategoryIndex, keys.keys[i]);
+        });
+        if (!read.ok()) break;  // reported by the fast pass
+        pos = next;
+      }
+    }
+    report_->live_records = live;
+    if (Full()) return;
+    const std::string meta = dir_ + "/" + kMetaFile;
+    auto compare = [&](const std::string& file, const std::string& what, uint64_t kept, uint64_t counted) {
+      if (kept != counted)
+        Problem(file, 0, what + ": " + std::to_string(kept) + " kept, " + std::to_string(counted) + " counted", true);
+    };
+    compare(meta, "record count", view.record_count, live);
+    for (uint32_t k = 0; k < kRunKinds; ++k)
+      compare(IndexName(k), "live entries", live_entries[k], expected[k]);
+    for (int f = 0; f < kMimeFamilies; ++f) {
+      compare(meta, "files of mime family " + std::to_string(f), view.totals.files[f], totals.files[f]);
+      compare(meta, "bytes of mime family " + std::to_string(f), static_cast<uint64_t>(view.totals.bytes[f]),
+              static_cast<uint64_t>(totals.bytes[f]));
+    }
+    compare(meta, "dead bytes", view.dead_bytes, dead);
+  }
+
+  const std::string dir_;
+  const Options options_;
+  Env* const env_;
+  CheckReport* const report_;
+};
+
+}  // namespace
+
+bool CheckReport::repairable() const {
+  return std::all_of(problems.begin(), problems.end(), [](const CheckProblem& p) { return p.index_only; });
+}
+
+std::string CheckReport::ToString() const {
+  std::ostringstream out;
+  out << (deep ? "deep" : "fast") << " check: " << segments << " segments, " << batches << " batches, " << entries
+      << " entries, " << index_runs << " index run files verified";
+  if (deep) out << "; " << index_entries << " index entries and " << live_records << " live records cross-checked";
+  out << "\n";
+  if (problems.empty()) {
+    out << "no problems found\n";
+    return out.str();
+  }
+  out << problems.size() << (problems.size() >= kMaxProblems ? "+" : "") << " problem"
+      << (problems.size() == 1 ? "" : "s") << ":\n";
+  for (const CheckProblem& p : problems) {
+    out << "  " << p.file;
+    if (p.offset != 0) out << " at offset " << p.offset;
+    out << ": " << p.message << "\n";
+  }
+  out << (repairable() ? "every problem is in derived index state: RepairIndexes (zcmedia check --repair) fixes it\n"
+                       : "records or META are damaged: restore the store from a backup\n");
+  return out.str();
+}
+
+Status CheckStore(const std::string& directory, bool deep, CheckReport* report, const Options& options) {
+  *report = CheckReport();
+  ZC_RETURN_IF_ERROR(ValidateOptions(options));
+  try {
+    return Checker(directory, options, report).Run(deep);
+  } catch (const std::exception& e) {
+    return Status::IOError("check of " + directory + " failed: " + e.what());
+  }
+}
+
+}  // namespace zcmedia
