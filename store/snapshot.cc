@@ -119,7 +119,8 @@ Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFile
   return Status::NotFound("no media file with path '" + std::string(path) + "'");
 }
 
-Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const {
+Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileView>* out,
+                               std::optional<MimeFamily> family) const {
   std::vector<uint64_t> locations;
   LookupMulti(kDirIndex, PathHash(parent), &locations);
   const size_t first = out->size();
@@ -128,7 +129,9 @@ Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileVie
     const fb::MediaFile* rec = nullptr;
     ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
     MediaFileView v(rec);
-    if (v.parent_path() == parent) out->push_back(v);  // filters hash collisions
+    if (v.parent_path() != parent) continue;  // another directory with the same hash
+    if (family && MimeFamilyOf(v.mime_type()) != *family) continue;
+    out->push_back(v);
   }
   std::sort(out->begin() + static_cast<long>(first), out->end(),
             [](const MediaFileView& a, const MediaFileView& b) { return a.id() < b.id(); });

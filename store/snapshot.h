@@ -45,7 +45,9 @@ class ReadView {
   // The same with PathHash(path) already computed.
   Status FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const;
   // In id order.
-  Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const;
+  // `family`: only records of that mime family.
+  Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out,
+                       std::optional<MimeFamily> family = std::nullopt) const;
 
   // Bytes of in-memory runs (the replay since the checkpoint).
   size_t MemoryRunBytes() const;
@@ -73,6 +75,9 @@ class SnapshotImpl final : public Snapshot {
                         std::vector<MediaFileView>* out) const override;
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out) const override {
     return Counted(1, view_.ListDirectory(parent, out));
+  }
+  Status ListDirectory(std::string_view parent, MimeFamily family, std::vector<MediaFileView>* out) const override {
+    return Counted(1, view_.ListDirectory(parent, out, family));
   }
   std::unique_ptr<RecordIterator> NewIterator() const override;
 

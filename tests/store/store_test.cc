@@ -250,6 +250,44 @@ TEST(StoreTest, BadOptionsAndMissingStore) {
 
 void CheckAgainstModel(Store& store, const std::map<int64_t, OwnedRecord>& model);
 
+TEST(StoreTest, DirectoryListingFilteredByMimeFamily) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  const char* mimes[] = {"audio/flac", "VIDEO/mp4", "video/x-matroska", "image/jpeg", nullptr, "text/plain"};
+  WriteBatch b;
+  std::vector<OwnedRecord> recs;
+  for (int i = 0; i < 6; ++i) {
+    OwnedRecord r = OwnedRecord::Sample(i);
+    r.parent_path = "/media/mixed";
+    r.canonical_parent_path = r.parent_path;
+    r.path = "/media/mixed/" + *r.filename;
+    r.canonical_path = r.path;
+    r.mime_type = mimes[i] ? std::optional<std::string>(mimes[i]) : std::nullopt;
+    recs.push_back(r);
+  }
+  OwnedRecord elsewhere = OwnedRecord::Sample(99);  // a video in another directory
+  elsewhere.mime_type = "video/mp4";
+  for (const auto& r : recs) b.Put(r.fields());
+  b.Put(elsewhere.fields());
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(store->Write(b, &ids).ok());
+  auto snap = store->GetSnapshot();
+  auto ids_of = [&](MimeFamily family) {
+    std::vector<MediaFileView> out;
+    EXPECT_TRUE(snap->ListDirectory("/media/mixed", family, &out).ok());
+    std::vector<int64_t> got;
+    for (const auto& v : out) got.push_back(v.id());
+    return got;
+  };
+  EXPECT_EQ(ids_of(MimeFamily::kAudio), (std::vector<int64_t>{ids[0]}));
+  EXPECT_EQ(ids_of(MimeFamily::kVideo), (std::vector<int64_t>{ids[1], ids[2]}));
+  EXPECT_EQ(ids_of(MimeFamily::kImage), (std::vector<int64_t>{ids[3]}));
+  EXPECT_EQ(ids_of(MimeFamily::kOther), (std::vector<int64_t>{ids[4], ids[5]}));
+  std::vector<MediaFileView> all;
+  ASSERT_TRUE(snap->ListDirectory("/media/mixed", &all).ok());
+  EXPECT_EQ(all.size(), 6u);
+}
+
 // Dead space counts exactly the segment bytes of replaced versions and of
 // removals (each removed version plus its removal entry), and is committed:
 // the same after reopen and after an index rebuild.

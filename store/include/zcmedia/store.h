@@ -132,6 +132,10 @@ class Snapshot {
   // Records whose parent_path equals `parent`, in id order (appended to out).
   virtual Status ListDirectory(std::string_view parent,
                                std::vector<MediaFileView>* out) const = 0;
+  // The same, only records of one mime family (the legacy server's
+  // `AND mime_type LIKE 'video%'` filter).
+  virtual Status ListDirectory(std::string_view parent, MimeFamily family,
+                               std::vector<MediaFileView>* out) const = 0;
 
   virtual std::unique_ptr<RecordIterator> NewIterator() const = 0;
 
