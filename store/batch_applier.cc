@@ -40,6 +40,7 @@ Status BatchApplier::StateOf(int64_t id, State* state) {
   *state = State();
   if (id >= base_.next_id) return Status::OK();  // never assigned: cannot be live
   const uint64_t location = base_.LocateId(id);
+  ZC_RETURN_IF_ERROR(base_.IndexDamage(kIdIndex));
   if (location == 0) return Status::OK();
   const fb::MediaFile* record = nullptr;
   uint32_t entry_bytes = 0;
@@ -86,7 +87,9 @@ void BatchApplier::PrefilterPaths(std::vector<uint64_t> hashes) {
   for (size_t i = 0; i < hashes.size(); ++i)
     if (held[i]) base_may_hold_.push_back(hashes[i]);
   std::sort(base_may_hold_.begin(), base_may_hold_.end());
-  prefiltered_ = true;
+  // A run that failed a check answered "no" above: then every path is
+  // looked up for real, and that lookup reports the damage.
+  prefiltered_ = base_.IndexDamage(kPathIndex).ok();
 }
 
 void BatchApplier::SetState(int64_t id, const State& state) {

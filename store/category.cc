@@ -141,7 +141,10 @@ Status AppendCodeValues(const ReadView& view, Category category, uint8_t code, s
     if (run->size() == 0 || run->max_key() < range.first || run->min_key() > range.last) continue;
     const RunEntry* begin = run->LowerBound(range.first);
     const RunEntry* end = run->LowerBound(range.last + 1);  // codes stay below 7: no overflow
-    if (begin != end) ranges.push_back({begin, end});
+    ZC_RETURN_IF_ERROR(run->damage());
+    if (begin == end) continue;
+    ZC_RETURN_IF_ERROR(run->VerifyEntries(begin, end));
+    ranges.push_back({begin, end});
   }
   Status status;
   bool in_group = false;
@@ -229,6 +232,7 @@ Status ListCategoryTracks(const ReadView& view, Category category, std::string_v
     if (name.empty()) return Status::OK();  // empty values are in no category
     for (uint8_t code : CodesOf(category)) view.LookupMulti(kCategoryIndex, CategoryKey(code, name), &locations);
   }
+  ZC_RETURN_IF_ERROR(view.IndexDamage(kCategoryIndex));
   for (uint64_t loc : locations) view.PrefetchRecord(loc);
   for (uint64_t loc : locations) {
     const fb::MediaFile* rec = nullptr;

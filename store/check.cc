@@ -95,6 +95,7 @@ class Checker {
       for (uint32_t i = 0; i < meta.run_count[k] && !Full(); ++i) {
         RunPtr run;
         Status s = OpenRunFile(env_, dir_, k, meta.runs[k][i], &run, /*just_written=*/false);
+        if (s.ok()) s = run->VerifyStructure();
         if (s.ok())
           ++report_->index_runs;
         else
@@ -136,6 +137,15 @@ class Checker {
     // that carries the entry's key.
     uint64_t live_entries[kRunKinds] = {};
     for (uint32_t k = 0; k < kRunKinds && !Full(); ++k) {
+      bool sound = true;
+      for (const RunPtr& run : view.runs[k]) {
+        Status verified = run->VerifyStructure();
+        if (!verified.ok()) {
+          Problem(IndexName(k), 0, verified.message(), true);
+          sound = false;
+        }
+      }
+      if (!sound) continue;
       MergeRuns(k, view.runs[k], /*drop_tombstones=*/true, [&](const RunEntry& e) {
         if (Full()) return;
         ++live_entries[k];

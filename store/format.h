@@ -98,11 +98,16 @@ struct RunHeader {
   uint64_t entry_count;
   uint64_t min_key;
   uint64_t max_key;
-  uint64_t body_checksum;      // XXH3_64 of everything after the header
+  uint64_t body_checksum;      // XXH3_64 of the block checksum table (the file's last bytes)
   uint64_t bloom_blocks;       // 64-byte Bloom filter blocks after the entries
   uint64_t header_checksum;    // XXH3_64 of the 56 bytes before it
 };
 static_assert(sizeof(RunHeader) == 64);
+// A run file's body (entries, filter, directory) is checksummed in blocks of
+// this many bytes, so that readers verify what they touch, when they first
+// touch it, and opening a run reads only its header and block table.
+constexpr uint64_t kRunBlockBytes = 64 * 1024;
+inline uint64_t RunBlocks(uint64_t body_bytes) { return (body_bytes + kRunBlockBytes - 1) / kRunBlockBytes; }
 
 // Blocked Bloom filter of a path or directory run (docs/format.md): one
 // 64-byte block per key, chosen by the key's high bits, kBloomProbes bits set

@@ -11,6 +11,10 @@ using format::RunHeader;
 
 Run::Run(uint32_t kind, std::vector<RunEntry> entries)
     : kind_(kind), owned_(std::move(entries)), data_(owned_.data()), count_(owned_.size()) {
+  if (count_ > 0) {
+    min_key_ = data_[0].key;
+    max_key_ = data_[count_ - 1].key;
+  }
   // The same key directory a run file carries, so lookups in the runs of
   // recent batches cost what they cost in files.
   buckets_ = format::DirectoryBuckets(kind, count_);
@@ -24,38 +28,154 @@ Run::Run(uint32_t kind, std::vector<RunEntry> entries)
   directory_ = owned_directory_.data();
 }
 
-Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-         size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory)
+Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const FileLayout& f)
     : kind_(kind),
       file_number_(file_number),
       mapping_(std::move(mapping)),
-      data_(data),
-      count_(count),
-      bloom_(bloom_blocks > 0 ? bloom : nullptr),
-      bloom_blocks_(bloom_blocks),
-      directory_(directory),
-      buckets_(format::DirectoryBuckets(kind, count)),
-      bucket_multiplier_(count ? format::BucketMultiplier(data[0].key, data[count - 1].key, buckets_) : 0) {}
+      data_(f.data),
+      count_(f.count),
+      bloom_(f.bloom_blocks > 0 ? f.bloom : nullptr),
+      bloom_blocks_(f.bloom_blocks),
+      directory_(f.directory),
+      buckets_(format::DirectoryBuckets(kind, f.count)),
+      bucket_multiplier_(f.count ? format::BucketMultiplier(f.min_key, f.max_key, buckets_) : 0),
+      min_key_(f.min_key),
+      max_key_(f.max_key),
+      path_(f.path),
+      body_(f.body),
+      body_bytes_(f.body_bytes),
+      block_sums_(f.block_sums) {
+  const uint64_t blocks = format::RunBlocks(body_bytes_);
+  const uint64_t words = (blocks + 63) / 64;
+  verified_ = std::make_unique<std::atomic<uint64_t>[]>(words);
+  for (uint64_t w = 0; w < words; ++w) verified_[w].store(f.body_verified ? ~uint64_t{0} : 0);
+}
+
+Status Run::VerifyBytes(const void* p, size_t n) const {
+  if (verified_ == nullptr || n == 0) return Status::OK();
+  const auto* bytes = static_cast<const uint8_t*>(p);
+  const uint64_t first = static_cast<uint64_t>(bytes - body_) / format::kRunBlockBytes;
+  const uint64_t last = (static_cast<uint64_t>(bytes - body_) + n - 1) / format::kRunBlockBytes;
+  for (uint64_t b = first; b <= last; ++b) {
+    const uint64_t bit = uint64_t{1} << (b % 64);
+    if (verified_[b / 64].load(std::memory_order_acquire) & bit) continue;
+    const uint64_t begin = b * format::kRunBlockBytes;
+    const uint64_t length = std::min(format::kRunBlockBytes, body_bytes_ - begin);
+    if (Checksum64(body_ + begin, length) != block_sums_[b]) {
+      int64_t expected = -1;
+      damaged_block_.compare_exchange_strong(expected, static_cast<int64_t>(b));
+      return damage();
+    }
+    verified_[b / 64].fetch_or(bit, std::memory_order_acq_rel);
+  }
+  return Status::OK();
+}
+
+Status Run::damage() const {
+  const int64_t b = damaged_block_.load(std::memory_order_acquire);
+  if (b < 0) return Status::OK();
+  const uint64_t begin = sizeof(format::RunHeader) + static_cast<uint64_t>(b) * format::kRunBlockBytes;
+  return Status::Corruption(path_ + ": run checksum mismatch in block " + std::to_string(b) + " (offset " +
+                            std::to_string(begin) + ".." +
+                            std::to_string(begin + std::min(format::kRunBlockBytes, body_bytes_ - (begin - sizeof(format::RunHeader)))) +
+                            "); the index must be rebuilt from the segments (RepairIndexes)");
+}
+
+Status Run::VerifyStructure() const {
+  ZC_RETURN_IF_ERROR(VerifyAll());
+  const std::string& name = path_.empty() ? std::string("in-memory run") : path_;
+  for (uint64_t i = 1; i < count_; ++i) {
+    if (!EntryLess(kind_, data_[i - 1], data_[i]))
+      return Status::Corruption(name + ": run entries out of order at offset " +
+                                std::to_string(sizeof(RunHeader) + i * sizeof(RunEntry)));
+  }
+  if (count_ > 0 && (data_[0].key != min_key_ || data_[count_ - 1].key != max_key_))
+    return Status::Corruption(name + ": run key range disagrees with its header");
+  if (directory_ == nullptr) return Status::OK();
+  if (directory_[0] != 0 || directory_[buckets_] != count_)
+    return Status::Corruption(name + ": run key directory does not span the entries");
+  for (uint64_t b = 0; b < buckets_; ++b) {
+    if (directory_[b] > directory_[b + 1])
+      return Status::Corruption(name + ": run key directory out of order at bucket " + std::to_string(b));
+    // Every entry of bucket b maps to b.
+    for (uint32_t i = directory_[b]; i < directory_[b + 1]; ++i)
+      if (format::KeyBucket(data_[i].key, min_key_, bucket_multiplier_, buckets_) != b)
+        return Status::Corruption(name + ": run key directory puts the entry at offset " +
+                                  std::to_string(sizeof(RunHeader) + uint64_t{i} * sizeof(RunEntry)) +
+                                  " in the wrong bucket");
+  }
+  return Status::OK();
+}
 
 const RunEntry* Run::LowerBound(uint64_t key) const {
   auto less = [](const RunEntry& e, uint64_t k) { return e.key < k; };
   if (directory_ == nullptr || count_ == 0) return std::lower_bound(data_, data_ + count_, key, less);
-  if (key <= data_[0].key) return data_;
-  if (key > data_[count_ - 1].key) return data_ + count_;
-  // Entries of earlier buckets are < key and of later ones > key.
-  const uint64_t b = format::KeyBucket(key, data_[0].key, bucket_multiplier_, buckets_);
-  const RunEntry* lo = data_ + directory_[b];
-  const RunEntry* hi = data_ + directory_[b + 1];
+  if (key < min_key_) {
+    if (!VerifyEntries(data_, data_ + 1).ok()) return end();
+    return data_;
+  }
+  if (key > max_key_) return end();
+  // Entries of earlier buckets are < key and of later ones > key. The
+  // directory is clamped, so that even a damaged one cannot lead a read out
+  // of the run.
+  const uint64_t b = format::KeyBucket(key, min_key_, bucket_multiplier_, buckets_);
+  if (!VerifyBytes(directory_ + b, 2 * sizeof(uint32_t)).ok()) return end();
+  const size_t hi_index = std::min<size_t>(directory_[b + 1], count_);
+  const size_t lo_index = std::min<size_t>(directory_[b], hi_index);
+  const RunEntry* lo = data_ + lo_index;
+  const RunEntry* hi = data_ + hi_index;
+  if (!VerifyEntries(lo, std::min(hi + 1, end())).ok()) return end();
   while (lo != hi && lo->key < key) ++lo;  // a handful of entries
   return lo;
 }
 
 namespace {
 
-uint64_t RunFileSize(uint32_t kind, uint64_t entries, uint64_t bloom_blocks) {
-  return sizeof(RunHeader) + entries * sizeof(RunEntry) + bloom_blocks * format::kBloomBlockBytes +
+// Entries, filter and directory: the part checksummed block by block.
+uint64_t RunBodyBytes(uint32_t kind, uint64_t entries, uint64_t bloom_blocks) {
+  return entries * sizeof(RunEntry) + bloom_blocks * format::kBloomBlockBytes +
          (format::DirectoryBuckets(kind, entries) + 1) * sizeof(uint32_t);
 }
+
+uint64_t RunFileSize(uint32_t kind, uint64_t entries, uint64_t bloom_blocks) {
+  const uint64_t body = RunBodyBytes(kind, entries, bloom_blocks);
+  return sizeof(RunHeader) + body + format::RunBlocks(body) * sizeof(uint64_t);
+}
+
+// XXH3-64 of each kRunBlockBytes of a stream (the last block may be short).
+class BlockHasher {
+ public:
+  BlockHasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_); }
+  ~BlockHasher() { XXH3_freeState(state_); }
+  BlockHasher(const BlockHasher&) = delete;
+  BlockHasher& operator=(const BlockHasher&) = delete;
+
+  void Update(const void* data, size_t n) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    while (n > 0) {
+      const size_t take = std::min<size_t>(n, format::kRunBlockBytes - filled_);
+      XXH3_64bits_update(state_, p, take);
+      filled_ += take;
+      p += take;
+      n -= take;
+      if (filled_ == format::kRunBlockBytes) Flush();
+    }
+  }
+  std::vector<uint64_t> Finish() {
+    if (filled_ > 0) Flush();
+    return std::move(sums_);
+  }
+
+ private:
+  void Flush() {
+    sums_.push_back(XXH3_64bits_digest(state_));
+    XXH3_64bits_reset(state_);
+    filled_ = 0;
+  }
+  XXH3_state_t* state_;
+  size_t filled_ = 0;
+  std::vector<uint64_t> sums_;
+};
 
 Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, uint64_t file_size) {
   if (h.magic != format::kRunMagic)
@@ -83,7 +203,7 @@ Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, u
 // pass over them (read back through a mapping, so the heap holds only one
 // output buffer). Blocks are chosen by the key's high bits and entries are
 // sorted by key, so blocks fill in order.
-Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, XXH3_state_t* hash,
+Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, BlockHasher* hash,
                          size_t buffer_bytes) {
   const uint64_t blocks = std::max<uint64_t>(1, (h->entry_count * format::kBloomBitsPerKey + 511) / 512);
   std::unique_ptr<Mapping> written;
@@ -103,7 +223,7 @@ Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, X
     }
     out.insert(out.end(), block, block + sizeof(block));
     if (out.size() == out.capacity() || b + 1 == blocks) {
-      XXH3_64bits_update(hash, out.data(), out.size());
+      hash->Update(out.data(), out.size());
       ZC_RETURN_IF_ERROR(file->PWrite(*offset, out.data(), out.size()));
       *offset += out.size();
       out.clear();
@@ -115,7 +235,7 @@ Status AppendBloomFilter(File* file, Env* env, RunHeader* h, uint64_t* offset, X
 
 // Writes the key directory of the entries just written (a sequential pass,
 // like the filter's).
-Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* offset, XXH3_state_t* hash,
+Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* offset, BlockHasher* hash,
                           size_t buffer_bytes) {
   const uint64_t buckets = format::DirectoryBuckets(h.kind, h.entry_count);
   const uint64_t mult = h.entry_count ? format::BucketMultiplier(h.min_key, h.max_key, buckets) : 0;
@@ -133,7 +253,7 @@ Status AppendKeyDirectory(File* file, Env* env, const RunHeader& h, uint64_t* of
     out.push_back(static_cast<uint32_t>(next));
     if (out.size() == out.capacity() || b == buckets) {
       const size_t bytes = out.size() * sizeof(uint32_t);
-      XXH3_64bits_update(hash, out.data(), bytes);
+      hash->Update(out.data(), bytes);
       ZC_RETURN_IF_ERROR(file->PWrite(*offset, out.data(), bytes));
       *offset += bytes;
       out.clear();
@@ -161,32 +281,21 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   const auto* entries = reinterpret_cast<const RunEntry*>(mapping->data() + sizeof(RunHeader));
   const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
   const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
-  if (just_written) {
-    *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks,
-                                 directory);
-    return Status::OK();
-  }
-  if (Checksum64(entries, size - sizeof(RunHeader)) != h.body_checksum)
-    return Status::Corruption(path + ": run checksum mismatch (offset 64.." + std::to_string(size) +
-                              "); the index must be rebuilt from the segments");
-  for (uint64_t i = 1; i < h.entry_count; ++i) {
-    if (!EntryLess(kind, entries[i - 1], entries[i]))
-      return Status::Corruption(path + ": run entries out of order at offset " +
-                                std::to_string(sizeof(RunHeader) + i * sizeof(RunEntry)));
-  }
-  if (h.entry_count > 0 && (entries[0].key != h.min_key || entries[h.entry_count - 1].key != h.max_key))
-    return Status::Corruption(path + ": run key range disagrees with its header");
-  // The directory steers every lookup: beyond the checksum, check that it is
-  // a monotone map onto the entries, so no lookup can leave the run.
-  const uint64_t buckets = format::DirectoryBuckets(kind, h.entry_count);
-  if (directory[0] != 0 || directory[buckets] != h.entry_count)
-    return Status::Corruption(path + ": run key directory does not span the entries");
-  for (uint64_t b = 0; b < buckets; ++b) {
-    if (directory[b] > directory[b + 1])
-      return Status::Corruption(path + ": run key directory out of order at bucket " + std::to_string(b));
-  }
-  *run = std::make_shared<Run>(kind, number, std::move(mapping), entries, h.entry_count, bloom, h.bloom_blocks,
-                               directory);
+  const uint64_t body_bytes = RunBodyBytes(kind, h.entry_count, h.bloom_blocks);
+  const auto* block_sums = reinterpret_cast<const uint64_t*>(mapping->data() + sizeof(RunHeader) + body_bytes);
+  // Opening reads the header and the block table only: the body's blocks
+  // are verified when a reader first touches them (Run::VerifyBytes), so
+  // opening a store costs nothing per record.
+  if (!just_written &&
+      Checksum64(block_sums, format::RunBlocks(body_bytes) * sizeof(uint64_t)) != h.body_checksum)
+    return Status::Corruption(path + ": run block table checksum mismatch (offset " +
+                              std::to_string(sizeof(RunHeader) + body_bytes) +
+                              "); the index must be rebuilt from the segments (RepairIndexes)");
+  Run::FileLayout layout{path,       entries,          h.entry_count,
+                         h.min_key,  h.max_key,        bloom,
+                         h.bloom_blocks, directory,    mapping->data() + sizeof(RunHeader),
+                         body_bytes, block_sums,       just_written};
+  *run = std::make_shared<Run>(kind, number, std::move(mapping), layout);
   return Status::OK();
 }
 
@@ -203,8 +312,8 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   h.magic = format::kRunMagic;
   h.format_version = format::kFormatVersion;
   h.kind = kind;
-  XXH3_state_t* hash = XXH3_createState();
-  XXH3_64bits_reset(hash);
+  BlockHasher hasher;
+  BlockHasher* hash = &hasher;
   std::vector<RunEntry> buffer;
   buffer.reserve(std::max<size_t>(1, buffer_bytes / sizeof(RunEntry)));
   uint64_t offset = sizeof(RunHeader);
@@ -212,11 +321,21 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   auto flush = [&]() {
     if (buffer.empty() || !status.ok()) return;
     const size_t bytes = buffer.size() * sizeof(RunEntry);
-    XXH3_64bits_update(hash, buffer.data(), bytes);
+    hash->Update(buffer.data(), bytes);
     status = file->PWrite(offset, buffer.data(), bytes);
     offset += bytes;
     buffer.clear();
   };
+  // Input runs read from files are verified before they are merged.
+  for (const RunPtr& r : runs) {
+    status = r->VerifyAll();
+    if (!status.ok()) break;
+  }
+  if (!status.ok()) {
+    file.reset();
+    env->RemoveFile(tmp_path);
+    return status;
+  }
   MergeRuns(kind, runs, drop_tombstones, [&](const RunEntry& e) {
     if (h.entry_count == 0) h.min_key = e.key;
     h.max_key = e.key;
@@ -228,8 +347,10 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   if (status.ok() && HasFilter(kind) && h.entry_count > 0)
     status = AppendBloomFilter(file.get(), env, &h, &offset, hash, buffer_bytes);
   if (status.ok()) status = AppendKeyDirectory(file.get(), env, h, &offset, hash, buffer_bytes);
-  h.body_checksum = XXH3_64bits_digest(hash);
-  XXH3_freeState(hash);
+  // The block table closes the file; the header's checksum covers it.
+  const std::vector<uint64_t> block_sums = hasher.Finish();
+  h.body_checksum = Checksum64(block_sums.data(), block_sums.size() * sizeof(uint64_t));
+  if (status.ok()) status = file->PWrite(offset, block_sums.data(), block_sums.size() * sizeof(uint64_t));
   h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));
   if (status.ok()) status = file->PWrite(0, &h, sizeof(h));
   if (status.ok()) status = file->Sync();

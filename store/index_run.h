@@ -15,9 +15,10 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
-#include <span>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "format.h"
@@ -45,10 +46,24 @@ class Run {
  public:
   // An in-memory run; `entries` must be sorted by identity, one per identity.
   Run(uint32_t kind, std::vector<RunEntry> entries);
-  // A run file, already verified; `bloom` may be null (no filter).
-  // `directory` has DirectoryBuckets(kind, count) + 1 slots.
-  Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const RunEntry* data,
-      size_t count, const uint8_t* bloom, uint64_t bloom_blocks, const uint32_t* directory);
+  // A run file whose header and block table are verified; `bloom` may be
+  // null (no filter). `directory` has DirectoryBuckets(kind, count) + 1
+  // slots. The body's blocks are verified on first use (VerifyBytes) unless
+  // `body_verified` (the writer just wrote them from its own memory).
+  struct FileLayout {
+    std::string path;
+    const RunEntry* data;
+    size_t count;
+    uint64_t min_key, max_key;
+    const uint8_t* bloom;
+    uint64_t bloom_blocks;
+    const uint32_t* directory;
+    const uint8_t* body;          // first byte after the header
+    uint64_t body_bytes;
+    const uint64_t* block_sums;   // RunBlocks(body_bytes) checksums
+    bool body_verified;
+  };
+  Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const FileLayout& layout);
 
   uint32_t kind() const { return kind_; }
   uint32_t file_number() const { return file_number_; }  // 0 for memory runs
@@ -58,26 +73,46 @@ class Run {
   uint64_t file_bytes() const { return mapping_ ? mapping_->length() : 0; }
   const RunEntry* begin() const { return data_; }
   const RunEntry* end() const { return data_ + count_; }
-  uint64_t min_key() const { return count_ ? data_[0].key : 0; }
-  uint64_t max_key() const { return count_ ? data_[count_ - 1].key : 0; }
+  uint64_t min_key() const { return count_ ? min_key_ : 0; }
+  uint64_t max_key() const { return count_ ? max_key_ : 0; }
 
   // First entry whose key is >= `key` (end() if none), through the key
-  // directory: one slot, then the few entries of its bucket.
+  // directory: one slot, then the few entries of its bucket. Verifies the
+  // slot and the bucket's entries, and the entry after them, so callers may
+  // read every entry with `key` and the one that ends them. On a checksum
+  // failure returns end() and marks the run damaged (see damage()).
   const RunEntry* LowerBound(uint64_t key) const;
+
+  // Verifies (once per block, thread-safe) the file blocks holding the
+  // bytes [p, p + n) of this run; always OK for in-memory runs. Callers
+  // that walk entries beyond what LowerBound verified use these first.
+  Status VerifyBytes(const void* p, size_t n) const;
+  Status VerifyEntries(const RunEntry* first, const RunEntry* last) const {
+    return VerifyBytes(first, static_cast<size_t>(last - first) * sizeof(RunEntry));
+  }
+  Status VerifyAll() const { return VerifyBytes(body_, body_bytes_); }
+  // Corruption naming the file and block if a check ever failed, else OK.
+  Status damage() const;
+  // Every block's checksum, then what checksums cannot tell: entries in
+  // order, keys inside the header's range, a directory that is a monotone
+  // map onto the entries. (CheckStore runs it on every run file.)
+  Status VerifyStructure() const;
 
   // Starts loading the filter block and directory slot `key` will touch, so
   // their cache misses overlap instead of following one another.
   void Prefetch(uint64_t key, bool with_filter) const {
     if (with_filter && bloom_ != nullptr)
       __builtin_prefetch(bloom_ + format::BloomBlock(key, bloom_blocks_) * format::kBloomBlockBytes);
-    if (directory_ != nullptr && count_ > 0 && key >= data_[0].key)
-      __builtin_prefetch(directory_ + format::KeyBucket(key, data_[0].key, bucket_multiplier_, buckets_));
+    if (directory_ != nullptr && count_ > 0 && key >= min_key_)
+      __builtin_prefetch(directory_ + format::KeyBucket(key, min_key_, bucket_multiplier_, buckets_));
   }
 
-  // False only when no entry has `key` (Bloom filter; runs without one say true).
+  // False only when no entry has `key` (Bloom filter; runs without one, and
+  // a filter block that fails its check, say true).
   bool MayContain(uint64_t key) const {
     if (bloom_ == nullptr) return true;
     const uint8_t* block = bloom_ + format::BloomBlock(key, bloom_blocks_) * format::kBloomBlockBytes;
+    if (!VerifyBytes(block, format::kBloomBlockBytes).ok()) return true;
     for (uint32_t i = 0; i < format::kBloomProbes; ++i) {
       const uint32_t bit = format::BloomBit(key, i);
       if (!(block[bit >> 3] & (1u << (bit & 7)))) return false;
@@ -98,6 +133,14 @@ class Run {
   const uint32_t* directory_ = nullptr;
   uint64_t buckets_ = 0;
   uint64_t bucket_multiplier_ = 0;
+  uint64_t min_key_ = 0, max_key_ = 0;
+  // Lazy verification of a file's body (nothing for in-memory runs).
+  std::string path_;
+  const uint8_t* body_ = nullptr;
+  uint64_t body_bytes_ = 0;
+  const uint64_t* block_sums_ = nullptr;
+  mutable std::unique_ptr<std::atomic<uint64_t>[]> verified_;  // one bit per block
+  mutable std::atomic<int64_t> damaged_block_{-1};
 };
 
 using RunPtr = std::shared_ptr<const Run>;

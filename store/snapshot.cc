@@ -32,6 +32,11 @@ void ReadView::PrefetchRecord(uint64_t location) const {
     __builtin_prefetch(it->segment->base() + offset + line);
 }
 
+Status ReadView::IndexDamage(uint32_t kind) const {
+  for (const RunPtr& run : runs[kind]) ZC_RETURN_IF_ERROR(run->damage());
+  return Status::OK();
+}
+
 uint64_t ReadView::LocateId(int64_t id) const {
   const uint64_t key = static_cast<uint64_t>(id);
   for (const RunPtr& run : runs[kIdIndex]) {
@@ -88,6 +93,7 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* l
 
 Status ReadView::Get(int64_t id, MediaFileView* out) const {
   const uint64_t loc = LocateId(id);
+  ZC_RETURN_IF_ERROR(IndexDamage(kIdIndex));
   if (loc == 0) return Status::NotFound("no media file with id " + std::to_string(id));
   const fb::MediaFile* rec = nullptr;
   ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
@@ -107,6 +113,7 @@ Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFile
   if (locations.capacity() > 4096) std::vector<uint64_t>().swap(locations);
   locations.clear();
   LookupMulti(kPathIndex, path_hash, &locations);
+  ZC_RETURN_IF_ERROR(IndexDamage(kPathIndex));
   for (uint64_t loc : locations) {  // usually one; more only on a 64-bit hash collision
     const fb::MediaFile* rec = nullptr;
     ZC_RETURN_IF_ERROR(RecordAt(loc, &rec));
@@ -123,6 +130,7 @@ Status ReadView::ListDirectory(std::string_view parent, std::vector<MediaFileVie
                                std::optional<MimeFamily> family) const {
   std::vector<uint64_t> locations;
   LookupMulti(kDirIndex, PathHash(parent), &locations);
+  ZC_RETURN_IF_ERROR(IndexDamage(kDirIndex));
   const size_t first = out->size();
   for (uint64_t loc : locations) PrefetchRecord(loc);
   for (uint64_t loc : locations) {
@@ -187,6 +195,13 @@ class IdOrderIterator final : public RecordIterator {
     cursors_.clear();
     const auto& runs = view_->runs[kIdIndex];
     for (size_t age = 0; age < runs.size(); ++age) {
+      // The walk reads every entry after `p`: verify the run first.
+      status_ = runs[age]->VerifyAll();
+      if (!status_.ok()) {
+        cursors_.clear();
+        valid_ = false;
+        return;
+      }
       const RunEntry* p = id <= 0 ? runs[age]->begin() : runs[age]->LowerBound(static_cast<uint64_t>(id));
       if (p != runs[age]->end()) cursors_.push_back({p, runs[age]->end(), age});
     }

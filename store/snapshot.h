@@ -34,8 +34,13 @@ class ReadView {
   // hint: no checks, no effect on results), so that a caller about to read
   // many records takes their cache misses together.
   void PrefetchRecord(uint64_t location) const;
-  // Location of live record `id`, or 0.
+  // Location of live record `id`, or 0. (0 also when a run failed its
+  // check on the way: callers then report IndexDamage.)
   uint64_t LocateId(int64_t id) const;
+  // Corruption naming the run file if any run of `kind` failed a check
+  // during an earlier lookup (runs verify their blocks on first use and
+  // answer "not found" past a damaged one), else OK.
+  Status IndexDamage(uint32_t kind) const;
   // Locations whose newest entry under `key` in the path or directory index
   // is not a tombstone, ascending (appended to `locations`).
   void LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* locations) const;

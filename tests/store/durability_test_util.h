@@ -449,6 +449,31 @@ inline ReadReport ReadAndCheck(const Snapshot& snap, const Model& model,
       }
     }
   }
+  // Music categories: every listing reads its part of the category index;
+  // the track counts must add up to the audio records that carry a value.
+  const Category categories[] = {Category::kArtist, Category::kAlbum, Category::kGenre, Category::kYear,
+                                 Category::kAlbumArtist};
+  for (Category c : categories) {
+    const std::string what = "ListCategory(" + std::to_string(static_cast<int>(c)) + ")";
+    std::vector<CategoryCount> values;
+    Status s = snap.ListCategory(c, &values);
+    if (!s.ok()) {
+      bad(what, s);
+      continue;
+    }
+    uint64_t want = 0, got = 0;
+    for (const auto& [id, rec] : model) {
+      if (MimeFamilyOf(rec.mime_type ? OptText(*rec.mime_type) : std::nullopt) != MimeFamily::kAudio) continue;
+      const std::optional<std::string>* text = c == Category::kArtist  ? &rec.artist
+                                               : c == Category::kAlbum ? &rec.album
+                                               : c == Category::kGenre ? &rec.genre
+                                                                       : &rec.album_artist;
+      if (c == Category::kYear ? rec.year.has_value() : (*text && !(*text)->empty())) ++want;
+    }
+    for (const CategoryCount& v : values) got += v.tracks;
+    if (got != want)
+      rep.errors.push_back(what + ": " + std::to_string(got) + " tracks, want " + std::to_string(want));
+  }
   return rep;
 }
 
