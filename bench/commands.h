@@ -22,6 +22,7 @@ struct IngestBenchOptions {
   uint64_t seed = kDefaultSeed;
   bool keep = false;               // leave the last run's files in place
   bool stream = false;             // generate inside the timed loops instead of reading an arena
+  bool store_only = false;         // skip SQLite (quick scale checks; no ratio)
 };
 int RunIngestBench(const IngestBenchOptions& options);
 

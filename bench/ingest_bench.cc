@@ -286,6 +286,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
     // other's write-back.
     for (int side = 0; side < 2; ++side) {
       const bool store_turn = (side == 0) == (run % 2 == 0);
+      if (!store_turn && options.store_only) continue;
       if (store_turn) {
         StoreRun r = MeasureStore(options, arena_path, keep);
         store_runs.push_back(r);
@@ -304,7 +305,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
       }
       std::fflush(stdout);
     }
-    ratios.push_back(store_runs.back().records_per_s / sqlite_runs.back().records_per_s);
+    if (!options.store_only) ratios.push_back(store_runs.back().records_per_s / sqlite_runs.back().records_per_s);
   }
 
   const Summary store_rate = SummarizeField(store_runs, &StoreRun::records_per_s);
@@ -319,14 +320,19 @@ int RunIngestBench(const IngestBenchOptions& options) {
   const Summary store_baseline = SummarizeField(store_runs, &StoreRun::baseline_anon_kib);
   const Summary store_hwm = SummarizeField(store_runs, &StoreRun::hwm_kib);
   const Summary store_reopen = SummarizeField(store_runs, &StoreRun::reopen_ms);
-  const Summary sqlite_rate = SummarizeField(sqlite_runs, &SqliteRun::records_per_s);
-  const Summary sqlite_total = SummarizeField(sqlite_runs, &SqliteRun::total_s);
-  const Summary sqlite_commit = SummarizeField(sqlite_runs, &SqliteRun::commit_s);
-  const Summary sqlite_bytes = SummarizeField(sqlite_runs, &SqliteRun::bytes_per_record);
-  const Summary sqlite_open_bytes = SummarizeField(sqlite_runs, &SqliteRun::open_bytes_per_record);
-  const Summary sqlite_peak = SummarizeField(sqlite_runs, &SqliteRun::peak_anon_kib);
-  const Summary ratio_runs = Summarize(ratios);
-  const double ratio = store_rate.median / sqlite_rate.median;
+  // (With --store-only there are no SQLite runs: its figures stay unset.)
+  Summary sqlite_rate, sqlite_total, sqlite_commit, sqlite_bytes, sqlite_open_bytes, sqlite_peak, ratio_runs;
+  double ratio = 0;
+  if (!options.store_only) {
+    sqlite_rate = SummarizeField(sqlite_runs, &SqliteRun::records_per_s);
+    sqlite_total = SummarizeField(sqlite_runs, &SqliteRun::total_s);
+    sqlite_commit = SummarizeField(sqlite_runs, &SqliteRun::commit_s);
+    sqlite_bytes = SummarizeField(sqlite_runs, &SqliteRun::bytes_per_record);
+    sqlite_open_bytes = SummarizeField(sqlite_runs, &SqliteRun::open_bytes_per_record);
+    sqlite_peak = SummarizeField(sqlite_runs, &SqliteRun::peak_anon_kib);
+    ratio_runs = Summarize(ratios);
+    ratio = store_rate.median / sqlite_rate.median;
+  }
   const double compact_share = store_compact.median / store_total.median;
 
   auto seconds = [](double v) { return Fixed(v, "%.3f s"); };
@@ -356,17 +362,21 @@ int RunIngestBench(const IngestBenchOptions& options) {
   std::printf("                        raw peak %s, baseline %s, VmHWM (incl. file-backed) %s\n",
               FormatSummary(store_raw_peak, kib).c_str(), FormatSummary(store_baseline, kib).c_str(),
               FormatSummary(store_hwm, kib).c_str());
-  std::printf("sqlite: legacy shape D (13 media_files indexes + UNIQUE(path)), WAL + NORMAL, 2 MB cache, "
-              "one transaction; open..COMMIT\n");
-  std::printf("  records/s             %s\n", FormatSummary(sqlite_rate).c_str());
-  std::printf("  open..COMMIT          %s\n", FormatSummary(sqlite_total, seconds).c_str());
-  std::printf("  of which COMMIT       %s\n", FormatSummary(sqlite_commit, seconds).c_str());
-  std::printf("  bytes/record on disk  %s (db + wal after close; %s before close, while the "
-              "WAL is still there)\n",
-              FormatSummary(sqlite_bytes, bytes).c_str(), FormatSummary(sqlite_open_bytes, bytes).c_str());
-  std::printf("  peak anon KiB         +%s\n", FormatSummary(sqlite_peak, kib).c_str());
-  std::printf("store/sqlite records/s: %.1fx (per run %s)\n", ratio,
-              FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
+  if (options.store_only) {
+    std::printf("sqlite: not run (--store-only)\n");
+  } else {
+    std::printf("sqlite: legacy shape D (13 media_files indexes + UNIQUE(path)), WAL + NORMAL, 2 MB cache, "
+                "one transaction; open..COMMIT\n");
+    std::printf("  records/s             %s\n", FormatSummary(sqlite_rate).c_str());
+    std::printf("  open..COMMIT          %s\n", FormatSummary(sqlite_total, seconds).c_str());
+    std::printf("  of which COMMIT       %s\n", FormatSummary(sqlite_commit, seconds).c_str());
+    std::printf("  bytes/record on disk  %s (db + wal after close; %s before close, while the "
+                "WAL is still there)\n",
+                FormatSummary(sqlite_bytes, bytes).c_str(), FormatSummary(sqlite_open_bytes, bytes).c_str());
+    std::printf("  peak anon KiB         +%s\n", FormatSummary(sqlite_peak, kib).c_str());
+    std::printf("store/sqlite records/s: %.1fx (per run %s)\n", ratio,
+                FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
+  }
 
   if (options.json) {
     JsonLine json;
@@ -379,34 +389,37 @@ int RunIngestBench(const IngestBenchOptions& options) {
         .Add("store_records_per_s_min", store_rate.min)
         .Add("store_records_per_s_max", store_rate.max)
         .Add("store_ingest_records_per_s", store_ingest_rate.median)
-        .Add("sqlite_records_per_s", sqlite_rate.median)
-        .Add("sqlite_records_per_s_min", sqlite_rate.min)
-        .Add("sqlite_records_per_s_max", sqlite_rate.max)
-        .Add("ratio", ratio)
-        .Add("ratio_min", ratio_runs.min)
-        .Add("ratio_max", ratio_runs.max)
         .Add("store_bytes_per_record", store_bytes.median)
         .Add("store_allocated_bytes_per_record", store_allocated.median)
-        .Add("sqlite_bytes_per_record", sqlite_bytes.median)
-        .Add("sqlite_bytes_per_record_before_close", sqlite_open_bytes.median)
         .Add("store_peak_anon_kib", store_peak.median)
         .Add("store_peak_anon_kib_max", store_peak.max)
         .Add("store_raw_peak_anon_kib", store_raw_peak.median)
         .Add("store_baseline_anon_kib", store_baseline.median)
         .Add("store_hwm_kib", store_hwm.median)
-        .Add("sqlite_peak_anon_kib", sqlite_peak.median)
         .Add("store_total_s", store_total.median)
         .Add("store_compact_s", store_compact.median)
         .Add("store_compact_share", compact_share)
         .Add("store_close_s", store_close.median)
         .Add("store_batch_records", any_store.batch_records)
         .Add("store_memory_budget", uint64_t(budget))
-        .Add("sqlite_total_s", sqlite_total.median)
-        .Add("sqlite_commit_s", sqlite_commit.median)
         .Add("generation_records_per_s", generation_per_s)
         .Add("records_source", options.stream ? "stream" : "arena")
         .Add("generation_in_timed_loop", options.stream)
-        .Add("memory_samples_per_run", any_store.samples);
+        .Add("memory_samples_per_run", any_store.samples)
+        .Add("store_only", options.store_only);
+    if (!options.store_only) {
+      json.Add("sqlite_records_per_s", sqlite_rate.median)
+          .Add("sqlite_records_per_s_min", sqlite_rate.min)
+          .Add("sqlite_records_per_s_max", sqlite_rate.max)
+          .Add("ratio", ratio)
+          .Add("ratio_min", ratio_runs.min)
+          .Add("ratio_max", ratio_runs.max)
+          .Add("sqlite_bytes_per_record", sqlite_bytes.median)
+          .Add("sqlite_bytes_per_record_before_close", sqlite_open_bytes.median)
+          .Add("sqlite_peak_anon_kib", sqlite_peak.median)
+          .Add("sqlite_total_s", sqlite_total.median)
+          .Add("sqlite_commit_s", sqlite_commit.median);
+    }
     std::printf("%s\n", json.ToString().c_str());
   }
   return 0;

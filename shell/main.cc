@@ -87,6 +87,8 @@ int RunCommandLine(int argc, char** argv) {
                          "Store memory budget in bytes (Options::memory_budget; default 6 MiB)")
       ->transform(CLI::AsSizeValue(false));
   ingest_cmd->add_flag("--keep", ingest.keep, "Keep the last run's store and database");
+  ingest_cmd->add_flag("--store-only", ingest.store_only,
+                       "Measure the store alone (no SQLite runs, no ratio): for quick checks at large N");
   ingest_cmd->add_flag("--stream", ingest.stream,
                        "Generate records inside the timed loops (default: read them from an arena "
                        "file written before the runs)");
