@@ -11,7 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <thread>
 
 namespace zcmedia::bench {
@@ -445,6 +448,122 @@ std::string JsonLine::ToString() const {
     out += JsonEscape(members_[i].first) + ": " + members_[i].second;
   }
   return out + "}";
+}
+
+namespace {
+
+// A flat JSON object of numbers, strings and booleans (what JsonLine
+// prints). Numbers go to `numbers`, strings to `texts`; booleans are skipped.
+bool ParseFlatJson(std::string_view text, std::map<std::string, double>* numbers,
+                   std::map<std::string, std::string>* texts) {
+  size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  auto string = [&](std::string* out) {
+    if (i >= text.size() || text[i] != '"') return false;
+    for (++i; i < text.size() && text[i] != '"'; ++i) {
+      if (text[i] == '\\' && i + 1 < text.size()) ++i;
+      out->push_back(text[i]);
+    }
+    if (i >= text.size()) return false;
+    ++i;
+    return true;
+  };
+  skip();
+  if (i >= text.size() || text[i++] != '{') return false;
+  for (;;) {
+    skip();
+    if (i < text.size() && text[i] == '}') return true;
+    std::string key;
+    if (!string(&key)) return false;
+    skip();
+    if (i >= text.size() || text[i++] != ':') return false;
+    skip();
+    if (i < text.size() && text[i] == '"') {
+      std::string value;
+      if (!string(&value)) return false;
+      (*texts)[key] = value;
+    } else if (text.substr(i, 4) == "true") {
+      i += 4;
+    } else if (text.substr(i, 5) == "false") {
+      i += 5;
+    } else {
+      const std::string rest(text.substr(i, 64));
+      char* end = nullptr;
+      const double v = std::strtod(rest.c_str(), &end);
+      if (end == rest.c_str()) return false;
+      i += static_cast<size_t>(end - rest.c_str());
+      (*numbers)[key] = v;
+    }
+    skip();
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      continue;
+    }
+    return i < text.size() && text[i] == '}';
+  }
+}
+
+enum class Better { kHigher, kLower, kUnknown };
+
+Better DirectionOf(const std::string& key) {
+  auto ends_with = [&](std::string_view suffix) {
+    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (key.rfind("sqlite_", 0) == 0 || key.rfind("generation_", 0) == 0 || ends_with("_min") || ends_with("_max"))
+    return Better::kUnknown;  // the reference, the workload generator, the spread
+  if (ends_with("_per_s") || key == "ratio" || ends_with("_ratio")) return Better::kHigher;
+  static const char* const kLower[] = {"store_bytes_per_record", "store_allocated_bytes_per_record",
+                                       "store_peak_anon_kib",    "store_raw_peak_anon_kib",
+                                       "open_ms",                "store_total_s",
+                                       "store_compact_s"};
+  for (const char* k : kLower)
+    if (key == k) return Better::kLower;
+  return Better::kUnknown;
+}
+
+}  // namespace
+
+int CompareWithBaseline(const std::string& path, const JsonLine& now, double tolerance) {
+  std::ifstream in(path);
+  if (!in) throw BenchError("cannot read the baseline '" + path + "': " + std::strerror(errno));
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') last = line;
+  std::map<std::string, double> base;
+  std::map<std::string, std::string> base_texts;
+  if (last.empty() || !ParseFlatJson(last, &base, &base_texts))
+    throw BenchError("baseline '" + path + "' holds no JSON line of a bench run (save the last line of a --json run)");
+  std::map<std::string, double> current;
+  std::map<std::string, std::string> current_texts;
+  std::string joined = "{";
+  for (const auto& [key, value] : now.members()) joined += (joined.size() > 1 ? ", \"" : "\"") + key + "\": " + value;
+  ParseFlatJson(joined + "}", &current, &current_texts);
+  if (base_texts["bench"] != current_texts["bench"])
+    throw BenchError("baseline '" + path + "' is a '" + base_texts["bench"] + "' run, this is a '" +
+                     current_texts["bench"] + "' run");
+  if (base["records"] != current["records"])
+    throw BenchError("baseline '" + path + "' is for " + std::to_string(uint64_t(base["records"])) +
+                     " records, this run for " + std::to_string(uint64_t(current["records"])) +
+                     ": compare runs of the same size");
+  std::printf("\nagainst the baseline %s (worse by more than %.0f%% is flagged):\n", path.c_str(), tolerance * 100);
+  int worse = 0;
+  for (const auto& [key, value] : current) {
+    const Better better = DirectionOf(key);
+    auto b = base.find(key);
+    if (better == Better::kUnknown || b == base.end() || b->second == 0) continue;
+    const double change = (value - b->second) / b->second;
+    const bool regressed = better == Better::kHigher ? change < -tolerance : change > tolerance;
+    worse += regressed ? 1 : 0;
+    std::printf("  %-36s %14.6g -> %-14.6g %+6.1f%%%s\n", key.c_str(), b->second, value, change * 100,
+                regressed ? "  WORSE" : "");
+  }
+  if (worse > 0)
+    std::printf("%d figure%s regressed\n", worse, worse == 1 ? "" : "s");
+  else
+    std::printf("no figure regressed\n");
+  return worse;
 }
 
 }  // namespace zcmedia::bench

@@ -148,11 +148,26 @@ class JsonLine {
   JsonLine& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
   JsonLine& Add(std::string_view key, bool value);
   std::string ToString() const;
+  // The members added so far: (key, the value as JSON text).
+  const std::vector<std::pair<std::string, std::string>>& members() const { return members_; }
 
  private:
   void AddRaw(std::string_view key, std::string raw_value);
   std::vector<std::pair<std::string, std::string>> members_;
 };
+
+// The performance regression check behind `--baseline FILE`: compares this
+// run's figures with a saved run's (the JSON line a `--json` run printed:
+// the file's last line that starts with '{'). Compared are the store's own
+// figures whose direction is known: rates (`*_per_s`) and ratios, higher is
+// better; bytes per record, peak anonymous memory, open and load times,
+// lower is better. SQLite's figures (the reference), min/max and counts are
+// not. Prints one line per figure and returns how many are more than
+// `tolerance` worse. Throws BenchError when the file is missing or malformed,
+// or holds a run of another kind or size.
+int CompareWithBaseline(const std::string& path, const JsonLine& now, double tolerance = 0.10);
+// The exit status of a bench command whose figures regressed.
+constexpr int kRegressionExitCode = 3;
 
 // A uniform random sample of at most `capacity` items from a stream of
 // unknown length, in O(capacity) memory (Vitter's algorithm R).

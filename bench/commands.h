@@ -23,6 +23,7 @@ struct IngestBenchOptions {
   bool keep = false;               // leave the last run's files in place
   bool stream = false;             // generate inside the timed loops instead of reading an arena
   bool store_only = false;         // skip SQLite (quick scale checks; no ratio)
+  std::string baseline;            // JSON of a saved run: flag figures >10% worse
 };
 int RunIngestBench(const IngestBenchOptions& options);
 
@@ -35,6 +36,7 @@ struct LookupBenchOptions {
   std::string dir = "/tmp";
   size_t memory_budget = 0;
   uint64_t seed = kDefaultSeed;
+  std::string baseline;            // JSON of a saved run: flag figures >10% worse
 };
 int RunLookupBench(const LookupBenchOptions& options);
 

@@ -378,7 +378,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
                 FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
   }
 
-  if (options.json) {
+  {
     JsonLine json;
     json.Add("bench", "ingest")
         .Add("records", options.records)
@@ -420,7 +420,11 @@ int RunIngestBench(const IngestBenchOptions& options) {
           .Add("sqlite_total_s", sqlite_total.median)
           .Add("sqlite_commit_s", sqlite_commit.median);
     }
-    std::printf("%s\n", json.ToString().c_str());
+    if (!options.baseline.empty() && CompareWithBaseline(options.baseline, json) > 0) {
+      if (options.json) std::printf("%s\n", json.ToString().c_str());
+      return kRegressionExitCode;
+    }
+    if (options.json) std::printf("%s\n", json.ToString().c_str());
   }
   return 0;
 }

@@ -395,8 +395,10 @@ int RunLookupBench(const LookupBenchOptions& options) {
       .Add("category_values_per_pass", kinds[3].rows_per_run)
       .Add("results_match", all_match);
   if (!all_match) std::printf("error: the store and SQLite disagree on some results (see above)\n");
+  const bool regressed = !options.baseline.empty() && CompareWithBaseline(options.baseline, json) > 0;
   if (options.json) std::printf("%s\n", json.ToString().c_str());
-  return all_match ? 0 : 1;
+  if (!all_match) return 1;
+  return regressed ? kRegressionExitCode : 0;
 }
 
 }  // namespace zcmedia::bench

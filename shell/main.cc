@@ -81,6 +81,9 @@ int RunCommandLine(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   ingest_cmd->add_flag("--json", ingest.json, "Print one JSON object as the last line");
+  ingest_cmd->add_option("--baseline", ingest.baseline,
+                    "JSON line of a saved run (--json); flags figures more than 10% worse, exit status 3")
+      ->check(CLI::ExistingFile);
   ingest_cmd->add_option("-d,--dir", ingest.dir, "Parent of the per-run temporary directories")
       ->capture_default_str();
   ingest_cmd->add_option("--budget", ingest.memory_budget,
@@ -105,6 +108,9 @@ int RunCommandLine(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   lookup_cmd->add_flag("--json", lookup.json, "Print one JSON object as the last line");
+  lookup_cmd->add_option("--baseline", lookup.baseline,
+                    "JSON line of a saved run (--json); flags figures more than 10% worse, exit status 3")
+      ->check(CLI::ExistingFile);
   lookup_cmd->add_option("-d,--dir", lookup.dir, "Parent of the temporary directory")
       ->capture_default_str();
   lookup_cmd->add_option("--budget", lookup.memory_budget, "Store memory budget in bytes")
