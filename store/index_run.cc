@@ -61,7 +61,9 @@ Status Run::VerifyBytes(const void* p, size_t n) const {
     if (verified_[b / 64].load(std::memory_order_acquire) & bit) continue;
     const uint64_t begin = b * format::kRunBlockBytes;
     const uint64_t length = std::min(format::kRunBlockBytes, body_bytes_ - begin);
-    if (Checksum64(body_ + begin, length) != block_sums_[b]) {
+    uint64_t expected = 0;
+    std::memcpy(&expected, block_sums_ + b * sizeof(uint64_t), sizeof(expected));
+    if (Checksum64(body_ + begin, length) != expected) {
       int64_t expected = -1;
       damaged_block_.compare_exchange_strong(expected, static_cast<int64_t>(b));
       return damage();
@@ -282,7 +284,7 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
   const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
   const uint64_t body_bytes = RunBodyBytes(kind, h.entry_count, h.bloom_blocks);
-  const auto* block_sums = reinterpret_cast<const uint64_t*>(mapping->data() + sizeof(RunHeader) + body_bytes);
+  const uint8_t* block_sums = mapping->data() + sizeof(RunHeader) + body_bytes;
   // Opening reads the header and the block table only: the body's blocks
   // are verified when a reader first touches them (Run::VerifyBytes), so
   // opening a store costs nothing per record.

@@ -60,7 +60,7 @@ class Run {
     const uint32_t* directory;
     const uint8_t* body;          // first byte after the header
     uint64_t body_bytes;
-    const uint64_t* block_sums;   // RunBlocks(body_bytes) checksums
+    const uint8_t* block_sums;    // RunBlocks(body_bytes) u64 checksums (not 8-aligned)
     bool body_verified;
   };
   Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, const FileLayout& layout);
@@ -138,7 +138,7 @@ class Run {
   std::string path_;
   const uint8_t* body_ = nullptr;
   uint64_t body_bytes_ = 0;
-  const uint64_t* block_sums_ = nullptr;
+  const uint8_t* block_sums_ = nullptr;  // read with memcpy: the table follows the u32 directory
   mutable std::unique_ptr<std::atomic<uint64_t>[]> verified_;  // one bit per block
   mutable std::atomic<int64_t> damaged_block_{-1};
 };
