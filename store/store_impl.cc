@@ -97,7 +97,10 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
     : dir_(std::move(dir)),
       options_(options),
       env_(options.env ? options.env : Env::Default()),
-      profile_(MemoryProfile::ForBudget(options.memory_budget)) {}
+      profile_(MemoryProfile::ForBudget(options.memory_budget)),
+      batch_records_(profile_.batch_records),
+      memory_budget_(options.memory_budget),
+      sync_(options.sync) {}
 
 StoreImpl::~StoreImpl() {
   // A checkpoint in flight is waited for and, if it succeeded, installed:
@@ -370,8 +373,8 @@ size_t StoreImpl::MemoryRunCount(const ReadView& view) {
 }
 
 Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunKinds> all_runs,
-                                      bool merge_everything, CheckpointOutput* out) {
-  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
+                                      bool merge_everything, const MemoryProfile& profile, CheckpointOutput* out) {
+  const size_t base_entries = profile.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     const auto& runs = all_runs[k];  // newest first: memory runs, then files
     size_t memory = 0;
@@ -381,7 +384,7 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
     auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) -> Status {
       const uint32_t number = next_file_number_.fetch_add(1);
       ZC_RETURN_IF_ERROR(WriteMergedRunFile(env_, dir_, k, number, inputs, includes_oldest,
-                                            profile_.run_write_buffer, merged));
+                                            profile.run_write_buffer, merged));
       out->created.push_back({k, number});
       for (const RunPtr& r : inputs)
         if (!r->in_memory()) out->obsolete.push_back({k, r->file_number()});
@@ -426,7 +429,7 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
 Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
                              std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
   CheckpointOutput out;
-  Status s = WriteCheckpointRuns(view->runs, merge_everything, &out);
+  Status s = WriteCheckpointRuns(view->runs, merge_everything, profile_, &out);
   if (!s.ok()) {
     for (const auto& [kind, number] : out.created) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
     return s;
@@ -482,16 +485,17 @@ Status StoreImpl::MaybeCheckpoint() {
   const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
   job->checkpoint_segment = last.number;
   job->checkpoint_offset = last.committed_length;
+  job->profile = profile_;
   CheckpointJob* raw = job.get();
   try {
     job->thread = std::thread([this, raw] {
       raw->status = NoThrow("write an index checkpoint",
-                            [&] { return WriteCheckpointRuns(raw->input, /*merge_everything=*/false, &raw->output); });
+                            [&] { return WriteCheckpointRuns(raw->input, /*merge_everything=*/false, raw->profile, &raw->output); });
       raw->done.store(true, std::memory_order_release);
     });
   } catch (const std::system_error&) {
     // No thread to be had: checkpoint on this one.
-    raw->status = WriteCheckpointRuns(raw->input, /*merge_everything=*/false, &raw->output);
+    raw->status = WriteCheckpointRuns(raw->input, /*merge_everything=*/false, raw->profile, &raw->output);
     raw->done.store(true, std::memory_order_release);
   }
   checkpoint_ = std::move(job);
@@ -726,7 +730,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
     append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
     if (append_status.ok()) append_status = seg->file()->PWrite(batch_offset + sizeof(h), rep.body.data(), rep.body.size());
-    if (append_status.ok() && options_.sync) append_status = seg->file()->Sync();
+    if (append_status.ok() && sync_.load(std::memory_order_relaxed)) append_status = seg->file()->Sync();
   };
   std::thread appender;
   if (!rep.items.empty()) {
@@ -872,6 +876,30 @@ Status StoreImpl::CommitMeta(MetaPage* meta) {
   return sticky_error_;
 }
 
+Status StoreImpl::SetOption(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> g(write_mu_);
+  if (name == "sync") {
+    bool on = true;
+    ZC_RETURN_IF_ERROR(ParseSwitch(value, "sync", &on));
+    sync_.store(on, std::memory_order_relaxed);
+    return Status::OK();
+  }
+  if (name == "memory_budget") {
+    uint64_t bytes = 0;
+    ZC_RETURN_IF_ERROR(ParseByteSize(value, "memory_budget", &bytes));
+    Options check = options_;
+    check.memory_budget = static_cast<size_t>(bytes);
+    ZC_RETURN_IF_ERROR(ValidateOptions(check));
+    profile_ = MemoryProfile::ForBudget(check.memory_budget);
+    batch_records_.store(profile_.batch_records, std::memory_order_relaxed);
+    memory_budget_.store(check.memory_budget, std::memory_order_relaxed);
+    return Status::OK();
+  }
+  return Status::InvalidArgument("setting '" + std::string(name) +
+                                 "' cannot change while the store is open; sync and memory_budget can "
+                                 "(reopen the store with the new Options for the others)");
+}
+
 Status StoreImpl::CompactIndexes() {
   return counters_->CountError(NoThrow("compact the indexes", [&] { return CompactIndexesLocked(); }));
 }
@@ -952,7 +980,7 @@ StoreStats StoreImpl::GetStats() {
   s.index_runs = sizes.index_runs;
   s.memtable_records = sizes.memtable_records;
   s.process_anon_bytes = ProcessAnonBytes();
-  s.memory_budget = options_.memory_budget;
+  s.memory_budget = memory_budget_.load(std::memory_order_relaxed);
   return s;
 }
 

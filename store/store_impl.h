@@ -39,6 +39,7 @@ struct CheckpointOutput {
 // writer owns it; the thread writes only `output`, `status` and `done`.
 struct CheckpointJob {
   std::array<std::vector<RunPtr>, format::kRunKinds> input;  // the view's runs when frozen
+  MemoryProfile profile;                                      // the writer's when frozen
   std::array<size_t, format::kRunKinds> frozen_memory_runs{};  // in-memory runs at the front of `input`
   uint32_t checkpoint_segment = 0;                          // the committed end when frozen:
   uint64_t checkpoint_offset = 0;                           // replay starts here once installed
@@ -60,7 +61,8 @@ class StoreImpl final : public Store {
   Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) override;
   std::shared_ptr<const Snapshot> GetSnapshot() override;
   Status CompactIndexes() override;
-  size_t recommended_batch_records() const override { return profile_.batch_records; }
+  size_t recommended_batch_records() const override { return batch_records_.load(std::memory_order_relaxed); }
+  Status SetOption(std::string_view name, std::string_view value) override;
   StoreInfo Info() override;
   StoreStats GetStats() override;
   const std::string& directory() const override { return dir_; }
@@ -107,7 +109,7 @@ class StoreImpl final : public Store {
   // in-memory, then files): writes, syncs and returns the new file runs.
   // Touches no StoreImpl state but the file-number counter: thread-safe.
   Status WriteCheckpointRuns(std::span<const std::vector<RunPtr>, format::kRunKinds> runs,
-                             bool merge_everything, CheckpointOutput* out);
+                             bool merge_everything, const MemoryProfile& profile, CheckpointOutput* out);
   // Background checkpoints (one at a time). Bulk loads spend a fifth of the
   // writer's time writing run files; this moves that work off the commit
   // path. MaybeCheckpoint, called by each Write before its batch: installs a
@@ -143,7 +145,12 @@ class StoreImpl final : public Store {
   const std::string dir_;
   const Options options_;
   Env* const env_;
-  const MemoryProfile profile_;
+  // Settings SetOption may change: profile_ under write_mu_ (a background
+  // checkpoint works with the copy it was started with); the others atomic.
+  MemoryProfile profile_;
+  std::atomic<size_t> batch_records_;
+  std::atomic<size_t> memory_budget_;
+  std::atomic<bool> sync_;
 
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<File> meta_file_;

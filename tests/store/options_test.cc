@@ -206,6 +206,52 @@ TEST(MemoryProfileTest, DocumentedProfiles) {
   }
 }
 
+TEST(SetOptionTest, SyncAndMemoryBudgetChangeWhileOpen) {
+  TempDir dir;
+  Options o;
+  o.use_environment = false;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.path(), o, &store).ok());
+  const size_t default_batch = store->recommended_batch_records();
+  ASSERT_TRUE(store->SetOption("memory_budget", "64M").ok());
+  EXPECT_EQ(store->recommended_batch_records(), MemoryProfile::ForBudget(size_t{64} << 20).batch_records);
+  EXPECT_GT(store->recommended_batch_records(), default_batch);
+  EXPECT_EQ(store->GetStats().memory_budget, size_t{64} << 20);
+  ASSERT_TRUE(store->SetOption("sync", "off").ok());
+  // Writes go on, and a big batch under the new profile commits.
+  WriteBatch b;
+  for (size_t i = 0; i < 20000; ++i) {
+    MediaFileFields f;
+    const std::string path = "/m/" + std::to_string(i) + ".mp3";
+    f.path = path;
+    FillDerivedColumns(f);
+    b.Put(f);
+  }
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->SetOption("sync", "on").ok());
+  ASSERT_TRUE(store->SetOption("memory_budget", "6M").ok());
+  EXPECT_EQ(store->recommended_batch_records(), default_batch);
+  store.reset();
+  ASSERT_TRUE(Store::Open(dir.path(), o, &store).ok());
+  EXPECT_EQ(store->GetSnapshot()->record_count(), 20000u);
+}
+
+TEST(SetOptionTest, RefusesBadValuesAndSettingsFixedAtOpen) {
+  TempDir dir;
+  Options o;
+  o.use_environment = false;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.path(), o, &store).ok());
+  Status s = store->SetOption("memory_budget", "512K");
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("memory_budget"), std::string::npos) << s.message();
+  EXPECT_EQ(store->recommended_batch_records(), MemoryProfile::ForBudget(o.memory_budget).batch_records);
+  EXPECT_TRUE(store->SetOption("sync", "sometimes").IsInvalidArgument());
+  s = store->SetOption("segment_max_bytes", "2G");
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("sync and memory_budget can"), std::string::npos) << s.message();
+}
+
 Options NoEnvironment(milliseconds lock_timeout) {
   Options o;
   o.use_environment = false;

@@ -203,6 +203,15 @@ class Store {
   // How many records a WriteBatch should hold for this memory budget.
   virtual size_t recommended_batch_records() const = 0;
 
+  // Changes a setting while the store is open, for the settings where that
+  // is safe, in the forms of docs/configuration.md:
+  //   "sync"           switch: on/off (takes effect at the next commit)
+  //   "memory_budget"  size, 1 MiB .. 1 TiB: the next commit and checkpoint
+  //                    use the new profile (batch size, in-memory index)
+  // Anything else is InvalidArgument naming the settings that can change
+  // (segment_max_bytes, for one, fixes how segments are mapped: reopen).
+  virtual Status SetOption(std::string_view name, std::string_view value) = 0;
+
   virtual StoreInfo Info() = 0;
   // Counters since Open, committed totals and memory in one consistent
   // snapshot (zcmedia/stats.h). Cheap: no I/O. Each call starts a new
