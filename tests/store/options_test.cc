@@ -206,10 +206,16 @@ TEST(MemoryProfileTest, DocumentedProfiles) {
   }
 }
 
-TEST(SetOptionTest, SyncAndMemoryBudgetChangeWhileOpen) {
-  TempDir dir;
+Options NoEnvironment(milliseconds lock_timeout) {
   Options o;
   o.use_environment = false;
+  o.lock_timeout = lock_timeout;
+  return o;
+}
+
+TEST(SetOptionTest, SyncAndMemoryBudgetChangeWhileOpen) {
+  TempDir dir;
+  const Options o = NoEnvironment(milliseconds(0));
   std::unique_ptr<Store> store;
   ASSERT_TRUE(Store::Open(dir.path(), o, &store).ok());
   const size_t default_batch = store->recommended_batch_records();
@@ -238,8 +244,7 @@ TEST(SetOptionTest, SyncAndMemoryBudgetChangeWhileOpen) {
 
 TEST(SetOptionTest, RefusesBadValuesAndSettingsFixedAtOpen) {
   TempDir dir;
-  Options o;
-  o.use_environment = false;
+  const Options o = NoEnvironment(milliseconds(0));
   std::unique_ptr<Store> store;
   ASSERT_TRUE(Store::Open(dir.path(), o, &store).ok());
   Status s = store->SetOption("memory_budget", "512K");
@@ -250,13 +255,6 @@ TEST(SetOptionTest, RefusesBadValuesAndSettingsFixedAtOpen) {
   s = store->SetOption("segment_max_bytes", "2G");
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("sync and memory_budget can"), std::string::npos) << s.message();
-}
-
-Options NoEnvironment(milliseconds lock_timeout) {
-  Options o;
-  o.use_environment = false;
-  o.lock_timeout = lock_timeout;
-  return o;
 }
 
 TEST(LockTimeoutTest, SecondWriterGivesUpAfterTheTimeoutNamingTheHolder) {
