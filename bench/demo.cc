@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "generator.h"
 #include "store_writer.h"
+#include "zcmedia/check.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia::bench {
@@ -348,6 +349,57 @@ int RunDemo(const DemoOptions& options) {
   std::printf("  lookups (warm, every column read): %s/s by id, %s/s by path, %s directory "
               "listings/s\n",
               FormatSi(id_rate).c_str(), FormatSi(path_rate).c_str(), FormatSi(dir_rate).c_str());
+
+  // --- music categories, totals, statistics, integrity -----------------------
+  std::vector<CategoryCount> artists, albums, genres, years;
+  CheckOk(snapshot->ListCategory(Category::kArtist, &artists), "ListCategory(artists)");
+  CheckOk(snapshot->ListCategory(Category::kAlbum, &albums), "ListCategory(albums)");
+  CheckOk(snapshot->ListCategory(Category::kGenre, &genres), "ListCategory(genres)");
+  CheckOk(snapshot->ListCategory(Category::kYear, &years), "ListCategory(years)");
+  // Every listed count must match the track list of that value.
+  uint64_t artist_tracks = 0;
+  const CategoryCount* busiest = nullptr;
+  for (size_t i = 0; i < artists.size(); i += std::max<size_t>(1, artists.size() / 50)) {
+    CheckOk(snapshot->ListTracks(Category::kArtist, artists[i].name, &views), "ListTracks");
+    if (views.size() != artists[i].tracks)
+      check.Mismatch("artist '" + std::string(artists[i].name) + "': listed with " +
+                     std::to_string(artists[i].tracks) + " tracks, " + std::to_string(views.size()) + " found");
+    artist_tracks += views.size();
+    if (busiest == nullptr || artists[i].tracks > busiest->tracks) busiest = &artists[i];
+  }
+  const LibraryTotals totals = snapshot->totals();
+  if (totals.total_files() != snapshot->record_count())
+    check.Mismatch("totals count " + std::to_string(totals.total_files()) + " files, the store holds " +
+                   std::to_string(snapshot->record_count()));
+  std::printf("  music: %s artists, %s albums, %s genres, %s years (newest %lld)%s\n",
+              FormatThousands(artists.size()).c_str(), FormatThousands(albums.size()).c_str(),
+              FormatThousands(genres.size()).c_str(), FormatThousands(years.size()).c_str(),
+              years.empty() ? 0LL : static_cast<long long>(years.front().year),
+              busiest ? (", e.g. " + std::string(busiest->name) + " with " + std::to_string(busiest->tracks) +
+                         " tracks").c_str()
+                      : "");
+  auto files = [&](MimeFamily f) { return FormatThousands(totals.files[static_cast<int>(f)]); };
+  std::printf("  library: %s audio, %s video, %s image files, %s in all (maintained totals, no scan)\n",
+              files(MimeFamily::kAudio).c_str(), files(MimeFamily::kVideo).c_str(), files(MimeFamily::kImage).c_str(),
+              FormatByteSize(static_cast<uint64_t>(totals.total_bytes())).c_str());
+  const StoreStats stats = store->GetStats();
+  uint64_t errors = 0;
+  for (uint64_t e : stats.errors) errors += e;
+  std::printf("  stats since the reopen: %s lookups, %s errors\n", FormatThousands(stats.lookups).c_str(),
+              FormatThousands(errors).c_str());
+  CheckReport report;
+  CheckOk(CheckStore(dir, /*deep=*/true, &report), "CheckStore('" + dir + "')");
+  std::printf("  deep check: %s batches, %s index entries and %s live records cross-checked: %s\n",
+              FormatThousands(report.batches).c_str(), FormatThousands(report.index_entries).c_str(),
+              FormatThousands(report.live_records).c_str(), report.ok() ? "OK" : "PROBLEMS");
+  if (!report.ok()) {
+    std::printf("%s", report.ToString().c_str());
+    return 1;
+  }
+  if (check.mismatches()) {
+    std::printf("%s MISMATCHES\n", FormatThousands(check.mismatches()).c_str());
+    return 1;
+  }
   std::printf("  the store is left in %s\n", dir.c_str());
   return 0;
 }
