@@ -10,6 +10,7 @@
 
 #include "bench_util.h"
 #include "commands.h"
+#include "store_commands.h"
 
 namespace {
 
@@ -21,6 +22,8 @@ constexpr const char* kFooter =
     "  zcmedia demo\n"
     "      store 100,000 generated records in ./zcmedia-demo, reopen, check them\n"
     "  zcmedia demo --records 1M --dir /tmp/library\n"
+    "  zcmedia check ./zcmedia-demo --deep\n"
+    "  zcmedia stats ./zcmedia-demo --prometheus\n"
 #if ZCMEDIA_WITH_BENCHMARKS
     "  zcmedia bench ingest --records 1M --runs 3 --json\n"
     "  zcmedia bench ingest --records 100k --budget 6MiB --dir /var/tmp\n"
@@ -52,6 +55,26 @@ int RunCommandLine(int argc, char** argv) {
   app.name("zcmedia");
   app.footer(kFooter);
   app.require_subcommand(1);
+
+  // check, stats, compact (on a store directory)
+  std::string check_dir;
+  bool check_deep = false, check_repair = false;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Integrity check of a store: fast (checksums of everything) or --deep (indexes against records)");
+  check_cmd->add_option("store", check_dir, "Store directory")->required();
+  check_cmd->add_flag("--deep", check_deep, "Also cross-check every index entry and record, and the totals");
+  check_cmd->add_flag("--repair", check_repair,
+                      "If every problem is in the indexes, rebuild them from the segments (takes the writer lock)");
+  std::string stats_dir;
+  bool stats_json = false, stats_prometheus = false;
+  CLI::App* stats_cmd = app.add_subcommand("stats", "Counts, sizes and totals of a store (read-only)");
+  stats_cmd->add_option("store", stats_dir, "Store directory")->required();
+  CLI::Option* json_flag = stats_cmd->add_flag("--json", stats_json, "One JSON object");
+  stats_cmd->add_flag("--prometheus", stats_prometheus, "Prometheus text format")->excludes(json_flag);
+  std::string compact_dir;
+  CLI::App* compact_cmd =
+      app.add_subcommand("compact", "Merge each index into one run file (fastest lookups after a bulk load)");
+  compact_cmd->add_option("store", compact_dir, "Store directory")->required();
 
   // demo
   DemoOptions demo;
@@ -137,6 +160,14 @@ int RunCommandLine(int argc, char** argv) {
 
   try {
     if (demo_cmd->parsed()) return RunDemo(demo);
+    if (check_cmd->parsed()) return zcmedia::shell::RunCheck(check_dir, check_deep, check_repair);
+    if (stats_cmd->parsed()) {
+      using zcmedia::shell::StatsFormat;
+      return zcmedia::shell::RunStats(stats_dir, stats_json         ? StatsFormat::kJson
+                                                 : stats_prometheus ? StatsFormat::kPrometheus
+                                                                    : StatsFormat::kText);
+    }
+    if (compact_cmd->parsed()) return zcmedia::shell::RunCompactIndexes(compact_dir);
 #if ZCMEDIA_WITH_BENCHMARKS
     if (ingest_cmd->parsed()) return RunIngestBench(ingest);
     if (lookup_cmd->parsed()) return RunLookupBench(lookup);

@@ -258,6 +258,11 @@ std::string CheckReport::ToString() const {
   out << problems.size() << (problems.size() >= kMaxProblems ? "+" : "") << " problem"
       << (problems.size() == 1 ? "" : "s") << ":\n";
   for (const CheckProblem& p : problems) {
+    // Most messages come from Status text that names the file already.
+    if (p.message.rfind(p.file, 0) == 0) {
+      out << "  " << p.message << "\n";
+      continue;
+    }
     out << "  " << p.file;
     if (p.offset != 0) out << " at offset " << p.offset;
     out << ": " << p.message << "\n";

@@ -1,0 +1,40 @@
+#!/bin/sh
+# zcmedia check / stats / compact on a store directory: a sound store passes,
+# a damaged index run is found (exit 1) and repaired by --repair (exit 0), a
+# damaged segment is found and refused for repair (exit 1), a missing store
+# is an error (exit 2). Usage: check_repair.sh path/to/zcmedia
+set -u
+zcmedia="$1"
+dir=$(mktemp -d /tmp/zcmedia-cli-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+expect_exit() {  # expected-status description command...
+  want=$1; what=$2; shift 2
+  "$@" > "$dir/out" 2>&1
+  got=$?
+  [ "$got" -eq "$want" ] || { cat "$dir/out"; fail "$what: exit status $got, want $want"; }
+}
+flip() {  # file offset
+  printf '\132' | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null || fail "cannot damage $1"
+}
+
+expect_exit 0 "demo" "$zcmedia" demo --records 3000 --dir "$dir/store"
+expect_exit 0 "sound store, deep check" "$zcmedia" check "$dir/store" --deep
+grep -q "no problems found" "$dir/out" || fail "sound store: no 'no problems found'"
+expect_exit 0 "stats --json" "$zcmedia" stats "$dir/store" --json
+grep -q '"record_count": 3000' "$dir/out" || { cat "$dir/out"; fail "stats: record_count"; }
+expect_exit 0 "compact" "$zcmedia" compact "$dir/store"
+
+flip "$(ls "$dir"/store/idx-path-* | head -1)" 100
+expect_exit 1 "damaged index run" "$zcmedia" check "$dir/store"
+grep -q "RepairIndexes" "$dir/out" || fail "damaged index: no repair advice"
+expect_exit 0 "repair" "$zcmedia" check "$dir/store" --repair
+grep -q "after the repair" "$dir/out" || fail "repair: no re-check"
+expect_exit 0 "after the repair" "$zcmedia" check "$dir/store" --deep
+
+flip "$(ls "$dir"/store/seg-* | head -1)" 5000
+expect_exit 1 "damaged segment" "$zcmedia" check "$dir/store" --repair
+grep -q "restore the store from a backup" "$dir/out" || fail "damaged segment: no backup advice"
+
+expect_exit 2 "missing store" "$zcmedia" check "$dir/none"
+echo "PASS"
