@@ -14,8 +14,12 @@ expect_exit() {  # expected-status description command...
   got=$?
   [ "$got" -eq "$want" ] || { cat "$dir/out"; fail "$what: exit status $got, want $want"; }
 }
-flip() {  # file offset
-  printf '\132' | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null || fail "cannot damage $1"
+flip() {  # file offset: the byte there becomes a different one
+  old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+  [ -n "$old" ] || fail "cannot read $1 at $2"
+  new=$(( (old + 1) % 256 ))
+  printf "\\$(printf '%03o' "$new")" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null || fail "cannot damage $1"
+  [ "$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')" = "$new" ] || fail "damage to $1 did not take"
 }
 
 expect_exit 0 "demo" "$zcmedia" demo --records 3000 --dir "$dir/store"
