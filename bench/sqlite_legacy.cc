@@ -263,21 +263,26 @@ bool LegacyDb::FindById(int64_t id, MediaFileFields* out) {
   return false;
 }
 
+size_t LegacyDb::StepRows(sqlite3_stmt* stmt, const std::function<void(const MediaFileFields&)>& row,
+                          const char* what) {
+  size_t rows = 0;
+  MediaFileFields fields;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ReadRow(stmt, &fields);
+    row(fields);
+    ++rows;
+  }
+  if (rc != SQLITE_DONE) Fail(what);
+  return rows;
+}
+
 size_t LegacyDb::ListDirectory(std::string_view parent,
                                const std::function<void(const MediaFileFields&)>& row) {
   if (by_parent_ == nullptr) by_parent_ = Prepare(kByParentSql);
   sqlite3_reset(by_parent_);
   BindText(by_parent_, 1, parent);
-  size_t rows = 0;
-  MediaFileFields fields;
-  int rc;
-  while ((rc = sqlite3_step(by_parent_)) == SQLITE_ROW) {
-    ReadRow(by_parent_, &fields);
-    row(fields);
-    ++rows;
-  }
-  if (rc != SQLITE_DONE) Fail("directory listing");
-  return rows;
+  return StepRows(by_parent_, row, "directory listing");
 }
 
 size_t LegacyDb::ListCategory(const std::string& column,
@@ -310,16 +315,7 @@ size_t LegacyDb::ListArtistTracks(std::string_view artist,
         "ORDER BY album COLLATE NOCASE, album, track_number, filename, id");
   sqlite3_reset(artist_tracks_);
   BindText(artist_tracks_, 1, artist);
-  size_t rows = 0;
-  MediaFileFields fields;
-  int rc;
-  while ((rc = sqlite3_step(artist_tracks_)) == SQLITE_ROW) {
-    ReadRow(artist_tracks_, &fields);
-    row(fields);
-    ++rows;
-  }
-  if (rc != SQLITE_DONE) Fail("tracks of an artist");
-  return rows;
+  return StepRows(artist_tracks_, row, "tracks of an artist");
 }
 
 }  // namespace zcmedia::bench

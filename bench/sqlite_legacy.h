@@ -67,6 +67,9 @@ class LegacyDb {
  private:
   LegacyDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3_stmt* Prepare(const char* sql);
+  // Steps a bound statement to the end, calling `row` per result row (all
+  // 19 columns); returns the row count. Fails with `what` on an error.
+  size_t StepRows(sqlite3_stmt* stmt, const std::function<void(const MediaFileFields&)>& row, const char* what);
   [[noreturn]] void Fail(std::string_view what);
 
   sqlite3* db_ = nullptr;

@@ -1,6 +1,7 @@
 #include "category.h"
 
 #include <algorithm>
+#include <span>
 
 #include "checksum.h"
 #include "zcmedia/media_generated.h"
@@ -17,12 +18,17 @@ constexpr uint64_t kValueMask = (uint64_t{1} << kCodeShift) - 1;
 uint64_t CodeBits(uint8_t code) { return static_cast<uint64_t>(code) << kCodeShift; }
 uint8_t CodeOf(Category c) { return static_cast<uint8_t>(c); }
 
-// The key codes whose entries make up `category`.
-std::vector<uint8_t> CodesOf(Category category) {
+// The key codes whose entries make up `category` (no allocation: listings
+// and track lists ask on every call).
+std::span<const uint8_t> CodesOf(Category category) {
+  static constexpr uint8_t kArtistCodes[] = {static_cast<uint8_t>(Category::kArtist), kArtistAndAlbumArtistCode};
+  static constexpr uint8_t kAlbumArtistCodes[] = {static_cast<uint8_t>(Category::kAlbumArtist),
+                                                  kArtistAndAlbumArtistCode};
+  static constexpr uint8_t kOwnCode[] = {1, 2, 3, 4, 5};  // kOwnCode[c - 1] == c
   switch (category) {
-    case Category::kArtist:
-    case Category::kAlbumArtist: return {CodeOf(category), kArtistAndAlbumArtistCode};
-    default: return {CodeOf(category)};
+    case Category::kArtist: return kArtistCodes;
+    case Category::kAlbumArtist: return kAlbumArtistCodes;
+    default: return std::span<const uint8_t>(&kOwnCode[CodeOf(category) - 1], 1);
   }
 }
 

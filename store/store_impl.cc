@@ -34,6 +34,13 @@ bool SegmentIsEmpty(Env* env, const std::string& path) {
   return env->OpenFile(path, Env::OpenMode::kReadOnly, &f).ok() && f->Size(&size).ok() && size <= kSegmentHeaderSize;
 }
 
+// How many in-memory runs lead `runs` (newest first: memory runs, then files).
+size_t LeadingMemoryRuns(const std::vector<RunPtr>& runs) {
+  size_t n = 0;
+  while (n < runs.size() && runs[n]->in_memory()) ++n;
+  return n;
+}
+
 size_t Tier(size_t entries, size_t base) {
   size_t tier = 0;
   for (size_t cap = std::max<size_t>(base, 1) * kMergeFanIn; entries >= cap && tier < 30; cap *= kMergeFanIn) ++tier;
@@ -343,10 +350,7 @@ void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries,
     auto& runs = view->runs[k];
     runs.insert(runs.begin(), std::make_shared<Run>(k, std::move(entries[k])));
     auto second_is_frozen = [&] {
-      if (frozen == nullptr) return false;
-      size_t memory = 0;
-      while (memory < runs.size() && runs[memory]->in_memory()) ++memory;
-      return 1 + (*frozen)[k] >= memory;
+      return frozen != nullptr && 1 + (*frozen)[k] >= LeadingMemoryRuns(runs);
     };
     // Small in-memory runs (small commits) merge binary-counter fashion: the
     // two newest while the older is at most twice the newer. Runs of bulk
@@ -364,11 +368,7 @@ void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries,
 
 size_t StoreImpl::MemoryRunCount(const ReadView& view) {
   size_t most = 0;
-  for (const auto& kind_runs : view.runs) {
-    size_t n = 0;
-    while (n < kind_runs.size() && kind_runs[n]->in_memory()) ++n;
-    most = std::max(most, n);
-  }
+  for (const auto& kind_runs : view.runs) most = std::max(most, LeadingMemoryRuns(kind_runs));
   return most;
 }
 
@@ -377,8 +377,7 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
   const size_t base_entries = profile.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     const auto& runs = all_runs[k];  // newest first: memory runs, then files
-    size_t memory = 0;
-    while (memory < runs.size() && runs[memory]->in_memory()) ++memory;
+    const size_t memory = LeadingMemoryRuns(runs);
     std::vector<RunPtr> files(runs.begin() + static_cast<long>(memory), runs.end());
     // Each step merges runs[0, n) of `pending` (newest first) into one file.
     auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) -> Status {
@@ -431,7 +430,7 @@ Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everythi
   CheckpointOutput out;
   Status s = WriteCheckpointRuns(view->runs, merge_everything, profile_, &out);
   if (!s.ok()) {
-    for (const auto& [kind, number] : out.created) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+    RemoveRunFiles(out.created);
     return s;
   }
   for (uint32_t k = 0; k < kRunKinds; ++k) view->runs[k] = std::move(out.files[k]);
@@ -462,8 +461,7 @@ Status StoreImpl::MaybeCheckpoint() {
     if (!checkpoint_) return CheckpointDue(view);
     ReadView newer;
     for (uint32_t k = 0; k < kRunKinds; ++k) {
-      size_t memory = 0;
-      while (memory < view.runs[k].size() && view.runs[k][memory]->in_memory()) ++memory;
+      const size_t memory = LeadingMemoryRuns(view.runs[k]);
       const size_t fresh = memory - std::min(memory, checkpoint_->frozen_memory_runs[k]);
       newer.runs[k].assign(view.runs[k].begin(), view.runs[k].begin() + static_cast<long>(fresh));
     }
@@ -478,9 +476,7 @@ Status StoreImpl::MaybeCheckpoint() {
   auto job = std::make_unique<CheckpointJob>();
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     job->input[k] = view.runs[k];
-    size_t memory = 0;
-    while (memory < view.runs[k].size() && view.runs[k][memory]->in_memory()) ++memory;
-    job->frozen_memory_runs[k] = memory;
+    job->frozen_memory_runs[k] = LeadingMemoryRuns(view.runs[k]);
   }
   const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
   job->checkpoint_segment = last.number;
@@ -506,9 +502,7 @@ Status StoreImpl::FinishCheckpoint() {
   if (!checkpoint_) return Status::OK();
   if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
   std::unique_ptr<CheckpointJob> job = std::move(checkpoint_);
-  auto remove_created = [&] {
-    for (const auto& [kind, number] : job->output.created) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
-  };
+  auto remove_created = [&] { RemoveRunFiles(job->output.created); };
   if (!job->status.ok()) {
     // Nothing is lost: the in-memory runs it froze stay, and the next
     // Write tries again.
@@ -558,8 +552,7 @@ Status StoreImpl::FinishCheckpoint() {
 void StoreImpl::AbandonCheckpoint() {
   if (!checkpoint_) return;
   if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
-  for (const auto& [kind, number] : checkpoint_->output.created)
-    env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
+  RemoveRunFiles(checkpoint_->output.created);
   checkpoint_.reset();
 }
 
@@ -590,10 +583,12 @@ void StoreImpl::RecordRuns(const ReadView& view, MetaPage* meta) const {
 void StoreImpl::RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete) {
   // Snapshots still holding these runs keep their mappings; other processes
   // that read an older meta page retry when a run file is gone.
-  for (const auto& [kind, number] : obsolete) {
-    run_cache_.erase({kind, number});
-    env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
-  }
+  for (const auto& [kind, number] : obsolete) run_cache_.erase({kind, number});
+  RemoveRunFiles(obsolete);
+}
+
+void StoreImpl::RemoveRunFiles(const std::vector<std::pair<uint32_t, uint32_t>>& files) {
+  for (const auto& [kind, number] : files) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
 }
 
 Status StoreImpl::RemoveStrayFiles() {

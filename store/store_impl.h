@@ -139,6 +139,8 @@ class StoreImpl final : public Store {
   static void AddTotals(const BatchApplier& applier, format::MetaPage* meta);
   static void SetTotals(const format::MetaPage& meta, ReadView* view);
   void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
+  // Deletes run files (kind, number) that no META names (best effort).
+  void RemoveRunFiles(const std::vector<std::pair<uint32_t, uint32_t>>& files);
   Status RemoveStrayFiles();
   void Publish(ReadView view);
 

@@ -214,7 +214,8 @@ class Store {
 
   virtual StoreInfo Info() = 0;
   // Counters since Open, committed totals and memory in one consistent
-  // snapshot (zcmedia/stats.h). Cheap: no I/O. Each call starts a new
+  // snapshot (zcmedia/stats.h). Cheap: no disk I/O (it reads
+  // /proc/self/status for the process's anonymous memory). Each call starts a new
   // interval for records_per_second.
   virtual StoreStats GetStats() = 0;
   virtual const std::string& directory() const = 0;
