@@ -41,4 +41,25 @@ expect_exit 1 "damaged segment" "$zcmedia" check "$dir/store" --repair
 grep -q "restore the store from a backup" "$dir/out" || fail "damaged segment: no backup advice"
 
 expect_exit 2 "missing store" "$zcmedia" check "$dir/none"
+
+# bench --baseline (when the benchmarks are built): a saved run of another
+# size, or a file that holds no run, is refused with a clear error.
+if "$zcmedia" bench ingest --help > /dev/null 2>&1; then
+  expect_exit 0 "bench ingest" "$zcmedia" bench ingest --records 2000 --runs 1 --store-only --json --dir "$dir"
+  tail -n 1 "$dir/out" > "$dir/base.json"
+  # Timings this small are noise: 0 (nothing regressed) and 3 (something
+  # did) both mean the comparison ran.
+  "$zcmedia" bench ingest --records 2000 --runs 1 --store-only --dir "$dir" --baseline "$dir/base.json" \
+    > "$dir/out" 2>&1
+  status=$?
+  [ "$status" -eq 0 ] || [ "$status" -eq 3 ] || { cat "$dir/out"; fail "same-size baseline: exit status $status"; }
+  grep -q "against the baseline" "$dir/out" || fail "baseline: no comparison printed"
+  expect_exit 1 "baseline of another size" "$zcmedia" bench ingest --records 1000 --runs 1 --store-only \
+    --dir "$dir" --baseline "$dir/base.json"
+  grep -q "compare runs of the same size" "$dir/out" || fail "baseline size: no clear error"
+  echo "not json" > "$dir/bad.json"
+  expect_exit 1 "malformed baseline" "$zcmedia" bench ingest --records 2000 --runs 1 --store-only \
+    --dir "$dir" --baseline "$dir/bad.json"
+  grep -q "holds no JSON line" "$dir/out" || fail "malformed baseline: no clear error"
+fi
 echo "PASS"
