@@ -167,6 +167,7 @@ Status BatchApplier::Remove(int64_t id, uint32_t entry_bytes) {
     dead_delta_ += entry_bytes;
     return Status::OK();
   }
+  ZC_RETURN_IF_ERROR(RemoveEntriesOfMedia(id));
   CountVersion(old.record, -1);
   dead_delta_ += old.entry_bytes + entry_bytes;
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);

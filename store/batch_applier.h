@@ -7,6 +7,7 @@
 
 #include <array>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "category.h"
@@ -42,8 +43,21 @@ class BatchApplier {
   Status Put(int64_t id, const fb::MediaFile* record, uint64_t location, uint32_t entry_bytes, PutMode mode,
              const Keys* keys = nullptr);
   // Removes live record `id` (Constraint if it is not live, when checking);
-  // `entry_bytes` is the size of the removal entry itself.
+  // `entry_bytes` is the size of the removal entry itself. The playlist
+  // entries naming it go with it (the legacy ON DELETE CASCADE).
   Status Remove(int64_t id, uint32_t entry_bytes);
+
+  // Playlists and their entries (zcmedia/playlist.h has the constraints;
+  // batch_applier_playlists.cc the code). Same conventions as Put/Remove:
+  // checks only when constructed with check_constraints, and a removal of
+  // a playlist cascades to its entries.
+  Status PutPlaylist(int64_t id, const fb::Playlist* record, uint64_t location, uint32_t entry_bytes, PutMode mode);
+  Status RemovePlaylist(int64_t id, uint32_t entry_bytes);
+  Status PutPlaylistEntry(int64_t id, const fb::PlaylistEntry* record, uint64_t location, uint32_t entry_bytes,
+                          PutMode mode);
+  Status RemovePlaylistEntry(int64_t id, uint32_t entry_bytes);
+  int64_t playlist_delta() const { return playlist_delta_; }
+  int64_t entry_delta() const { return entry_delta_; }
 
   // Optional, before the Puts: the path hashes this batch will write.
   // Works out, one run at a time, which of them any run of the base holds
@@ -66,7 +80,7 @@ class BatchApplier {
   std::vector<RunEntry> TakeEntries(uint32_t kind);
   BatchIndexEntries TakeAllEntries() {
     return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex),
-            TakeEntries(format::kCategoryIndex)};
+            TakeEntries(format::kCategoryIndex), TakeEntries(format::kPlaylistIndex)};
   }
 
  private:
@@ -114,6 +128,40 @@ class BatchApplier {
   int64_t bytes_delta_[kMimeFamilies] = {};
   uint64_t dead_delta_ = 0;
   void CountVersion(const fb::MediaFile* record, int sign);
+
+  // ---- Playlists: the state of each playlist / entry this batch touched,
+  // and the playlist-index keys its new versions hold (to find them again
+  // within the batch: the base view does not know them yet).
+  template <typename Record>
+  struct VersionState {
+    uint64_t location = 0;
+    const Record* record = nullptr;  // the live version (batch body or mapping)
+    uint32_t entry_bytes = 0;
+    bool live = false;
+  };
+  using PlaylistState = VersionState<fb::Playlist>;
+  using EntryState = VersionState<fb::PlaylistEntry>;
+  Status PlaylistStateOf(int64_t id, PlaylistState* state);
+  Status EntryStateOf(int64_t id, EntryState* state);
+  // Ids of the playlists / entries that may hold `key`: those the base
+  // index lists under it and those this batch put under it. The caller
+  // checks each one's current state.
+  Status PlaylistCandidates(uint64_t key, std::vector<int64_t>* ids);
+  Status EntryCandidates(uint64_t key, std::vector<int64_t>* ids);
+  // Removes every live entry for which `belongs(entry)` holds among the
+  // candidates under `key` (the cascades).
+  template <typename Belongs>
+  Status RemoveEntriesUnder(uint64_t key, Belongs&& belongs);
+  void RemoveLiveEntry(int64_t id, const EntryState& old, uint32_t removal_entry_bytes);
+  // The cascade of removing media file `media_id`.
+  Status RemoveEntriesOfMedia(int64_t media_id);
+  void EmitPlaylistKeys(const PlaylistEntryView& entry, uint64_t value);
+  void EmitPlaylistKeys(const PlaylistView& playlist, uint64_t value);
+  FlatMap<PlaylistState> playlist_state_{0};
+  FlatMap<EntryState> entry_state_{0};
+  std::unordered_multimap<uint64_t, int64_t> batch_playlist_keys_;
+  int64_t playlist_delta_ = 0;
+  int64_t entry_delta_ = 0;
 };
 
 }  // namespace zcmedia

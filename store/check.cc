@@ -11,6 +11,7 @@
 #include "checksum.h"
 #include "index_run.h"
 #include "meta.h"
+#include "playlist_codec.h"
 #include "segment.h"
 #include "snapshot.h"
 #include "zcmedia/media_generated.h"
@@ -149,6 +150,7 @@ class Checker {
       MergeRuns(k, view.runs[k], /*drop_tombstones=*/true, [&](const RunEntry& e) {
         if (Full()) return;
         ++live_entries[k];
+        if (k == kPlaylistIndex) return CheckPlaylistIndexEntry(view, e);
         const uint64_t location = k == kIdIndex ? e.value : (e.value & ~kTombstone);
         const fb::MediaFile* rec = nullptr;
         Status read = view.RecordAt(location, &rec);
@@ -167,6 +169,7 @@ class Checker {
             carries = std::find(keys.keys, keys.keys + keys.count, e.key) != keys.keys + keys.count;
             break;
           }
+          default: break;
         }
         if (!carries)
           Problem(IndexName(k), 0, "entry for key " + std::to_string(e.key) + " points at record " +
@@ -176,13 +179,14 @@ class Checker {
                                        std::to_string(v.id()), true);
       });
     }
-    report_->index_entries = live_entries[0] + live_entries[1] + live_entries[2] + live_entries[3];
+    report_->index_entries = 0;
+    for (uint32_t k = 0; k < kRunKinds; ++k) report_->index_entries += live_entries[k];
 
     // 2. Every live record (the version the id index names) is in every
     // index under its own keys; totals and dead space recomputed.
     uint64_t expected[kRunKinds] = {};
     LibraryTotals totals;
-    uint64_t dead = 0, live = 0;
+    uint64_t dead = 0, live = 0, playlists = 0, entries = 0;
     for (const SegmentRef& ref : view.segments) {
       const uint32_t number = ref.segment->number();
       uint64_t pos = kSegmentHeaderSize;
@@ -190,6 +194,11 @@ class Checker {
         uint64_t sequence = 0, next = 0;
         Status read = ReadBatch(*ref.segment, pos, ref.committed, &sequence, &next, [&](const BatchEntry& e) {
           const uint64_t location = MakeLocation(number, e.offset);
+          if (e.kind == EntryKind::kPutPlaylist || e.kind == EntryKind::kPutPlaylistEntry) {
+            if (!CheckPlaylistRecord(view, e, location, &expected[kPlaylistIndex], &playlists, &entries))
+              dead += e.entry_bytes;
+            return;
+          }
           if (e.kind != EntryKind::kPutMedia || view.LocateId(e.id) != location) {
             dead += e.entry_bytes;
             return;
@@ -231,6 +240,82 @@ class Checker {
               static_cast<uint64_t>(totals.bytes[f]));
     }
     compare(meta, "dead bytes", view.dead_bytes, dead);
+    compare(meta, "playlist count", view.playlist_count, playlists);
+    compare(meta, "playlist entry count", view.entry_count, entries);
+  }
+
+  // The location of the live version of playlist or entry `id`, or 0 (also
+  // when it cannot be read: the walk over the index reports that).
+  static uint64_t LivePlaylistLocation(const ReadView& view, PlaylistKeySpace space, int64_t id) {
+    uint64_t location = 0;
+    if (space == PlaylistKeySpace::kPlaylistById) {
+      const fb::Playlist* rec = nullptr;
+      if (!view.LivePlaylist(id, &rec, &location).ok()) return 0;
+    } else {
+      const fb::PlaylistEntry* rec = nullptr;
+      if (!view.LivePlaylistEntry(id, &rec, &location).ok()) return 0;
+    }
+    return location;
+  }
+
+  // Deep pass, part 1, for the playlist index: the entry points at the live
+  // version of a playlist or entry that carries its key.
+  void CheckPlaylistIndexEntry(const ReadView& view, const RunEntry& e) {
+    const uint64_t location = e.value & ~kTombstone;
+    const auto space = static_cast<PlaylistKeySpace>(e.key >> kPlaylistKeyShift);
+    const bool is_playlist = space == PlaylistKeySpace::kPlaylistById || space == PlaylistKeySpace::kPlaylistByName;
+    PlaylistRecordKeys keys;
+    int64_t id = 0;
+    Status read;
+    if (is_playlist) {
+      const fb::Playlist* rec = nullptr;
+      read = view.PlaylistAt(location, &rec);
+      if (read.ok()) keys = KeysOf(PlaylistView(rec)), id = rec->id();
+    } else {
+      const fb::PlaylistEntry* rec = nullptr;
+      read = view.PlaylistEntryAt(location, &rec);
+      if (read.ok()) keys = KeysOf(PlaylistEntryView(rec)), id = rec->id();
+    }
+    const std::string what = "entry for key " + std::to_string(e.key);
+    if (!read.ok()) return Problem(IndexName(kPlaylistIndex), 0, what + ": " + read.message(), true);
+    if (std::find(keys.keys, keys.keys + keys.count, e.key) == keys.keys + keys.count)
+      return Problem(IndexName(kPlaylistIndex), 0, what + " points at a record that does not carry that key", true);
+    const auto id_space = is_playlist ? PlaylistKeySpace::kPlaylistById : PlaylistKeySpace::kEntryById;
+    if (LivePlaylistLocation(view, id_space, id) != location)
+      Problem(IndexName(kPlaylistIndex), 0, what + " points at a replaced version of " +
+                                                (is_playlist ? "playlist " : "playlist entry ") + std::to_string(id),
+              true);
+  }
+
+  // Deep pass, part 2: a playlist or entry found in a segment. Returns
+  // whether it is the live version; if so, checks it is under all its keys
+  // (counting them in *expected) and that an entry's playlist and media
+  // file exist.
+  bool CheckPlaylistRecord(const ReadView& view, const BatchEntry& e, uint64_t location, uint64_t* expected,
+                           uint64_t* playlists, uint64_t* entries) {
+    const bool is_playlist = e.kind == EntryKind::kPutPlaylist;
+    const auto id_space = is_playlist ? PlaylistKeySpace::kPlaylistById : PlaylistKeySpace::kEntryById;
+    if (LivePlaylistLocation(view, id_space, e.id) != location) return false;
+    const PlaylistRecordKeys keys = is_playlist ? KeysOf(PlaylistView(e.playlist)) : KeysOf(PlaylistEntryView(e.playlist_entry));
+    const std::string what = (is_playlist ? "playlist " : "playlist entry ") + std::to_string(e.id);
+    for (uint8_t i = 0; i < keys.count; ++i) {
+      ++*expected;
+      if (!HasLiveEntry(view, kPlaylistIndex, keys.keys[i], location))
+        Problem(IndexName(kPlaylistIndex), 0, what + " is missing under key " + std::to_string(keys.keys[i]), true);
+    }
+    if (is_playlist) {
+      ++*playlists;
+      return true;
+    }
+    ++*entries;
+    const PlaylistEntryView entry(e.playlist_entry);
+    if (LivePlaylistLocation(view, PlaylistKeySpace::kPlaylistById, entry.playlist_id()) == 0)
+      Problem(IndexName(kPlaylistIndex), 0, what + " names playlist " + std::to_string(entry.playlist_id()) +
+                                                ", which does not exist");
+    if (view.LocateId(entry.media_file_id()) == 0)
+      Problem(IndexName(kPlaylistIndex), 0, what + " names media file " + std::to_string(entry.media_file_id()) +
+                                                ", which does not exist");
+    return true;
   }
 
   const std::string dir_;

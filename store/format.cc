@@ -17,6 +17,7 @@ const char* format::RunKindName(uint32_t kind) {
     case kPathIndex: return "path";
     case kDirIndex: return "dir";
     case kCategoryIndex: return "cat";
+    case kPlaylistIndex: return "pl";
   }
   return "unknown";
 }

@@ -14,7 +14,7 @@ namespace zcmedia::format {
 // 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
 __extension__ typedef unsigned __int128 uint128;
 
-constexpr uint32_t kFormatVersion = 2;  // 2: the category index
+constexpr uint32_t kFormatVersion = 3;  // 2: the category index; 3: playlists
 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
@@ -54,7 +54,18 @@ static_assert(sizeof(BatchHeader) == 48);
 enum class EntryKind : uint8_t {
   kPutMedia = 1,      // payload: size-prefixed MediaFile (insert or new version)
   kRemoveMedia = 2,   // no payload: tombstone for `id`
+  kPutPlaylist = 3,   // payload: size-prefixed Playlist (insert or new version)
+  kRemovePlaylist = 4,       // no payload; removes the playlist's entries too
+  kPutPlaylistEntry = 5,     // payload: size-prefixed PlaylistEntry
+  kRemovePlaylistEntry = 6,  // no payload
 };
+// Removing a media file (kRemoveMedia) also removes every playlist entry
+// that names it, and kRemovePlaylist every entry of the playlist: the
+// cascades are implied by the log, not written as entries of their own, so
+// that replay derives them exactly as the writer did.
+inline bool HasPayload(EntryKind kind) {
+  return kind == EntryKind::kPutMedia || kind == EntryKind::kPutPlaylist || kind == EntryKind::kPutPlaylistEntry;
+}
 
 struct EntryHeader {           // 8-aligned, followed by payload and padding
   int64_t id;
@@ -79,13 +90,14 @@ constexpr uint64_t LocationOffset(uint64_t loc) { return loc & ((uint64_t{1} << 
 constexpr uint32_t kMaxSegmentNumber = (1u << 23) - 1;
 
 // ---- Index runs -------------------------------------------------------------
-// Four indexes, each a list of immutable sorted runs (docs/format.md).
+// Five indexes, each a list of immutable sorted runs (docs/format.md).
 enum RunKind : uint32_t {
   kIdIndex = 0,        // key = id,              value = location | kTombstone
   kPathIndex = 1,      // key = hash(path),      value = location | kTombstone
   kDirIndex = 2,       // key = hash(parent),    value = location | kTombstone
   kCategoryIndex = 3,  // key = CategoryKey(..), value = location | kTombstone
-  kRunKinds = 4,
+  kPlaylistIndex = 4,  // key = PlaylistKey(..), value = location | kTombstone
+  kRunKinds = 5,
 };
 const char* RunKindName(uint32_t kind);
 constexpr uint64_t kTombstone = uint64_t{1} << 63;
@@ -175,14 +187,17 @@ struct MetaPage {
   // batches from here to the watermark are replayed into memory on open.
   uint32_t checkpoint_segment;
   uint32_t run_count[kRunKinds];
-  uint32_t reserved;
   uint64_t checkpoint_offset;
   MetaSegment segments[kMaxSegments];              // oldest first
   uint32_t runs[kRunKinds][kMaxRunsPerKind];       // file numbers, oldest first
   uint64_t family_files[4];    // live records per mime family (audio, video, image, other)
   int64_t family_bytes[4];     // sum of their `size` column
   uint64_t dead_bytes;         // segment bytes of replaced and removed versions
-  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 8];
+  int64_t next_playlist_id;    // like next_id, for playlists
+  int64_t next_entry_id;       // like next_id, for playlist entries
+  uint64_t playlist_count;     // live playlists
+  uint64_t entry_count;        // live playlist entries
+  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 8];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

@@ -32,7 +32,11 @@ using format::RunEntry;
 inline bool IsMultiKind(uint32_t kind) { return kind != format::kIdIndex; }
 // Run files of the path and directory indexes carry a Bloom filter: they
 // answer point lookups, many of them for keys a run does not hold.
-inline bool HasFilter(uint32_t kind) { return kind == format::kPathIndex || kind == format::kDirIndex; }
+// The playlist index answers "which entries name this media file" for every
+// removed file, nearly always "none".
+inline bool HasFilter(uint32_t kind) {
+  return kind == format::kPathIndex || kind == format::kDirIndex || kind == format::kPlaylistIndex;
+}
 // The part of an entry that identifies it within a run.
 inline uint64_t EntryIdentity(uint32_t kind, const RunEntry& e) {
   return IsMultiKind(kind) ? (e.value & ~format::kTombstone) : 0;

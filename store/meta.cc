@@ -23,7 +23,7 @@ std::string Validate(const MetaPage& p) {
   if (p.segment_count == 0 || p.segment_count > kMaxSegments) return "bad segment count";
   for (uint32_t k = 0; k < kRunKinds; ++k)
     if (p.run_count[k] > kMaxRunsPerKind) return "bad run count";
-  if (p.next_id < 1) return "bad next id";
+  if (p.next_id < 1 || p.next_playlist_id < 1 || p.next_entry_id < 1) return "bad next id";
   bool checkpoint_segment_listed = false;
   for (uint32_t i = 0; i < p.segment_count; ++i) {
     if (p.segments[i].committed_length < kSegmentHeaderSize) return "segment shorter than its header";

@@ -1,5 +1,6 @@
 #include "segment.h"
 
+#include "playlist_codec.h"
 #include "record_codec.h"
 #include "zcmedia/media_generated.h"
 
@@ -22,8 +23,8 @@ uint32_t EntryChecksum(int64_t id, uint32_t length_and_kind, const uint8_t* payl
   return static_cast<uint32_t>(Checksum64(payload, length_and_kind & 0xFFFFFFu, seed));
 }
 
-Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record,
-                    uint32_t* entry_bytes) {
+Status ReadEntryPayloadAt(const Segment& seg, uint64_t offset, uint64_t limit, EntryKind kind,
+                          const uint8_t** payload, uint32_t* length, uint32_t* entry_bytes) {
   if (offset % 8 != 0 || offset < kSegmentHeaderSize || offset + sizeof(EntryHeader) > limit)
     return SegmentCorruption(seg, offset, "record location outside the committed data");
   // A record spans several cache lines and the checksum reads them all:
@@ -35,19 +36,50 @@ Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const f
   EntryHeader eh;
   std::memcpy(&eh, seg.base() + offset, sizeof(eh));
   const uint32_t len = eh.payload_length();
-  if (eh.kind() != EntryKind::kPutMedia)
-    return SegmentCorruption(seg, offset, "index points at an entry that is not a record");
+  if (eh.kind() != kind)
+    return SegmentCorruption(seg, offset, "index points at an entry that is not a record of the kind expected");
   if (len > limit - offset - sizeof(EntryHeader))
     return SegmentCorruption(seg, offset, "record runs past the committed length");
-  const uint8_t* payload = seg.base() + offset + sizeof(EntryHeader);
-  if (EntryChecksum(eh.id, eh.length_and_kind, payload) != eh.checksum)
+  *payload = seg.base() + offset + sizeof(EntryHeader);
+  if (EntryChecksum(eh.id, eh.length_and_kind, *payload) != eh.checksum)
     return SegmentCorruption(seg, offset, "record checksum mismatch");
-  const fb::MediaFile* rec = VerifyMediaFile(payload, len);
-  if (rec == nullptr) return SegmentCorruption(seg, offset, "record fails the FlatBuffers verifier");
-  if (rec->id() != eh.id) return SegmentCorruption(seg, offset, "record id disagrees with its entry header");
-  *record = rec;
+  *length = len;
   if (entry_bytes != nullptr) *entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(len));
   return Status::OK();
+}
+
+namespace {
+// The entry at `offset` of `kind`, through `verify`, with its id checked
+// against the entry header's.
+template <typename Record, typename Verify>
+Status ReadTypedAt(const Segment& seg, uint64_t offset, uint64_t limit, EntryKind kind, Verify verify,
+                   const Record** record, uint32_t* entry_bytes) {
+  const uint8_t* payload = nullptr;
+  uint32_t len = 0;
+  ZC_RETURN_IF_ERROR(ReadEntryPayloadAt(seg, offset, limit, kind, &payload, &len, entry_bytes));
+  const Record* rec = verify(payload, len);
+  if (rec == nullptr) return SegmentCorruption(seg, offset, "record fails the FlatBuffers verifier");
+  int64_t header_id = 0;
+  std::memcpy(&header_id, seg.base() + offset, sizeof(header_id));
+  if (rec->id() != header_id) return SegmentCorruption(seg, offset, "record id disagrees with its entry header");
+  *record = rec;
+  return Status::OK();
+}
+}  // namespace
+
+Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record,
+                    uint32_t* entry_bytes) {
+  return ReadTypedAt(seg, offset, limit, EntryKind::kPutMedia, VerifyMediaFile, record, entry_bytes);
+}
+
+Status ReadPlaylistAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::Playlist** record,
+                      uint32_t* entry_bytes) {
+  return ReadTypedAt(seg, offset, limit, EntryKind::kPutPlaylist, VerifyPlaylist, record, entry_bytes);
+}
+
+Status ReadPlaylistEntryAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::PlaylistEntry** record,
+                           uint32_t* entry_bytes) {
+  return ReadTypedAt(seg, offset, limit, EntryKind::kPutPlaylistEntry, VerifyPlaylistEntry, record, entry_bytes);
 }
 
 Status Segment::Create(Env* env, const std::string& dir, uint32_t number, uint64_t map_bytes,

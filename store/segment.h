@@ -17,7 +17,11 @@
 
 namespace zcmedia {
 
-namespace fb { struct MediaFile; }
+namespace fb {
+struct MediaFile;
+struct Playlist;
+struct PlaylistEntry;
+}  // namespace fb
 
 class Segment {
  public:
@@ -50,8 +54,11 @@ struct BatchEntry {
   format::EntryKind kind;
   int64_t id;
   uint64_t offset;                  // of its EntryHeader within the segment
-  const fb::MediaFile* record;      // verified record for kPutMedia, else nullptr
   uint32_t entry_bytes;             // header and padded payload
+  // The verified record of a Put entry (the one matching `kind`), else null.
+  const fb::MediaFile* record = nullptr;
+  const fb::Playlist* playlist = nullptr;
+  const fb::PlaylistEntry* playlist_entry = nullptr;
 };
 
 // Parses and verifies the batch at `offset` of a segment whose committed
@@ -68,6 +75,16 @@ Status ReadBatch(const Segment& seg, uint64_t offset, uint64_t limit, uint64_t* 
 // (header and padded payload).
 Status ReadRecordAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::MediaFile** record,
                     uint32_t* entry_bytes = nullptr);
+
+// The same for playlist records (kPutPlaylist, kPutPlaylistEntry).
+Status ReadPlaylistAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::Playlist** record,
+                      uint32_t* entry_bytes = nullptr);
+Status ReadPlaylistEntryAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::PlaylistEntry** record,
+                           uint32_t* entry_bytes = nullptr);
+// The checked payload of the entry of `kind` at `offset` (location, kind,
+// bounds and entry checksum; no FlatBuffers verification).
+Status ReadEntryPayloadAt(const Segment& seg, uint64_t offset, uint64_t limit, format::EntryKind kind,
+                          const uint8_t** payload, uint32_t* length, uint32_t* entry_bytes);
 
 // Entry checksum (format.md): low 32 bits of XXH3_64(payload, seed).
 uint32_t EntryChecksum(int64_t id, uint32_t length_and_kind, const uint8_t* payload);

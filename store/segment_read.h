@@ -33,14 +33,25 @@ Status ReadBatch(const Segment& seg, uint64_t offset, uint64_t limit, uint64_t* 
     if (end - pos < sizeof(EntryHeader)) return SegmentCorruption(seg, pos, "entry header past batch end");
     EntryHeader eh;
     std::memcpy(&eh, seg.base() + pos, sizeof(eh));
-    BatchEntry entry{eh.kind(), eh.id, pos, nullptr,
+    BatchEntry entry{eh.kind(), eh.id, pos,
                      static_cast<uint32_t>(sizeof(format::EntryHeader) + format::Align8(eh.payload_length()))};
-    if (eh.kind() == EntryKind::kPutMedia) {
-      ZC_RETURN_IF_ERROR(ReadRecordAt(seg, pos, end, &entry.record));
-    } else if (eh.kind() != EntryKind::kRemoveMedia) {
-      return SegmentCorruption(seg, pos, "unknown entry kind " + std::to_string(static_cast<int>(eh.kind())));
-    } else if (eh.payload_length() != 0) {
-      return SegmentCorruption(seg, pos, "payload on an entry kind that has none");
+    switch (eh.kind()) {
+      case EntryKind::kPutMedia:
+        ZC_RETURN_IF_ERROR(ReadRecordAt(seg, pos, end, &entry.record));
+        break;
+      case EntryKind::kPutPlaylist:
+        ZC_RETURN_IF_ERROR(ReadPlaylistAt(seg, pos, end, &entry.playlist));
+        break;
+      case EntryKind::kPutPlaylistEntry:
+        ZC_RETURN_IF_ERROR(ReadPlaylistEntryAt(seg, pos, end, &entry.playlist_entry));
+        break;
+      case EntryKind::kRemoveMedia:
+      case EntryKind::kRemovePlaylist:
+      case EntryKind::kRemovePlaylistEntry:
+        if (eh.payload_length() != 0) return SegmentCorruption(seg, pos, "payload on an entry kind that has none");
+        break;
+      default:
+        return SegmentCorruption(seg, pos, "unknown entry kind " + std::to_string(static_cast<int>(eh.kind())));
     }
     on_entry(entry);
     pos += sizeof(EntryHeader) + Align8(eh.payload_length());

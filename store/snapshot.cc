@@ -12,24 +12,44 @@ namespace zcmedia {
 
 using namespace format;
 
-Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record, uint32_t* entry_bytes) const {
+const SegmentRef* ReadView::SegmentOf(uint64_t location, Status* status) const {
   const uint32_t number = LocationSegment(location);
   auto it = std::lower_bound(segments.begin(), segments.end(), number,
                              [](const SegmentRef& s, uint32_t n) { return s.segment->number() < n; });
-  if (it == segments.end() || it->segment->number() != number)
-    return Status::Corruption("index points at segment " + std::to_string(number) +
-                              ", which the store does not have; run `zcmedia check --repair`");
-  return ReadRecordAt(*it->segment, LocationOffset(location), it->committed, record, entry_bytes);
+  if (it != segments.end() && it->segment->number() == number) return &*it;
+  *status = Status::Corruption("index points at segment " + std::to_string(number) +
+                               ", which the store does not have; run `zcmedia check --repair`");
+  return nullptr;
+}
+
+Status ReadView::RecordAt(uint64_t location, const fb::MediaFile** record, uint32_t* entry_bytes) const {
+  Status s;
+  const SegmentRef* ref = SegmentOf(location, &s);
+  if (ref == nullptr) return s;
+  return ReadRecordAt(*ref->segment, LocationOffset(location), ref->committed, record, entry_bytes);
+}
+
+Status ReadView::PlaylistAt(uint64_t location, const fb::Playlist** record, uint32_t* entry_bytes) const {
+  Status s;
+  const SegmentRef* ref = SegmentOf(location, &s);
+  if (ref == nullptr) return s;
+  return ReadPlaylistAt(*ref->segment, LocationOffset(location), ref->committed, record, entry_bytes);
+}
+
+Status ReadView::PlaylistEntryAt(uint64_t location, const fb::PlaylistEntry** record, uint32_t* entry_bytes) const {
+  Status s;
+  const SegmentRef* ref = SegmentOf(location, &s);
+  if (ref == nullptr) return s;
+  return ReadPlaylistEntryAt(*ref->segment, LocationOffset(location), ref->committed, record, entry_bytes);
 }
 
 void ReadView::PrefetchRecord(uint64_t location) const {
-  const uint32_t number = LocationSegment(location);
-  auto it = std::lower_bound(segments.begin(), segments.end(), number,
-                             [](const SegmentRef& s, uint32_t n) { return s.segment->number() < n; });
-  if (it == segments.end() || it->segment->number() != number) return;
+  Status ignored;
+  const SegmentRef* ref = SegmentOf(location, &ignored);
+  if (ref == nullptr) return;
   const uint64_t offset = LocationOffset(location);
-  for (uint64_t line = 0; line < 256 && offset + line < it->committed; line += 64)
-    __builtin_prefetch(it->segment->base() + offset + line);
+  for (uint64_t line = 0; line < 256 && offset + line < ref->committed; line += 64)
+    __builtin_prefetch(ref->segment->base() + offset + line);
 }
 
 Status ReadView::IndexDamage(uint32_t kind) const {

@@ -9,6 +9,7 @@
 #include "index_run.h"
 #include "segment.h"
 #include "stats.h"
+#include "zcmedia/playlist.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia {
@@ -25,11 +26,20 @@ class ReadView {
   uint64_t record_count = 0;
   LibraryTotals totals;
   uint64_t dead_bytes = 0;
+  int64_t next_playlist_id = 1;
+  int64_t next_entry_id = 1;
+  uint64_t playlist_count = 0;
+  uint64_t entry_count = 0;  // live playlist entries
   std::vector<SegmentRef> segments;          // ascending segment number
   std::vector<RunPtr> runs[format::kRunKinds];  // newest first
 
   // The verified record at `location`.
   Status RecordAt(uint64_t location, const fb::MediaFile** record, uint32_t* entry_bytes = nullptr) const;
+  // The verified playlist / playlist entry at `location`.
+  Status PlaylistAt(uint64_t location, const fb::Playlist** record, uint32_t* entry_bytes = nullptr) const;
+  Status PlaylistEntryAt(uint64_t location, const fb::PlaylistEntry** record, uint32_t* entry_bytes = nullptr) const;
+  // The segment holding `location`, or null (then *status says why).
+  const SegmentRef* SegmentOf(uint64_t location, Status* status) const;
   // Starts loading the first cache lines of the record at `location` (a
   // hint: no checks, no effect on results), so that a caller about to read
   // many records takes their cache misses together.
@@ -53,6 +63,20 @@ class ReadView {
   // `family`: only records of that mime family.
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out,
                        std::optional<MimeFamily> family = std::nullopt) const;
+
+  // The live version of playlist / entry `id`: its record, location (0
+  // when there is none) and entry size.
+  Status LivePlaylist(int64_t id, const fb::Playlist** record, uint64_t* location,
+                      uint32_t* entry_bytes = nullptr) const;
+  Status LivePlaylistEntry(int64_t id, const fb::PlaylistEntry** record, uint64_t* location,
+                           uint32_t* entry_bytes = nullptr) const;
+  // Playlist reads (playlist_reads.cc); NotFound when absent.
+  Status GetPlaylist(int64_t id, PlaylistView* out) const;
+  Status FindPlaylistByName(std::string_view name, PlaylistView* out) const;
+  Status GetPlaylistEntry(int64_t id, PlaylistEntryView* out) const;
+  // The live entries whose `field` (playlist_id or media_file_id, per the
+  // key space) is `value`, unsorted (appended to out).
+  Status EntriesUnder(uint64_t key, bool by_playlist, int64_t value, std::vector<PlaylistEntryView>* out) const;
 
   // Bytes of in-memory runs (the replay since the checkpoint).
   size_t MemoryRunBytes() const;
@@ -92,6 +116,23 @@ class SnapshotImpl final : public Snapshot {
   Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const override;
   Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                          std::vector<MediaFileView>* out) const override;
+
+  uint64_t playlist_count() const override { return view_.playlist_count; }
+  uint64_t playlist_entry_count() const override { return view_.entry_count; }
+  int64_t next_playlist_id() const override { return view_.next_playlist_id; }
+  int64_t next_playlist_entry_id() const override { return view_.next_entry_id; }
+  Status GetPlaylist(int64_t id, PlaylistView* out) const override { return Counted(1, view_.GetPlaylist(id, out)); }
+  Status FindPlaylistByName(std::string_view name, PlaylistView* out) const override {
+    return Counted(1, view_.FindPlaylistByName(name, out));
+  }
+  Status ListPlaylists(std::vector<PlaylistView>* out) const override;
+  Status GetPlaylistEntry(int64_t id, PlaylistEntryView* out) const override {
+    return Counted(1, view_.GetPlaylistEntry(id, out));
+  }
+  Status ListPlaylistEntries(int64_t playlist_id, std::vector<PlaylistEntryView>* out) const override;
+  Status NextPlaylistPosition(int64_t playlist_id, int64_t* position) const override;
+  Status ListEntriesOfMediaFile(int64_t media_file_id, std::vector<PlaylistEntryView>* out) const override;
+  std::unique_ptr<PlaylistEntryIterator> NewPlaylistEntryIterator() const override;
 
  private:
   Status Counted(uint64_t lookups, Status s) const {

@@ -90,6 +90,8 @@ std::string StatsToJson(const StoreStats& s) {
   field("interval_seconds", Number(s.interval_seconds));
   field("sequence", u(s.sequence));
   field("record_count", u(s.record_count));
+  field("playlists", u(s.playlists));
+  field("playlist_entries", u(s.playlist_entries));
   std::string files = "{", bytes = "{";
   for (int f = 0; f < kMimeFamilies; ++f) {
     if (f > 0) files += ", ", bytes += ", ";
@@ -138,6 +140,8 @@ std::string StatsToPrometheus(const StoreStats& s) {
     sample("errors_total", "{code=\"" + std::string(CodeName(c)) + "\"}", std::to_string(s.errors[c]));
   gauge("records_per_second", "Records committed per second over the last interval.", Number(s.records_per_second));
   gauge("records", "Live records.", std::to_string(s.record_count));
+  gauge("playlists", "Live playlists.", std::to_string(s.playlists));
+  gauge("playlist_entries", "Live playlist entries.", std::to_string(s.playlist_entries));
   metric("files", "gauge", "Live records per mime family.");
   for (int f = 0; f < kMimeFamilies; ++f)
     sample("files", "{family=\"" + std::string(kFamilyNames[f]) + "\"}", std::to_string(s.files[f]));

@@ -199,6 +199,8 @@ Status StoreImpl::CreateNew() {
   ZC_RETURN_IF_ERROR(Segment::Create(env_, dir_, 1, options_.segment_max_bytes, &seg));
   MetaPage page{};
   page.next_id = 1;
+  page.next_playlist_id = 1;
+  page.next_entry_id = 1;
   page.next_file_number = 2;
   page.segment_count = 1;
   page.segments[0] = {1, 0, kSegmentHeaderSize};
@@ -217,10 +219,12 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   std::fill(std::begin(meta.family_files), std::end(meta.family_files), 0);
   std::fill(std::begin(meta.family_bytes), std::end(meta.family_bytes), 0);
   meta.dead_bytes = 0;
+  meta.playlist_count = 0;
+  meta.entry_count = 0;
   meta.checkpoint_segment = meta.segments[0].number;
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
-  view->next_id = meta.next_id;
+  SetIdSequences(meta, view);
   ZC_RETURN_IF_ERROR(SetSegments(meta, view));
   for (auto& r : view->runs) r.clear();
   ZC_RETURN_IF_ERROR(Replay(view, meta.checkpoint_segment, meta.checkpoint_offset, &meta));
@@ -275,7 +279,7 @@ Status StoreImpl::OpenRun(uint32_t kind, uint32_t number, RunPtr* out) {
 
 Status StoreImpl::LoadView(const MetaPage& meta, const ReadView* previous, ReadView* view) {
   view->sequence = meta.sequence;
-  view->next_id = meta.next_id;
+  SetIdSequences(meta, view);
   view->record_count = meta.record_count;
   SetTotals(meta, view);
   ZC_RETURN_IF_ERROR(SetSegments(meta, view));
@@ -317,12 +321,7 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
       Status apply_status;
       uint64_t seq = 0, next = 0;
       ZC_RETURN_IF_ERROR(ReadBatch(*ref.segment, pos, ref.committed, &seq, &next, [&](const BatchEntry& e) {
-        if (!apply_status.ok()) return;
-        if (e.kind == EntryKind::kPutMedia)
-          apply_status = applier.Put(e.id, e.record, MakeLocation(number, e.offset), e.entry_bytes,
-                                     BatchApplier::PutMode::kReplay);
-        else
-          apply_status = applier.Remove(e.id, e.entry_bytes);
+        if (apply_status.ok()) apply_status = ApplyLogged(e, MakeLocation(number, e.offset), &applier);
       }));
       ZC_RETURN_IF_ERROR(apply_status);
       AddMemoryRuns(view, applier.TakeAllEntries());
@@ -341,6 +340,20 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
     replayed_offset_ = pos;
   }
   return Status::OK();
+}
+
+Status StoreImpl::ApplyLogged(const BatchEntry& e, uint64_t location, BatchApplier* applier) {
+  constexpr auto kReplay = BatchApplier::PutMode::kReplay;
+  switch (e.kind) {
+    case EntryKind::kPutMedia: return applier->Put(e.id, e.record, location, e.entry_bytes, kReplay);
+    case EntryKind::kRemoveMedia: return applier->Remove(e.id, e.entry_bytes);
+    case EntryKind::kPutPlaylist: return applier->PutPlaylist(e.id, e.playlist, location, e.entry_bytes, kReplay);
+    case EntryKind::kRemovePlaylist: return applier->RemovePlaylist(e.id, e.entry_bytes);
+    case EntryKind::kPutPlaylistEntry:
+      return applier->PutPlaylistEntry(e.id, e.playlist_entry, location, e.entry_bytes, kReplay);
+    case EntryKind::kRemovePlaylistEntry: return applier->RemovePlaylistEntry(e.id, e.entry_bytes);
+  }
+  return Status::Corruption("unknown entry kind in a verified batch");  // ReadBatch refuses them
 }
 
 void StoreImpl::AddMemoryRuns(ReadView* view, BatchIndexEntries entries,
@@ -561,6 +574,8 @@ void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
   for (int f = 0; f < kMimeFamilies; ++f) files[f] = static_cast<int64_t>(meta->family_files[f]);
   applier.ApplyTotals(files, meta->family_bytes, &meta->dead_bytes);
   for (int f = 0; f < kMimeFamilies; ++f) meta->family_files[f] = static_cast<uint64_t>(files[f]);
+  meta->playlist_count = static_cast<uint64_t>(static_cast<int64_t>(meta->playlist_count) + applier.playlist_delta());
+  meta->entry_count = static_cast<uint64_t>(static_cast<int64_t>(meta->entry_count) + applier.entry_delta());
 }
 
 void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
@@ -569,6 +584,14 @@ void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
     view->totals.bytes[f] = meta.family_bytes[f];
   }
   view->dead_bytes = meta.dead_bytes;
+  view->playlist_count = meta.playlist_count;
+  view->entry_count = meta.entry_count;
+}
+
+void StoreImpl::SetIdSequences(const MetaPage& meta, ReadView* view) {
+  view->next_id = meta.next_id;
+  view->next_playlist_id = meta.next_playlist_id;
+  view->next_entry_id = meta.next_entry_id;
 }
 
 void StoreImpl::RecordRuns(const ReadView& view, MetaPage* meta) const {
@@ -662,7 +685,9 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     std::lock_guard<std::mutex> s(snapshot_mu_);
     base = current_;
   }
-  if (rep.items.empty() && rep.raise_next_id <= base->view().next_id) {
+  if (rep.items.empty() && rep.raise_next_id <= base->view().next_id &&
+      rep.raise_next_playlist_id <= base->view().next_playlist_id &&
+      rep.raise_next_entry_id <= base->view().next_entry_id) {
     batch.Clear();
     return Status::OK();
   }
@@ -671,6 +696,8 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   // point at locations), rolling to a new segment when it does not fit.
   MetaPage meta = meta_;
   meta.next_id = std::max<int64_t>(meta.next_id, rep.raise_next_id);
+  meta.next_playlist_id = std::max<int64_t>(meta.next_playlist_id, rep.raise_next_playlist_id);
+  meta.next_entry_id = std::max<int64_t>(meta.next_entry_id, rep.raise_next_entry_id);
   const uint64_t batch_bytes = sizeof(BatchHeader) + rep.body.size();
   MetaSegment* active = &meta.segments[meta.segment_count - 1];
   SegmentPtr seg = segment_cache_.at(active->number);
@@ -752,7 +779,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   AddTotals(applier, &meta);
   SetTotals(meta, &view);
   view.sequence = meta.sequence;
-  view.next_id = meta.next_id;
+  SetIdSequences(meta, &view);
   view.record_count = meta.record_count;
 
   // 4. The in-memory runs are written out in the background (see
@@ -782,6 +809,45 @@ Status EntryError(size_t i, const Status& s) {
 }
 }  // namespace
 
+namespace {
+using Table = WriteBatch::Rep::Table;
+using Op = WriteBatch::Rep::Op;
+
+// The id sequence and the id limit of a table.
+int64_t* NextIdOf(Table table, MetaPage* meta) {
+  switch (table) {
+    case Table::kPlaylist: return &meta->next_playlist_id;
+    case Table::kPlaylistEntry: return &meta->next_entry_id;
+    case Table::kMedia: break;
+  }
+  return &meta->next_id;
+}
+int64_t MaxIdOf(Table table) {
+  return table == Table::kMedia ? std::numeric_limits<int64_t>::max() - 1 : kMaxPlaylistId;
+}
+const char* TableName(Table table) {
+  switch (table) {
+    case Table::kPlaylist: return "playlist";
+    case Table::kPlaylistEntry: return "playlist entry";
+    case Table::kMedia: break;
+  }
+  return "media file";
+}
+// Writes `id` into the record of a Put/Update item (its payload) and header.
+void SetItemId(WriteBatch::Rep& rep, const WriteBatch::Rep::Item& item, int64_t id) {
+  uint8_t* entry = rep.body.data() + item.offset;
+  reinterpret_cast<EntryHeader*>(entry)->id = id;
+  uint8_t* payload = entry + sizeof(EntryHeader);
+  switch (item.table) {
+    case Table::kMedia: flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(payload)->mutate_id(id); break;
+    case Table::kPlaylist: flatbuffers::GetMutableSizePrefixedRoot<fb::Playlist>(payload)->mutate_id(id); break;
+    case Table::kPlaylistEntry:
+      flatbuffers::GetMutableSizePrefixedRoot<fb::PlaylistEntry>(payload)->mutate_id(id);
+      break;
+  }
+}
+}  // namespace
+
 Status StoreImpl::AssignIds(WriteBatch::Rep& rep, MetaPage* meta, std::vector<int64_t>* ids) {
   for (size_t i = 0; i < rep.items.size(); ++i) {
     const WriteBatch::Rep::Item& item = rep.items[i];
@@ -789,21 +855,20 @@ Status StoreImpl::AssignIds(WriteBatch::Rep& rep, MetaPage* meta, std::vector<in
       ResetAssignedIds(rep);
       return EntryError(i, Status::InvalidArgument("record larger than 16 MiB"));
     }
-    uint8_t* entry = rep.body.data() + item.offset;
-    auto* header = reinterpret_cast<EntryHeader*>(entry);
+    int64_t* next_id = NextIdOf(item.table, meta);
     int64_t id = item.id;
-    if (item.op == WriteBatch::Rep::Op::kPut && id == 0) id = meta->next_id;
-    if (id <= 0 || id == std::numeric_limits<int64_t>::max()) {
+    if (item.op == Op::kPut && id == 0) id = *next_id;
+    if (id <= 0 || id > MaxIdOf(item.table)) {
       ResetAssignedIds(rep);
-      return EntryError(i, Status::InvalidArgument("id " + std::to_string(id) + " is out of range (1..2^63-2)"));
+      return EntryError(i, Status::InvalidArgument(std::string(TableName(item.table)) + " id " + std::to_string(id) +
+                                                   " is out of range (1.." + std::to_string(MaxIdOf(item.table)) +
+                                                   ")"));
     }
-    if (item.op != WriteBatch::Rep::Op::kRemove) {
-      flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(id);
-      header->id = id;
-      if (item.op == WriteBatch::Rep::Op::kPut) {
-        ids->push_back(id);
-        if (id >= meta->next_id) meta->next_id = id + 1;
-      }
+    if (item.op == Op::kRemove) continue;
+    SetItemId(rep, item, id);
+    if (item.op == Op::kPut) {
+      ids->push_back(id);
+      if (id >= *next_id) *next_id = id + 1;
     }
   }
   return Status::OK();
@@ -819,37 +884,50 @@ void StoreImpl::SealEntries(WriteBatch::Rep& rep) {
 
 void StoreImpl::ResetAssignedIds(WriteBatch::Rep& rep) {
   // Store-assigned ids go back to 0, so a failed batch is "left as it was".
-  for (const WriteBatch::Rep::Item& item : rep.items) {
-    if (item.op != WriteBatch::Rep::Op::kPut || item.id != 0 || item.oversized) continue;
-    uint8_t* entry = rep.body.data() + item.offset;
-    reinterpret_cast<EntryHeader*>(entry)->id = 0;
-    flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader))->mutate_id(0);
-  }
+  for (const WriteBatch::Rep::Item& item : rep.items)
+    if (item.op == Op::kPut && item.id == 0 && !item.oversized) SetItemId(rep, item, 0);
 }
 
 Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_location, BatchApplier* applier) {
   std::vector<uint64_t> path_hashes;
   path_hashes.reserve(rep.items.size());
   for (const WriteBatch::Rep::Item& item : rep.items)
-    if (item.op != WriteBatch::Rep::Op::kRemove) path_hashes.push_back(item.path_hash);
+    if (item.table == Table::kMedia && item.op != Op::kRemove) path_hashes.push_back(item.path_hash);
   if (!path_hashes.empty()) applier->PrefilterPaths(std::move(path_hashes));
   for (size_t i = 0; i < rep.items.size(); ++i) {
     const WriteBatch::Rep::Item& item = rep.items[i];
     const uint8_t* entry = rep.body.data() + item.offset;
     const auto* header = reinterpret_cast<const EntryHeader*>(entry);
+    const int64_t id = header->id;
+    const auto entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(header->payload_length()));
+    const uint64_t location = body_location + item.offset;
+    const auto mode = item.op == Op::kPut ? BatchApplier::PutMode::kInsert : BatchApplier::PutMode::kUpdate;
+    // Payloads were built by our own encoders in this process (WriteBatch),
+    // never read from disk: readers verify them when they read them back.
+    const uint8_t* payload = entry + sizeof(EntryHeader);
     Status s;
-    if (item.op == WriteBatch::Rep::Op::kRemove) {
-      s = applier->Remove(header->id, static_cast<uint32_t>(sizeof(EntryHeader)));
-    } else {
-      // Built by our own encoder in this process (WriteBatch::Put), never
-      // read from disk: readers verify it when they read it back.
-      const fb::MediaFile* record = flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(entry + sizeof(EntryHeader));
-      const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
-      const auto entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(header->payload_length()));
-      s = applier->Put(header->id, record, body_location + item.offset, entry_bytes,
-                       item.op == WriteBatch::Rep::Op::kPut ? BatchApplier::PutMode::kInsert
-                                                            : BatchApplier::PutMode::kUpdate,
-                       &keys);
+    switch (item.table) {
+      case Table::kMedia:
+        if (item.op == Op::kRemove) {
+          s = applier->Remove(id, entry_bytes);
+        } else {
+          const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
+          s = applier->Put(id, flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(payload), location, entry_bytes, mode,
+                           &keys);
+        }
+        break;
+      case Table::kPlaylist:
+        s = item.op == Op::kRemove
+                ? applier->RemovePlaylist(id, entry_bytes)
+                : applier->PutPlaylist(id, flatbuffers::GetSizePrefixedRoot<fb::Playlist>(payload), location,
+                                       entry_bytes, mode);
+        break;
+      case Table::kPlaylistEntry:
+        s = item.op == Op::kRemove
+                ? applier->RemovePlaylistEntry(id, entry_bytes)
+                : applier->PutPlaylistEntry(id, flatbuffers::GetSizePrefixedRoot<fb::PlaylistEntry>(payload),
+                                            location, entry_bytes, mode);
+        break;
     }
     if (!s.ok()) return EntryError(i, s);
   }
@@ -902,6 +980,7 @@ Status StoreImpl::CompactIndexes() {
 void StoreImpl::CountCommittedBatch(const WriteBatch::Rep& rep, uint64_t appended_bytes) {
   uint64_t stored = 0, updated = 0, removed = 0;
   for (const WriteBatch::Rep::Item& item : rep.items) {
+    if (item.table != Table::kMedia) continue;  // the records_* counters are media files
     switch (item.op) {
       case WriteBatch::Rep::Op::kPut: ++stored; break;
       case WriteBatch::Rep::Op::kUpdate: ++updated; break;
@@ -964,6 +1043,8 @@ StoreStats StoreImpl::GetStats() {
   }
   s.sequence = view.sequence;
   s.record_count = view.record_count;
+  s.playlists = view.playlist_count;
+  s.playlist_entries = view.entry_count;
   for (int f = 0; f < kMimeFamilies; ++f) {
     s.files[f] = view.totals.files[f];
     s.bytes[f] = view.totals.bytes[f];

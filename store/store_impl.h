@@ -138,6 +138,10 @@ class StoreImpl final : public Store {
   // meta += the batch's changes to the library totals and dead space.
   static void AddTotals(const BatchApplier& applier, format::MetaPage* meta);
   static void SetTotals(const format::MetaPage& meta, ReadView* view);
+  // view's next ids := meta's (media files, playlists, entries).
+  static void SetIdSequences(const format::MetaPage& meta, ReadView* view);
+  // Feeds one logged entry (replay) to the applier.
+  static Status ApplyLogged(const BatchEntry& e, uint64_t location, BatchApplier* applier);
   void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
   // Deletes run files (kind, number) that no META names (best effort).
   void RemoveRunFiles(const std::vector<std::pair<uint32_t, uint32_t>>& files);

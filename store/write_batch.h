@@ -12,8 +12,11 @@ namespace zcmedia {
 
 struct WriteBatch::Rep {
   enum class Op : uint8_t { kPut, kUpdate, kRemove };
+  // Which table an item writes: the entry kind of its Put (or Remove).
+  enum class Table : uint8_t { kMedia, kPlaylist, kPlaylistEntry };
   struct Item {
     Op op;
+    Table table;
     int64_t id;        // 0 for a Put whose id the store assigns
     uint64_t offset;   // of its EntryHeader within `body`
     bool oversized;    // payload over format::kMaxPayload: refused at commit
@@ -28,10 +31,16 @@ struct WriteBatch::Rep {
   std::vector<uint8_t> body;
   std::vector<Item> items;
   int64_t raise_next_id = 0;
+  int64_t raise_next_playlist_id = 0;
+  int64_t raise_next_entry_id = 0;
   flatbuffers::FlatBufferBuilder builder{1024};
 
-  void Append(Op op, int64_t id, format::EntryKind kind, const uint8_t* payload, uint32_t length,
+  void Append(Op op, Table table, int64_t id, format::EntryKind kind, const uint8_t* payload, uint32_t length,
               const MediaFileFields* fields = nullptr);
+  // Append() of the record just built in `builder`.
+  void AppendBuilt(Op op, Table table, int64_t id, format::EntryKind kind, const MediaFileFields* fields = nullptr) {
+    Append(op, table, id, kind, builder.GetBufferPointer(), builder.GetSize(), fields);
+  }
 };
 
 }  // namespace zcmedia

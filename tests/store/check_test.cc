@@ -30,22 +30,29 @@ Options TestOptions() {
   return o;
 }
 
-// A store with puts, updates, removes and several index checkpoints.
+// A store with puts, updates, removes, playlists and several index
+// checkpoints (so that every index has run files).
 void BuildStore(const std::string& dir) {
   std::unique_ptr<Store> store;
   ASSERT_TRUE(Store::Open(dir, TestOptions(), &store).ok());
   std::vector<int64_t> all;
+  const std::string names[] = {"one", "two", "three", "four", "five", "six"};
   for (int b = 0; b < 6; ++b) {
     WriteBatch batch;
     for (int i = 0; i < 1500; ++i) batch.Put(OwnedRecord::Sample(b * 1500 + i).fields());
+    if (!all.empty()) {  // a playlist of earlier records
+      batch.PutPlaylist({b, names[b], std::nullopt, 1, 1});
+      for (size_t i = 0; i < all.size(); i += 13) batch.PutPlaylistEntry({0, b, all[i], int64_t(i), 1});
+    }
     std::vector<int64_t> ids;
     ASSERT_TRUE(store->Write(batch, &ids).ok());
-    all.insert(all.end(), ids.begin(), ids.end());
+    all.insert(all.end(), ids.begin(), ids.begin() + 1500);  // the media files (playlist ids follow)
   }
   WriteBatch changes;
   for (size_t i = 0; i < all.size(); i += 17) changes.Update(all[i], OwnedRecord::Sample(100000 + int(i)).fields());
   for (size_t i = 5; i < all.size(); i += 23) changes.Remove(all[i]);
-  ASSERT_TRUE(store->Write(changes).ok());
+  Status changed = store->Write(changes);
+  ASSERT_TRUE(changed.ok()) << changed.ToString();
 }
 
 std::vector<std::string> FilesStartingWith(const std::string& dir, const std::string& prefix) {
@@ -115,8 +122,13 @@ TEST_F(CheckTest, DamagedSegmentIsReportedWithFileAndOffset) {
   EXPECT_NE(r.ToString().find("restore the store from a backup"), std::string::npos);
 }
 
-TEST_F(CheckTest, DamagedIndexRunIsRepairable) {
-  const std::string run = FilesStartingWith(dir_.path(), "idx-path-").front();
+class DamagedIndexTest : public CheckTest, public ::testing::WithParamInterface<uint32_t> {};
+
+TEST_P(DamagedIndexTest, DamagedIndexRunIsRepairable) {
+  const std::string prefix = std::string("idx-") + format::RunKindName(GetParam()) + "-";
+  const std::vector<std::string> runs = FilesStartingWith(dir_.path(), prefix);
+  ASSERT_FALSE(runs.empty()) << "no " << prefix << " run file";
+  const std::string run = runs.front();
   FlipByte(run, 100);
   CheckReport r = Check(dir_.path(), false);
   ASSERT_TRUE(Mentions(r, run)) << r.ToString();
@@ -125,6 +137,10 @@ TEST_F(CheckTest, DamagedIndexRunIsRepairable) {
   r = Check(dir_.path(), true);
   EXPECT_TRUE(r.ok()) << r.ToString();
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryIndex, DamagedIndexTest,
+                         ::testing::Range(uint32_t{0}, uint32_t{format::kRunKinds}),
+                         [](const auto& info) { return std::string(format::RunKindName(info.param)); });
 
 TEST_F(CheckTest, DamagedMetaIsReported) {
   const std::string meta = dir_.path() + "/META";

@@ -43,6 +43,13 @@ TEST(StatsTest, CountersFollowWritesLookupsAndErrors) {
     ASSERT_TRUE(store->Write(b).ok());
   }
   {
+    WriteBatch playlists;  // counted in playlists / playlist_entries, not in records_*
+    playlists.PutPlaylist({0, "Favourites", std::nullopt, 1, 1});
+    playlists.PutPlaylistEntry({0, 1, ids[0], 0, 1});
+    playlists.PutPlaylistEntry({0, 1, ids[1], 1, 1});
+    ASSERT_TRUE(store->Write(playlists).ok());
+  }
+  {
     WriteBatch dup;  // a path that exists: refused, counted as a constraint error
     OwnedRecord r = OwnedRecord::Sample(5);
     dup.Put(r.fields());
@@ -61,13 +68,15 @@ TEST(StatsTest, CountersFollowWritesLookupsAndErrors) {
   EXPECT_EQ(s.records_stored, 10u);
   EXPECT_EQ(s.records_updated, 3u);
   EXPECT_EQ(s.records_removed, 2u);
-  EXPECT_EQ(s.batches, 2u);
+  EXPECT_EQ(s.batches, 3u);
   EXPECT_GE(s.commits, 2u);
   EXPECT_EQ(s.bytes_appended, s.segment_bytes - segment_bytes_at_open);
   EXPECT_EQ(s.lookups, 5u + 1u + 3u + 1u);
   EXPECT_EQ(s.errors[static_cast<int>(Status::Code::kConstraint)], 1u);
   EXPECT_EQ(s.errors[static_cast<int>(Status::Code::kNotFound)], 0u);
   EXPECT_EQ(s.record_count, 8u);
+  EXPECT_EQ(s.playlists, 1u);
+  EXPECT_EQ(s.playlist_entries, 2u);
   uint64_t files = 0;
   for (int f = 0; f < kMimeFamilies; ++f) files += s.files[f];
   EXPECT_EQ(files, 8u);

@@ -35,6 +35,8 @@ struct StoreStats {
   // -- State (the latest committed snapshot; totals maintained by writes).
   uint64_t sequence = 0;
   uint64_t record_count = 0;
+  uint64_t playlists = 0;         // live playlists
+  uint64_t playlist_entries = 0;  // live entries over all playlists
   uint64_t files[kMimeFamilies] = {};  // live records per mime family
   int64_t bytes[kMimeFamilies] = {};   // sum of their size column
   uint64_t dead_bytes = 0;                // reclaimable by compaction

@@ -32,6 +32,7 @@
 
 #include "zcmedia/media_file.h"
 #include "zcmedia/options.h"
+#include "zcmedia/playlist.h"
 #include "zcmedia/stats.h"
 #include "zcmedia/status.h"
 
@@ -59,6 +60,21 @@ class WriteBatch {
   // Makes the next assigned id at least `next_id` (SQLite's sqlite_sequence
   // carried over by a migration).
   void RaiseNextId(int64_t next_id);
+
+  // Playlists (zcmedia/playlist.h states the constraints and cascades; each
+  // is checked entry by entry, in batch order, as SQLite checks row by row).
+  // f.id == 0 lets the store assign the next playlist id.
+  void PutPlaylist(const PlaylistFields& f);
+  void UpdatePlaylist(int64_t id, const PlaylistFields& f);  // rename, describe
+  void RemovePlaylist(int64_t id);                            // and its entries
+  // f.id == 0 lets the store assign the next entry id. Reordering is
+  // UpdatePlaylistEntry with a new position (through a free position when
+  // two entries swap, as in SQL).
+  void PutPlaylistEntry(const PlaylistEntryFields& f);
+  void UpdatePlaylistEntry(int64_t id, const PlaylistEntryFields& f);
+  void RemovePlaylistEntry(int64_t id);
+  void RaiseNextPlaylistId(int64_t next_id);
+  void RaiseNextPlaylistEntryId(int64_t next_id);
 
   size_t size() const;        // entries added
   size_t ByteSize() const;    // encoded bytes held
@@ -164,6 +180,28 @@ class Snapshot {
   // The tracks of `album`, only those by `artist` when given (exact).
   virtual Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                                  std::vector<MediaFileView>* out) const = 0;
+
+  // Playlists (zcmedia/playlist.h), answered from the playlist index.
+  virtual uint64_t playlist_count() const = 0;        // live playlists
+  virtual uint64_t playlist_entry_count() const = 0;  // live entries, all playlists
+  virtual int64_t next_playlist_id() const = 0;
+  virtual int64_t next_playlist_entry_id() const = 0;
+  // NotFound when there is no such playlist / entry.
+  virtual Status GetPlaylist(int64_t id, PlaylistView* out) const = 0;
+  virtual Status FindPlaylistByName(std::string_view name, PlaylistView* out) const = 0;
+  virtual Status GetPlaylistEntry(int64_t id, PlaylistEntryView* out) const = 0;
+  // Every playlist in id order (replacing *out).
+  virtual Status ListPlaylists(std::vector<PlaylistView>* out) const = 0;
+  // The entries of a playlist in position order (replacing *out); empty for
+  // a playlist without entries or an unknown id.
+  virtual Status ListPlaylistEntries(int64_t playlist_id, std::vector<PlaylistEntryView>* out) const = 0;
+  // MAX(position) + 1 over the playlist's entries, 0 when it has none (the
+  // legacy server's next free position).
+  virtual Status NextPlaylistPosition(int64_t playlist_id, int64_t* position) const = 0;
+  // The entries naming a media file, in id order (replacing *out).
+  virtual Status ListEntriesOfMediaFile(int64_t media_file_id, std::vector<PlaylistEntryView>* out) const = 0;
+  // Every entry in id order (a full scan of playlist_entries).
+  virtual std::unique_ptr<PlaylistEntryIterator> NewPlaylistEntryIterator() const = 0;
 };
 
 // What the store looks like on disk, for stats and benchmarks.
@@ -187,8 +225,8 @@ class Store {
   virtual ~Store() = default;
 
   // Commits `batch` durably (see top of file). On success the batch is
-  // cleared and, if `assigned_ids` is given, it receives the id of each Put
-  // in order. On failure nothing is stored and the batch is left as it was.
+  // cleared and, if `assigned_ids` is given, it receives the id of each Put,
+  // PutPlaylist and PutPlaylistEntry in batch order. On failure nothing is stored and the batch is left as it was.
   virtual Status Write(WriteBatch& batch,
                        std::vector<int64_t>* assigned_ids = nullptr) = 0;
 
