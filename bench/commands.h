@@ -40,6 +40,16 @@ struct LookupBenchOptions {
 };
 int RunLookupBench(const LookupBenchOptions& options);
 
+struct CompactBenchOptions {
+  uint64_t records = 1'000'000;    // live records (2x are stored, every other one removed)
+  int runs = 3;
+  bool json = false;
+  std::string dir = "/tmp";
+  size_t memory_budget = 0;
+  uint64_t seed = kDefaultSeed;
+};
+int RunCompactBench(const CompactBenchOptions& options);
+
 struct GenerateBenchOptions {
   uint64_t records = 1'000'000;
   bool json = false;

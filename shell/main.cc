@@ -72,9 +72,13 @@ int RunCommandLine(int argc, char** argv) {
   CLI::Option* json_flag = stats_cmd->add_flag("--json", stats_json, "One JSON object");
   stats_cmd->add_flag("--prometheus", stats_prometheus, "Prometheus text format")->excludes(json_flag);
   std::string compact_dir;
-  CLI::App* compact_cmd =
-      app.add_subcommand("compact", "Merge each index into one run file (fastest lookups after a bulk load)");
+  bool compact_indexes_only = false;
+  CLI::App* compact_cmd = app.add_subcommand(
+      "compact", "Rewrite the live records, reclaiming the space of replaced and removed ones (readers keep reading)");
   compact_cmd->add_option("store", compact_dir, "Store directory")->required();
+  compact_cmd->add_flag("--indexes-only", compact_indexes_only,
+                        "Only merge each index into one run file (fastest lookups after a bulk load)");
+  compact_cmd->footer("Examples:\n  zcmedia compact /srv/media/store\n  zcmedia compact --indexes-only /srv/media/store");
 
   // demo
   DemoOptions demo;
@@ -140,6 +144,21 @@ int RunCommandLine(int argc, char** argv) {
       ->transform(CLI::AsSizeValue(false));
   AddSeedOption(lookup_cmd, &lookup.seed);
 
+  CompactBenchOptions compact_bench;
+  CLI::App* compact_bench_cmd = bench_cmd->add_subcommand(
+      "compact", "Compaction of a store with half its records dead, beside SQLite's VACUUM");
+  AddCountOption(compact_bench_cmd, "-n,--records", &compact_bench.records,
+                 "Live records (twice as many are stored, then every other one removed)");
+  compact_bench_cmd->add_option("-r,--runs", compact_bench.runs, "Runs per side (median reported)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  compact_bench_cmd->add_flag("--json", compact_bench.json, "Print one JSON object as the last line");
+  compact_bench_cmd->add_option("-d,--dir", compact_bench.dir, "Parent of the temporary directories")
+      ->capture_default_str();
+  compact_bench_cmd->add_option("--budget", compact_bench.memory_budget, "Store memory budget in bytes")
+      ->transform(CLI::AsSizeValue(false));
+  AddSeedOption(compact_bench_cmd, &compact_bench.seed);
+
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
       "generate", "Speed and shape of the workload generator (shares, artists, paths, uniqueness)");
@@ -167,10 +186,11 @@ int RunCommandLine(int argc, char** argv) {
                                                  : stats_prometheus ? StatsFormat::kPrometheus
                                                                     : StatsFormat::kText);
     }
-    if (compact_cmd->parsed()) return zcmedia::shell::RunCompactIndexes(compact_dir);
+    if (compact_cmd->parsed()) return zcmedia::shell::RunCompact(compact_dir, compact_indexes_only);
 #if ZCMEDIA_WITH_BENCHMARKS
     if (ingest_cmd->parsed()) return RunIngestBench(ingest);
     if (lookup_cmd->parsed()) return RunLookupBench(lookup);
+    if (compact_bench_cmd->parsed()) return RunCompactBench(compact_bench);
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;
       return RunGenerateBench(generate);

@@ -1,5 +1,7 @@
 #include "store_commands.h"
 
+#include <chrono>
+
 #include <cstdio>
 
 #include "zcmedia/check.h"
@@ -71,16 +73,29 @@ int RunStats(const std::string& dir, StatsFormat format) {
   return 0;
 }
 
-int RunCompactIndexes(const std::string& dir) {
+int RunCompact(const std::string& dir, bool indexes_only) {
   Options options;
   options.create_if_missing = false;
   std::unique_ptr<Store> store;
   Status s = Store::Open(dir, options, &store);
   if (!s.ok()) return Fail("open " + dir, s);
-  s = store->CompactIndexes();
-  if (!s.ok()) return Fail("compact the indexes of " + dir, s);
+  if (indexes_only) {
+    s = store->CompactIndexes();
+    if (!s.ok()) return Fail("compact the indexes of " + dir, s);
+    const StoreInfo info = store->Info();
+    std::printf("%s: indexes compacted into %llu run files (%s)\n", dir.c_str(),
+                static_cast<unsigned long long>(info.index_runs), FormatByteSize(info.index_bytes).c_str());
+    return 0;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  CompactionResult result;
+  s = store->Compact(&result);
+  if (!s.ok()) return Fail("compact " + dir + " (the store is as it was)", s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const StoreInfo info = store->Info();
-  std::printf("%s: indexes compacted into %llu run files (%s)\n", dir.c_str(),
+  std::printf("%s: %llu live records rewritten in %.2f s; segments %s -> %s, %llu index run files (%s)\n",
+              dir.c_str(), static_cast<unsigned long long>(result.records), seconds,
+              FormatByteSize(result.bytes_before).c_str(), FormatByteSize(result.bytes_after).c_str(),
               static_cast<unsigned long long>(info.index_runs), FormatByteSize(info.index_bytes).c_str());
   return 0;
 }

@@ -17,8 +17,10 @@ enum class StatsFormat { kText, kJson, kPrometheus };
 // its statistics. Exit status 0, or 2 when it cannot be opened.
 int RunStats(const std::string& dir, StatsFormat format);
 
-// Merges every index into one run per index (Store::CompactIndexes): the
-// fastest lookups after a bulk load. Takes the writer lock.
-int RunCompactIndexes(const std::string& dir);
+// Rewrites the live records and rebuilds the indexes (Store::Compact), or
+// with `indexes_only` merges every index into one run (Store::CompactIndexes:
+// the fastest lookups after a bulk load, no segment rewrite). Takes the
+// writer lock. Exit status 0, or 2 on failure (the store is unchanged).
+int RunCompact(const std::string& dir, bool indexes_only);
 
 }  // namespace zcmedia::shell

@@ -147,8 +147,10 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   if (now.has_parent) Emit(kDirIndex, now.parent_hash, location);
   if (old.live) EmitCategories(MediaFileView(old.record), old.location | kTombstone);
   EmitCategories(view, location);
-  if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
-  SetPathOwner(now.path, now.path_hash, id);
+  if (check_) {  // path claims only serve the checks of later entries
+    if (old.live && old.path != now.path) SetPathOwner(old.path, old.path_hash, 0);
+    SetPathOwner(now.path, now.path_hash, id);
+  }
   if (!old.live) ++record_delta_;
   if (old.live) {
     CountVersion(old.record, -1);
@@ -174,7 +176,7 @@ Status BatchApplier::Remove(int64_t id, uint32_t entry_bytes) {
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);
   if (old.has_parent) Emit(kDirIndex, old.parent_hash, old.location | kTombstone);
   EmitCategories(MediaFileView(old.record), old.location | kTombstone);
-  SetPathOwner(old.path, old.path_hash, 0);
+  if (check_) SetPathOwner(old.path, old.path_hash, 0);
   --record_delta_;
   SetState(id, State());
   return Status::OK();

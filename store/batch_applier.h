@@ -78,6 +78,10 @@ class BatchApplier {
   // Index entries for `kind`, sorted by identity, the last write of each
   // identity kept. Call once per kind after the last Put/Remove.
   std::vector<RunEntry> TakeEntries(uint32_t kind);
+  // The index entries for `kind` as emitted: unsorted, and with several
+  // per identity if the batch wrote one several times. For compaction,
+  // which writes every identity once and sorts many batches together.
+  std::vector<RunEntry> TakeUnsortedEntries(uint32_t kind) { return std::move(entries_[kind]); }
   BatchIndexEntries TakeAllEntries() {
     return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex),
             TakeEntries(format::kCategoryIndex), TakeEntries(format::kPlaylistIndex)};

@@ -62,6 +62,15 @@ class PosixFile final : public File {
     return Status::OK();
   }
 
+  void StartWriteBack(uint64_t offset, uint64_t n) override {
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+#else
+    (void)offset;
+    (void)n;
+#endif
+  }
+
   Status Truncate(uint64_t size) override {
     if (ftruncate(fd_, static_cast<off_t>(size)) != 0)
       return Status::FromErrno("truncate " + path_, errno);

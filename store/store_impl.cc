@@ -439,9 +439,9 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
 }
 
 Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
-                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
+                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete, const MemoryProfile* profile) {
   CheckpointOutput out;
-  Status s = WriteCheckpointRuns(view->runs, merge_everything, profile_, &out);
+  Status s = WriteCheckpointRuns(view->runs, merge_everything, profile ? *profile : profile_, &out);
   if (!s.ok()) {
     RemoveRunFiles(out.created);
     return s;
@@ -458,8 +458,9 @@ Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everythi
   return Status::OK();
 }
 
-bool StoreImpl::CheckpointDue(const ReadView& view) const {
-  return view.MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns;
+bool StoreImpl::CheckpointDue(const ReadView& view, const MemoryProfile* profile) const {
+  const size_t memtable_bytes = profile ? profile->memtable_bytes : profile_.memtable_bytes;
+  return view.MemoryRunBytes() > memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns;
 }
 
 Status StoreImpl::MaybeCheckpoint() {
@@ -1058,6 +1059,10 @@ StoreStats StoreImpl::GetStats() {
   s.process_anon_bytes = ProcessAnonBytes();
   s.memory_budget = memory_budget_.load(std::memory_order_relaxed);
   return s;
+}
+
+Status StoreImpl::Compact(CompactionResult* result) {
+  return NoThrow("compact " + dir_, [&] { return CompactLocked(result); });
 }
 
 Status StoreImpl::CompactIndexesLocked() {

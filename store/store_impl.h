@@ -61,6 +61,7 @@ class StoreImpl final : public Store {
   Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) override;
   std::shared_ptr<const Snapshot> GetSnapshot() override;
   Status CompactIndexes() override;
+  Status Compact(CompactionResult* result) override;
   size_t recommended_batch_records() const override { return batch_records_.load(std::memory_order_relaxed); }
   Status SetOption(std::string_view name, std::string_view value) override;
   StoreInfo Info() override;
@@ -68,6 +69,13 @@ class StoreImpl final : public Store {
   const std::string& directory() const override { return dir_; }
 
  private:
+  // Compaction (compaction.cc): the live records rewritten into new
+  // segments and indexed as they are written, committed by one meta page.
+  class SegmentRewriter;
+  Status CompactLocked(CompactionResult* result);
+  // Feeds every live media file, playlist and entry of `base` to the
+  // rewriter, each table in id order.
+  static Status RewriteLive(const ReadView& base, SegmentRewriter* rewriter);
   Status WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids);
   Status CompactIndexesLocked();
   Status CreateNew();
@@ -98,13 +106,14 @@ class StoreImpl final : public Store {
   // The most in-memory runs any index has.
   static size_t MemoryRunCount(const ReadView& view);
   // Whether the in-memory runs of `view` have outgrown their budget.
-  bool CheckpointDue(const ReadView& view) const;
+  // `profile`: the sizes to use instead of the store's (compaction's own).
+  bool CheckpointDue(const ReadView& view, const MemoryProfile* profile = nullptr) const;
   // Writes the in-memory runs of `view` out as run files and applies the
   // merge policy; fills `obsolete` with run files no longer needed.
   // Sets the checkpoint to the committed end of the log (a replay that
   // spills moves it back to where it stands).
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
-                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete, const MemoryProfile* profile = nullptr);
   // The work of a checkpoint on `runs` (an index's runs, newest first:
   // in-memory, then files): writes, syncs and returns the new file runs.
   // Touches no StoreImpl state but the file-number counter: thread-safe.

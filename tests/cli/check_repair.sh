@@ -28,6 +28,9 @@ grep -q "no problems found" "$dir/out" || fail "sound store: no 'no problems fou
 expect_exit 0 "stats --json" "$zcmedia" stats "$dir/store" --json
 grep -q '"record_count": 3000' "$dir/out" || { cat "$dir/out"; fail "stats: record_count"; }
 expect_exit 0 "compact" "$zcmedia" compact "$dir/store"
+grep -q "3000 live records rewritten" "$dir/out" || { cat "$dir/out"; fail "compact: no summary"; }
+expect_exit 0 "compact --indexes-only" "$zcmedia" compact --indexes-only "$dir/store"
+expect_exit 0 "deep check after compaction" "$zcmedia" check "$dir/store" --deep
 
 flip "$(ls "$dir"/store/idx-path-* | head -1)" 100
 expect_exit 1 "damaged index run" "$zcmedia" check "$dir/store"

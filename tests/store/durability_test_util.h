@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fault_injection_env.h"
 #include "zcmedia/media_file.h"
 #include "zcmedia/options.h"
 #include "zcmedia/status.h"
@@ -499,6 +500,20 @@ inline Options TestOptions(Env* env = nullptr) {
   o.lock_timeout = std::chrono::milliseconds(0);  // a second writer is refused at once
   o.use_environment = false;                      // the developer's ZCMEDIA_* do not apply
   return o;
+}
+
+// How many write operations `work` does on a copy of the store in `base`
+// (made in `scratch`): the crash points a sweep over it has. -1 if opening
+// the copy or `work` failed.
+template <typename Work>
+int64_t CountWriteOps(const std::string& base, const std::string& scratch, Work&& work) {
+  if (!CopyDirFiles(base, scratch)) return -1;
+  FaultInjectionEnv env;
+  std::unique_ptr<Store> store;
+  if (!Store::Open(scratch, TestOptions(&env), &store).ok()) return -1;
+  env.ResetCounters();
+  if (!work(*store).ok()) return -1;
+  return env.write_ops();
 }
 
 }  // namespace durtest

@@ -23,6 +23,13 @@ class File {
   virtual Status PRead(uint64_t offset, void* data, size_t n, size_t* got) = 0;
   // Makes everything written so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // A hint, no promise: start writing [offset, offset + n) to the device now,
+  // so that a later Sync of a long file waits for its tail only. Errors are
+  // left for Sync to report.
+  virtual void StartWriteBack(uint64_t offset, uint64_t n) {
+    (void)offset;
+    (void)n;
+  }
   virtual Status Truncate(uint64_t size) = 0;
   virtual Status Size(uint64_t* size) = 0;
   virtual const std::string& path() const = 0;

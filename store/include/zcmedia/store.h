@@ -217,6 +217,15 @@ struct StoreInfo {
   uint64_t disk_bytes = 0;      // every file in the directory
 };
 
+// What Store::Compact did.
+struct CompactionResult {
+  uint64_t records = 0;          // live media files, playlists and entries rewritten
+  uint64_t bytes_before = 0;     // committed segment bytes before
+  uint64_t bytes_after = 0;      // ... and after
+  uint64_t segments_before = 0;
+  uint64_t segments_after = 0;
+};
+
 class Store {
  public:
   // Opens (or creates, per options) the store in `directory`.
@@ -237,6 +246,18 @@ class Store {
   // Merges every index into one run file per index: the fastest lookups.
   // Called after bulk loads; safe at any time (readers keep their views).
   virtual Status CompactIndexes() = 0;
+
+  // Rewrites the live records (media files, playlists, entries) into new
+  // segments, dropping replaced versions and removals, and builds every
+  // index again from them (one run file per index); records end up in id
+  // order on disk. Ids, counts and every lookup answer are unchanged.
+  // Online for readers: snapshots taken before keep reading the old files
+  // (unlinked, still mapped) and new ones see the result once committed.
+  // Writers wait until it is done. Crash-safe: one meta page commits the
+  // whole result, so a crash leaves the old state or the new one.
+  // Needs free disk space for the live data (stats: segment_bytes minus
+  // dead_bytes). Memory stays within the budget.
+  virtual Status Compact(CompactionResult* result = nullptr) = 0;
 
   // How many records a WriteBatch should hold for this memory budget.
   virtual size_t recommended_batch_records() const = 0;

@@ -1,0 +1,431 @@
+// StoreImpl::Compact (store.h): the live records rewritten into new
+// segments, the indexes built again from them, all committed by one meta
+// page. docs/format.md, "Compaction", has the protocol; this file is it.
+//
+// Why a full rewrite rather than segment-by-segment relocation: index
+// entries point at record locations, so every moved record needs new
+// entries in every index. Relocating through the write path would tombstone
+// and re-add each of them (index growth until the next merge) and read the
+// indexes once per record; rewriting everything in id order produces each
+// index once, without tombstones, and leaves the records in id order on
+// disk (sequential full scans). Its cost is proportional to the live data;
+// `zcmedia stats` shows dead_bytes so that a user compacts when it pays.
+#include <algorithm>
+#include <thread>
+
+#include "playlist_codec.h"
+#include "store_impl.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+namespace {
+
+// One live record to copy: where it is now and what it is.
+struct LiveEntry {
+  EntryKind kind;
+  int64_t id;
+  uint64_t location;  // in the base view
+  const void* record; // verified, in the base view's mapping
+  uint32_t entry_bytes;
+};
+
+}  // namespace
+
+// Appends live entries to new segments batch by batch and works out their
+// index entries as each batch is written (the entries are the base view's,
+// verified when read, copied byte for byte: an entry's checksum does not
+// depend on where it lies). Index entries are gathered in memory up to the
+// profile's memtable size, sorted and written out as one run file per
+// index (a spill); Finish merges each index's spills into its one file.
+// Every entry is written twice (spill, merge) and never merged in tiers.
+// Spills and the final merges run on a second thread while this one goes
+// on copying: two sets of gathered entries exist at most, each a quarter
+// of the budget.
+class StoreImpl::SegmentRewriter {
+ public:
+  SegmentRewriter(StoreImpl* store, MetaPage* meta, const ReadView& empty_view, const MemoryProfile& profile,
+                  size_t batch_bytes)
+      : store_(store), meta_(meta), empty_view_(empty_view), profile_(profile), batch_bytes_(batch_bytes) {
+    body_.reserve(batch_bytes_);
+  }
+
+  const std::vector<uint32_t>& created_segments() const { return created_segments_; }
+  // Call only when no spill runs (after Finish, or after a failure).
+  std::vector<std::pair<uint32_t, uint32_t>> created_runs() {
+    (void)WaitForSpill();
+    return created_runs_;
+  }
+  uint64_t records() const { return records_; }
+
+  Status Add(const ReadView& base, const LiveEntry& e) {
+    if (body_.size() + e.entry_bytes > batch_bytes_ && !pending_.empty()) ZC_RETURN_IF_ERROR(Flush());
+    Status s;
+    const SegmentRef* ref = base.SegmentOf(e.location, &s);
+    if (ref == nullptr) return s;
+    const uint8_t* bytes = ref->segment->base() + LocationOffset(e.location);
+    const size_t at = body_.size();
+    body_.insert(body_.end(), bytes, bytes + e.entry_bytes);
+    pending_.push_back({e, at});
+    return Status::OK();
+  }
+
+  // Writes the batch being built and gathers its index entries.
+  Status Flush() {
+    if (pending_.empty()) return Status::OK();
+    const uint64_t batch_bytes = sizeof(BatchHeader) + body_.size();
+    if (segments_.empty() || active_length_ + batch_bytes > store_->options_.segment_max_bytes)
+      ZC_RETURN_IF_ERROR(NewSegment(batch_bytes));
+    BatchHeader h{};
+    h.magic = kBatchMagic;
+    h.format_version = kFormatVersion;
+    h.sequence = meta_->sequence + 1;  // the commit that installs the rewrite
+    h.entry_count = static_cast<uint32_t>(pending_.size());
+    h.body_length = body_.size();
+    h.body_checksum = Checksum64(body_.data(), body_.size());
+    h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
+    File* file = segments_.back()->file();
+    ZC_RETURN_IF_ERROR(file->PWrite(active_length_, &h, sizeof(h)));
+    ZC_RETURN_IF_ERROR(file->PWrite(active_length_ + sizeof(h), body_.data(), body_.size()));
+    const uint32_t number = segments_.back()->number();
+    const uint64_t body_offset = active_length_ + sizeof(h);
+    active_length_ += batch_bytes;
+    meta_->segments[meta_->segment_count - 1].committed_length = active_length_;
+    if (active_length_ - written_back_ >= kWriteBackBytes) {  // the final Sync then waits for the tail only
+      file->StartWriteBack(written_back_, active_length_ - written_back_);
+      written_back_ = active_length_;
+    }
+
+    // The index entries, from the applier replay uses. Every id is new to
+    // it (its base is empty), so it reads nothing: it only emits keys and
+    // sums the totals.
+    BatchApplier applier(empty_view_, /*check_constraints=*/false, pending_.size());
+    constexpr auto kReplay = BatchApplier::PutMode::kReplay;
+    for (const Pending& p : pending_) {
+      const uint64_t location = MakeLocation(number, body_offset + p.body_offset);
+      const LiveEntry& e = p.entry;
+      Status s;
+      switch (e.kind) {
+        case EntryKind::kPutMedia:
+          s = applier.Put(e.id, static_cast<const fb::MediaFile*>(e.record), location, e.entry_bytes, kReplay);
+          break;
+        case EntryKind::kPutPlaylist:
+          s = applier.PutPlaylist(e.id, static_cast<const fb::Playlist*>(e.record), location, e.entry_bytes, kReplay);
+          break;
+        default:
+          s = applier.PutPlaylistEntry(e.id, static_cast<const fb::PlaylistEntry*>(e.record), location, e.entry_bytes,
+                                       kReplay);
+          break;
+      }
+      ZC_RETURN_IF_ERROR(s);
+    }
+    meta_->record_count = static_cast<uint64_t>(static_cast<int64_t>(meta_->record_count) + applier.record_delta());
+    AddTotals(applier, meta_);
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      std::vector<RunEntry> entries = applier.TakeUnsortedEntries(k);
+      gathered_[k].insert(gathered_[k].end(), entries.begin(), entries.end());
+      gathered_entries_ += entries.size();
+    }
+    records_ += pending_.size();
+    pending_.clear();
+    body_.clear();
+    if (gathered_entries_ * sizeof(RunEntry) > profile_.memtable_bytes / 2) ZC_RETURN_IF_ERROR(StartSpill());
+    return Status::OK();
+  }
+
+  ~SegmentRewriter() { (void)WaitForSpill(); }
+
+  // After the last Flush: the data made durable, each index merged into
+  // one run file, the result in view->runs and the meta page (with the
+  // checkpoint at the end of the new log).
+  Status Finish(ReadView* view) {
+    ZC_RETURN_IF_ERROR(EnsureSegment());
+    ZC_RETURN_IF_ERROR(segments_.back()->file()->Sync());  // earlier ones were synced when full
+    ZC_RETURN_IF_ERROR(WaitForSpill());
+    ZC_RETURN_IF_ERROR(SpillNow(gathered_));
+    gathered_entries_ = 0;
+    // The final merges, kinds shared between this thread and another.
+    Status merge_status[kRunKinds];
+    auto merge_kind = [&](uint32_t k) {
+      view->runs[k].clear();
+      if (spills_[k].size() <= 1) {
+        view->runs[k] = spills_[k];
+        return;
+      }
+      RunPtr merged;
+      merge_status[k] = NoThrowStatus([&] { return WriteRun(k, spills_[k], &merged); });
+      if (merge_status[k].ok()) view->runs[k] = {merged};
+    };
+    std::thread helper;
+    try {
+      helper = std::thread([&] {
+        for (uint32_t k = 1; k < kRunKinds; k += 2) merge_kind(k);
+      });
+    } catch (const std::system_error&) {
+      for (uint32_t k = 1; k < kRunKinds; k += 2) merge_kind(k);  // no thread to be had
+    }
+    for (uint32_t k = 0; k < kRunKinds; k += 2) merge_kind(k);
+    if (helper.joinable()) helper.join();
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      ZC_RETURN_IF_ERROR(merge_status[k]);
+      if (spills_[k].size() <= 1) continue;
+      std::vector<std::pair<uint32_t, uint32_t>> merged_away;
+      for (const RunPtr& r : spills_[k]) merged_away.push_back({k, r->file_number()});
+      store_->RemoveRunFiles(merged_away);
+    }
+    ZC_RETURN_IF_ERROR(store_->env_->SyncDir(store_->dir_));
+    for (uint32_t k = 0; k < kRunKinds; ++k)
+      for (const RunPtr& r : view->runs[k]) store_->run_cache_[{k, r->file_number()}] = r;
+    const MetaSegment& last = meta_->segments[meta_->segment_count - 1];
+    meta_->checkpoint_segment = last.number;
+    meta_->checkpoint_offset = last.committed_length;
+    store_->RecordRuns(*view, meta_);
+    return store_->SetSegments(*meta_, view);
+  }
+
+ private:
+  struct Pending {
+    LiveEntry entry;
+    size_t body_offset;
+  };
+
+  // An empty store still needs its one (empty) segment.
+  Status EnsureSegment() { return segments_.empty() ? NewSegment(0) : Status::OK(); }
+
+  Status NewSegment(uint64_t batch_bytes) {
+    if (kSegmentHeaderSize + batch_bytes > store_->options_.segment_max_bytes)
+      return Status::InvalidArgument("a record does not fit in a segment (segment_max_bytes)");
+    if (segments_.empty()) meta_->segment_count = 0;  // the new list replaces the old one
+    if (meta_->segment_count == kMaxSegments)
+      return Status::IOError(store_->dir_ + ": compaction needs more than " + std::to_string(kMaxSegments) +
+                             " segments; raise segment_max_bytes");
+    const uint32_t number = store_->next_file_number_.fetch_add(1);
+    if (number > kMaxSegmentNumber) return Status::IOError(store_->dir_ + ": the store has run out of segment numbers");
+    SegmentPtr seg;
+    created_segments_.push_back(number);
+    ZC_RETURN_IF_ERROR(Segment::Create(store_->env_, store_->dir_, number, store_->options_.segment_max_bytes, &seg));
+    if (!segments_.empty()) ZC_RETURN_IF_ERROR(segments_.back()->file()->Sync());  // full: durable now
+    segments_.push_back(seg);
+    store_->segment_cache_[number] = seg;
+    meta_->segments[meta_->segment_count++] = {number, 0, kSegmentHeaderSize};
+    active_length_ = kSegmentHeaderSize;
+    written_back_ = 0;
+    return Status::OK();
+  }
+
+  // Hands what was gathered to the spill thread (after the previous spill).
+  Status StartSpill() {
+    ZC_RETURN_IF_ERROR(WaitForSpill());
+    for (uint32_t k = 0; k < kRunKinds; ++k) spilling_[k] = std::move(gathered_[k]), gathered_[k] = {};
+    gathered_entries_ = 0;
+    try {
+      spill_thread_ = std::thread([this] { spill_status_ = NoThrowStatus([this] { return SpillNow(spilling_); }); });
+    } catch (const std::system_error&) {
+      spill_status_ = SpillNow(spilling_);  // no thread to be had: spill here
+    }
+    return Status::OK();
+  }
+
+  Status WaitForSpill() {
+    if (spill_thread_.joinable()) spill_thread_.join();
+    Status s = spill_status_;
+    spill_status_ = Status::OK();
+    return s;
+  }
+
+  // Sorts `entries` and writes them as one run file per index. Every
+  // identity occurs once, and no entry is a tombstone, so (key, value)
+  // order is the runs' (key, identity) order.
+  Status SpillNow(std::vector<RunEntry> (&entries)[kRunKinds]) {
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      if (entries[k].empty()) continue;
+      std::sort(entries[k].begin(), entries[k].end(), [](const RunEntry& a, const RunEntry& b) {
+        return a.key != b.key ? a.key < b.key : a.value < b.value;
+      });
+      const RunPtr sorted = std::make_shared<Run>(k, std::move(entries[k]));
+      entries[k] = {};
+      RunPtr file;
+      ZC_RETURN_IF_ERROR(WriteRun(k, std::span<const RunPtr>(&sorted, 1), &file));
+      spills_[k].insert(spills_[k].begin(), file);  // newest first, as runs are kept
+    }
+    return Status::OK();
+  }
+
+  // Thread-safe: the spill thread and the final merges call it.
+  Status WriteRun(uint32_t kind, std::span<const RunPtr> inputs, RunPtr* out) {
+    const uint32_t number = store_->next_file_number_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> g(created_mu_);
+      created_runs_.push_back({kind, number});
+    }
+    return WriteMergedRunFile(store_->env_, store_->dir_, kind, number, inputs, /*drop_tombstones=*/true,
+                              profile_.run_write_buffer, out);
+  }
+
+  // A Status for an exception escaping `body` (allocation failure on a
+  // helper thread must not terminate the process).
+  template <typename Body>
+  static Status NoThrowStatus(Body&& body) {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      return Status::IOError(std::string("compaction: ") + e.what());
+    }
+  }
+
+  StoreImpl* const store_;
+  MetaPage* const meta_;
+  const ReadView& empty_view_;
+  const MemoryProfile profile_;
+  const size_t batch_bytes_;
+  std::vector<uint8_t> body_;
+  std::vector<Pending> pending_;
+  std::vector<SegmentPtr> segments_;
+  std::vector<uint32_t> created_segments_;
+  std::vector<std::pair<uint32_t, uint32_t>> created_runs_;
+  std::vector<RunEntry> gathered_[kRunKinds];
+  size_t gathered_entries_ = 0;
+  // The spill thread owns spilling_ and spills_ while it runs.
+  std::vector<RunEntry> spilling_[kRunKinds];
+  std::vector<RunPtr> spills_[kRunKinds];
+  std::thread spill_thread_;
+  Status spill_status_;
+  std::mutex created_mu_;
+  uint64_t active_length_ = 0;
+  uint64_t written_back_ = 0;  // of the active segment, handed to StartWriteBack
+  uint64_t records_ = 0;
+  static constexpr uint64_t kWriteBackBytes = 8 << 20;
+};
+
+Status StoreImpl::CompactLocked(CompactionResult* result) {
+  std::lock_guard<std::mutex> g(write_mu_);
+  if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  std::shared_ptr<const SnapshotImpl> base_snapshot;
+  {
+    std::lock_guard<std::mutex> s(snapshot_mu_);
+    base_snapshot = current_;
+  }
+  const ReadView& base = base_snapshot->view();
+  CompactionResult res;
+  for (const SegmentRef& ref : base.segments) res.bytes_before += ref.committed;
+
+  // The new state: same ids, sequences and counters to come from the
+  // rewrite; no runs yet; totals summed again as the records are indexed.
+  MetaPage meta = meta_;
+  for (uint32_t k = 0; k < kRunKinds; ++k) meta.run_count[k] = 0;
+  meta.record_count = 0;
+  std::fill(std::begin(meta.family_files), std::end(meta.family_files), 0);
+  std::fill(std::begin(meta.family_bytes), std::end(meta.family_bytes), 0);
+  meta.dead_bytes = 0;
+  meta.playlist_count = 0;
+  meta.entry_count = 0;
+  ReadView view;
+  view.sequence = meta.sequence;
+  SetIdSequences(meta, &view);
+
+  // The budget goes to the index build: no caller holds a WriteBatch now,
+  // so the gathered index entries get half of it (fewer, larger spills)
+  // and the batch being copied a sixteenth.
+  const size_t budget = memory_budget_.load();
+  MemoryProfile profile = MemoryProfile::ForBudget(budget);
+  profile.memtable_bytes = std::max<size_t>(budget / 2, profile.memtable_bytes);
+  const size_t batch_bytes = std::clamp<size_t>(budget / 16, 64 << 10, 4 << 20);
+  ReadView empty = view;  // ids and sequences only: what the applier's base needs
+  SegmentRewriter rewriter(this, &meta, empty, profile, batch_bytes);
+  Status s = RewriteLive(base, &rewriter);
+  if (s.ok()) s = rewriter.Flush();
+  // Data durable, indexes written out whole, then the commit point.
+  if (s.ok()) s = rewriter.Finish(&view);
+  if (s.ok()) {
+    meta.sequence += 1;
+    view.sequence = meta.sequence;
+    view.record_count = meta.record_count;
+    SetTotals(meta, &view);
+    s = CommitMeta(&meta);
+  }
+  if (!s.ok()) {
+    // Nothing references the new files (CommitMeta makes sure a failed
+    // commit did not take effect): remove them; the old state stands.
+    for (uint32_t number : rewriter.created_segments()) {
+      segment_cache_.erase(number);
+      (void)env_->RemoveFile(dir_ + "/" + SegmentFileName(number));
+    }
+    const auto created_runs = rewriter.created_runs();
+    RemoveRunFiles(created_runs);
+    for (const auto& run : created_runs) run_cache_.erase(run);
+    return s;
+  }
+
+  // Committed. The old files go; snapshots still holding them keep their
+  // mappings (an unlinked file stays readable while mapped).
+  const MetaPage old = meta_;
+  meta_ = meta;
+  replayed_segment_ = meta.segments[meta.segment_count - 1].number;
+  replayed_offset_ = meta.segments[meta.segment_count - 1].committed_length;
+  std::vector<std::pair<uint32_t, uint32_t>> old_runs;
+  for (uint32_t k = 0; k < kRunKinds; ++k)
+    for (uint32_t i = 0; i < old.run_count[k]; ++i) old_runs.push_back({k, old.runs[k][i]});
+  RemoveObsoleteRuns(old_runs);
+  for (uint32_t i = 0; i < old.segment_count; ++i) {
+    segment_cache_.erase(old.segments[i].number);
+    (void)env_->RemoveFile(dir_ + "/" + SegmentFileName(old.segments[i].number));
+  }
+  for (uint32_t i = 0; i < meta.segment_count; ++i) res.bytes_after += meta.segments[i].committed_length;
+  res.records = rewriter.records();
+  res.segments_before = old.segment_count;
+  res.segments_after = meta.segment_count;
+  Publish(std::move(view));
+  counters_->commits.fetch_add(1, std::memory_order_relaxed);
+  if (result != nullptr) *result = res;
+  return Status::OK();
+}
+
+Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
+  // Media files in id order: the id index merged (newest wins, removals
+  // dropped), every run verified first because the walk reads all of it.
+  for (const RunPtr& run : base.runs[kIdIndex]) ZC_RETURN_IF_ERROR(run->VerifyAll());
+  for (const RunPtr& run : base.runs[kPlaylistIndex]) ZC_RETURN_IF_ERROR(run->VerifyAll());
+  Status status;
+  MergeRuns(kIdIndex, base.runs[kIdIndex], /*drop_tombstones=*/true, [&](const RunEntry& e) {
+    if (!status.ok()) return;
+    const fb::MediaFile* rec = nullptr;
+    uint32_t bytes = 0;
+    status = base.RecordAt(e.value, &rec, &bytes);
+    if (status.ok() && rec->id() != static_cast<int64_t>(e.key))
+      status = Status::Corruption("id index entry for " + std::to_string(e.key) + " points at record " +
+                                  std::to_string(rec->id()) + "; run `zcmedia check --repair`");
+    if (status.ok()) status = rewriter->Add(base, {EntryKind::kPutMedia, rec->id(), e.value, rec, bytes});
+  });
+  ZC_RETURN_IF_ERROR(status);
+  // Then playlists and entries, each in id order (their id key spaces).
+  for (const PlaylistKeySpace space : {PlaylistKeySpace::kPlaylistById, PlaylistKeySpace::kEntryById}) {
+    const uint64_t first = PlaylistIdKey(space, 0), last = PlaylistIdKey(space, kMaxPlaylistId);
+    std::vector<EntryRange> ranges;
+    for (const RunPtr& run : base.runs[kPlaylistIndex]) {
+      ranges.push_back({run->LowerBound(first), run->LowerBound(last + 1)});
+    }
+    MergeRanges(kPlaylistIndex, ranges, /*drop_tombstones=*/true, [&](const RunEntry& e) {
+      if (!status.ok()) return;
+      const uint64_t location = e.value;
+      uint32_t bytes = 0;
+      if (space == PlaylistKeySpace::kPlaylistById) {
+        const fb::Playlist* rec = nullptr;
+        status = base.PlaylistAt(location, &rec, &bytes);
+        if (status.ok()) status = rewriter->Add(base, {EntryKind::kPutPlaylist, rec->id(), location, rec, bytes});
+      } else {
+        const fb::PlaylistEntry* rec = nullptr;
+        status = base.PlaylistEntryAt(location, &rec, &bytes);
+        if (status.ok())
+          status = rewriter->Add(base, {EntryKind::kPutPlaylistEntry, rec->id(), location, rec, bytes});
+      }
+    });
+    ZC_RETURN_IF_ERROR(status);
+  }
+  return Status::OK();
+}
+
+}  // namespace zcmedia
