@@ -23,6 +23,12 @@ void CheckOk(const Status& status, std::string_view what) {
   if (!status.ok()) throw BenchError(std::string(what) + ": " + status.ToString());
 }
 
+Options StoreOptionsWithBudget(size_t memory_budget) {
+  Options options;
+  if (memory_budget) options.memory_budget = memory_budget;
+  return options;
+}
+
 Summary Summarize(std::vector<double> values) {
   Summary s;
   if (values.empty()) return s;

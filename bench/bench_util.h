@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "zcmedia/media_file.h"
+#include "zcmedia/options.h"
 #include "zcmedia/status.h"
 
 namespace zcmedia::bench {
@@ -30,6 +31,10 @@ class BenchError : public std::runtime_error {
 
 // Throws BenchError("<what>: <status>") unless `status` is OK.
 void CheckOk(const Status& status, std::string_view what);
+
+// Default store Options with Options::memory_budget set to `memory_budget`
+// (a --budget flag); 0 keeps the default budget.
+Options StoreOptionsWithBudget(size_t memory_budget);
 
 // Wall-clock time on the monotonic clock.
 class Stopwatch {
