@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -141,8 +142,10 @@ bool DrainPipe(int fd, std::string* out) {
   }
 }
 
-// Child → parent message: one "v <key> <value>" line per number, and
-// "e <message>" if the body failed. Keys never contain spaces.
+// Child → parent message: first kChildReadyLine, once the child's memory
+// is its own; then one "v <key> <value>" line per number, and "e <message>"
+// if the body failed. Keys never contain spaces.
+constexpr std::string_view kChildReadyLine = "r\n";
 std::string EncodeChildValues(const std::map<std::string, double>& values,
                               const std::string& error) {
   std::string out;
@@ -214,6 +217,12 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
 
   if (pid == 0) {
     ::close(fds[0]);
+    // Heap the parent freed but kept is resident and mapped here too: the
+    // body would reuse it without its RssAnon growing, and the sampled peak
+    // would miss that memory. Hand it back first, so the body's baseline
+    // counts only what is in use.
+    ::malloc_trim(0);
+    WriteAll(fds[1], kChildReadyLine);
     std::map<std::string, double> values;
     std::string error;
     try {
@@ -240,14 +249,17 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
   char status_buf[8192];
   int wait_status = 0;
   for (;;) {
-    if (status_fd >= 0) {
+    DrainPipe(fds[0], &message);
+    // Until the child has trimmed its heap it still maps the parent's free
+    // memory: those samples are not the child's.
+    const bool child_ready = message.rfind(kChildReadyLine, 0) == 0;
+    if (status_fd >= 0 && child_ready) {
       int64_t anon = ParseStatusKiB(ReadWhole(status_fd, status_buf, sizeof status_buf), "RssAnon");
       if (anon >= 0) {
         report.peak_anon_kib = std::max(report.peak_anon_kib, anon);
         ++report.samples;
       }
     }
-    DrainPipe(fds[0], &message);
     pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) {

@@ -87,7 +87,9 @@ struct ChildReport {
 // process (no heap or page-cache state left by an earlier run) and its memory
 // can be watched from outside. `body` fills `values`; an exception thrown in
 // it becomes ChildReport::error. While the child runs, the parent reads the
-// child's RssAnon every `sample_interval` and keeps the peak.
+// child's RssAnon every `sample_interval` and keeps the peak. The child
+// first returns the heap it inherited free (malloc_trim), so that reusing it
+// cannot hide memory from the samples.
 // Call only while this process has a single thread (fork).
 ChildReport RunInChild(const std::function<void(std::map<std::string, double>& values)>& body,
                        std::chrono::microseconds sample_interval = std::chrono::milliseconds(1));
