@@ -62,6 +62,10 @@ Summary Summarize(std::vector<double> values);
 std::string FormatSi(double value);
 // "1,234,567".
 std::string FormatThousands(uint64_t value);
+// `value` through printf's `format` ("%.1f ms").
+std::string FormatFixed(double value, const char* format);
+// "5,304 KiB" (negative values, a sampling artefact, print as 0).
+std::string FormatKib(double kib);
 // `text` padded with spaces to `columns` characters (UTF-8 aware, so that
 // tables with "–" and "µ" line up).
 std::string PadRight(std::string text, size_t columns);
@@ -133,6 +137,21 @@ DiskUsage MeasureDirectory(const std::string& dir);
 // Reads every file below `dir` once, so that the following reads are served
 // from the page cache (the reference read benchmarks warmed the cache too).
 void WarmPageCache(const std::string& dir);
+
+// What EvictFromPageCache did to the regular files below a directory.
+struct Eviction {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t resident_bytes_after = 0;  // still in the page cache afterwards (mincore)
+};
+// Makes the files below `dir` cold without dropping the whole machine's
+// cache (which needs root and would slow everyone else on a shared host):
+// fsync each file, since dirty pages cannot be dropped, then
+// posix_fadvise(POSIX_FADV_DONTNEED). Pages that a live process maps stay
+// cached, so call it while no process has the files open; inodes and
+// directory entries stay cached too. Throws BenchError if a file cannot be
+// opened or synced.
+Eviction EvictFromPageCache(const std::string& dir);
 
 // Reads every column of a row and folds it into a number, so that a lookup
 // loop pays for reading what it returns. Rows with equal columns give equal

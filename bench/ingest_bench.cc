@@ -41,14 +41,6 @@ Summary SummarizeField(const std::vector<Run>& runs, double Run::*field) {
   return Summarize(values);
 }
 
-std::string Fixed(double value, const char* format) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
-std::string Kib(double value) { return FormatThousands(uint64_t(std::max(0.0, value))) + " KiB"; }
-
 }  // namespace
 
 int RunIngestBench(const IngestBenchOptions& options) {
@@ -104,15 +96,15 @@ int RunIngestBench(const IngestBenchOptions& options) {
         std::printf("  run %d/%d store : %8s rec/s  %.3f s (compaction %.3f s), %.0f B/rec, "
                     "peak anon +%s (raw %s)\n",
                     run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
-                    r.compact_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str(),
-                    Kib(r.raw_peak_anon_kib).c_str());
+                    r.compact_s, r.bytes_per_record, FormatKib(r.peak_anon_kib).c_str(),
+                    FormatKib(r.raw_peak_anon_kib).c_str());
       } else {
         SqliteIngestRun r = MeasureInTempDir(MeasureSqliteIngest, spec, options.dir, "sqlite", keep);
         sqlite_runs.push_back(r);
         std::printf("  run %d/%d sqlite: %8s rec/s  %.3f s (commit %.3f s), %.0f B/rec, "
                     "peak anon +%s\n",
                     run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
-                    r.commit_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str());
+                    r.commit_s, r.bytes_per_record, FormatKib(r.peak_anon_kib).c_str());
       }
       std::fflush(stdout);
     }
@@ -146,8 +138,8 @@ int RunIngestBench(const IngestBenchOptions& options) {
   }
   const double compact_share = store_compact.median / store_total.median;
 
-  auto seconds = [](double v) { return Fixed(v, "%.3f s"); };
-  auto bytes = [](double v) { return Fixed(v, "%.0f"); };
+  auto seconds = [](double v) { return FormatFixed(v, "%.3f s"); };
+  auto bytes = [](double v) { return FormatFixed(v, "%.0f"); };
   auto kib = [](double v) { return FormatThousands(uint64_t(std::max(0.0, v))); };
   const StoreIngestRun& any_store = store_runs.front();
 
@@ -165,7 +157,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
               FormatSummary(store_compact, seconds).c_str(), 100 * compact_share);
   std::printf("  close (untimed)       %s\n", FormatSummary(store_close, seconds).c_str());
   std::printf("  reopen (untimed)      %s (Store::Open of the loaded store, page cache warm)\n",
-              FormatSummary(store_reopen, [](double v) { return Fixed(v, "%.1f ms"); }).c_str());
+              FormatSummary(store_reopen, [](double v) { return FormatFixed(v, "%.1f ms"); }).c_str());
   std::printf("  bytes/record on disk  %s (allocated: %s)\n", FormatSummary(store_bytes, bytes).c_str(),
               FormatSummary(store_allocated, bytes).c_str());
   std::printf("  peak anon KiB         +%s over the baseline before Store::Open (sampled every 1 ms)\n",
@@ -186,7 +178,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
                 FormatSummary(sqlite_bytes, bytes).c_str(), FormatSummary(sqlite_open_bytes, bytes).c_str());
     std::printf("  peak anon KiB         +%s\n", FormatSummary(sqlite_peak, kib).c_str());
     std::printf("store/sqlite records/s: %.1fx (per run %s)\n", ratio,
-                FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
+                FormatSummary(ratio_runs, [](double v) { return FormatFixed(v, "%.1fx"); }).c_str());
   }
 
   {
