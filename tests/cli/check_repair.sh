@@ -7,13 +7,7 @@ set -u
 zcmedia="$1"
 dir=$(mktemp -d /tmp/zcmedia-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-expect_exit() {  # expected-status description command...
-  want=$1; what=$2; shift 2
-  "$@" > "$dir/out" 2>&1
-  got=$?
-  [ "$got" -eq "$want" ] || { cat "$dir/out"; fail "$what: exit status $got, want $want"; }
-}
+. "$(dirname "$0")/lib.sh"
 flip() {  # file offset: the byte there becomes a different one
   old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
   [ -n "$old" ] || fail "cannot read $1 at $2"
