@@ -50,6 +50,7 @@ void AddSeedOption(CLI::App* app, uint64_t* seed) {
       ->capture_default_str();
 }
 
+#if ZCMEDIA_WITH_BENCHMARKS
 // The options every bench command spells the same way.
 void AddJsonFlag(CLI::App* app, bool* json) {
   app->add_flag("--json", *json, "Print one JSON object as the last line");
@@ -70,6 +71,7 @@ void AddBudgetOption(CLI::App* app, size_t* memory_budget) {
                   "Store memory budget: bytes, or a size such as 64MiB (Options::memory_budget; default 6 MiB)")
       ->transform(CLI::AsSizeValue(false));
 }
+#endif
 
 int RunCommandLine(int argc, char** argv) {
   using namespace zcmedia::bench;

@@ -9,3 +9,9 @@ expect_exit() {  # expected-status description command...
   got=$?
   [ "$got" -eq "$want" ] || { cat "$dir/out"; fail "$what: exit status $got, want $want"; }
 }
+# Succeeds when this zcmedia was built with the bench commands
+# (ZCMEDIA_BUILD_BENCHMARKS). `bench ... --help` cannot tell: without them
+# CLI11 answers it with the top-level help and exit status 0.
+has_bench_commands() {  # zcmedia
+  "$1" --help 2>/dev/null | grep -q '^ *bench  '
+}
