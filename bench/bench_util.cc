@@ -298,6 +298,10 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
   return report;
 }
 
+void FailIfChildFailed(const ChildReport& report, const std::string& what) {
+  if (!report.error.empty()) throw BenchError(what + " run failed: " + report.error);
+}
+
 void SyncFilesystems() { ::sync(); }
 
 std::string MakeTempDir(const std::string& parent, const std::string& prefix) {

@@ -98,6 +98,9 @@ struct ChildReport {
 ChildReport RunInChild(const std::function<void(std::map<std::string, double>& values)>& body,
                        std::chrono::microseconds sample_interval = std::chrono::milliseconds(1));
 
+// Throws BenchError("<what> run failed: <the child's error>") if it failed.
+void FailIfChildFailed(const ChildReport& report, const std::string& what);
+
 // Flushes dirty pages of every file system, so that one run's write-back does
 // not land in the next run's timing.
 void SyncFilesystems();

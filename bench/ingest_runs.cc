@@ -146,10 +146,6 @@ LoadArena::LoadArena(const std::string& parent, uint64_t seed, uint64_t records,
   build_seconds_ = clock.Seconds();
 }
 
-void FailIfChildFailed(const ChildReport& report, const std::string& what) {
-  if (!report.error.empty()) throw BenchError(what + " run failed: " + report.error);
-}
-
 namespace {
 
 // Syncs the file systems, loads `dir` in a forked child running `child`, and

@@ -63,7 +63,4 @@ StoreIngestRun MeasureStoreIngest(const LoadSpec& spec, const std::string& store
 // The same for the legacy database `dir`/media.db.
 SqliteIngestRun MeasureSqliteIngest(const LoadSpec& spec, const std::string& dir);
 
-// Throws BenchError("<what> run failed: ...") if the child failed.
-void FailIfChildFailed(const ChildReport& report, const std::string& what);
-
 }  // namespace zcmedia::bench

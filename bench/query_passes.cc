@@ -223,15 +223,16 @@ void ReportPass(const QueryPass& kind, const Pass& pass, Values& out) {
   out[key + ".checksum"] = double(pass.checksum & kChildChecksumMask);
 }
 
-// Runs a child that opens one side (`open` returns what the passes take) and
-// runs the passes; collects the figures and checks the ids against the paths.
-template <typename Open>
-QueryRun MeasureQueries(const char* side, std::span<const QueryPass> passes, Open open) {
+// Runs `open_and_query` (opens one side and reports each pass with
+// ReportPass) in a sampled child; collects the figures and checks the ids
+// against the paths.
+template <typename OpenAndQuery>
+QueryRun MeasureQueries(const char* side, std::span<const QueryPass> passes, OpenAndQuery open_and_query) {
   ChildReport report = RunInChild([&](Values& out) {
     out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
-    open(out);
+    open_and_query(out);
   });
-  if (!report.error.empty()) throw BenchError(std::string(side) + " queries failed: " + report.error);
+  FailIfChildFailed(report, std::string(side) + " queries");
   QueryRun run;
   run.peak_anon_kib = double(report.peak_anon_kib) - report.at("baseline_anon_kib");
   for (const QueryPass& kind : passes) {
