@@ -1,6 +1,8 @@
 #include "bench_util.h"
 
 #include <fcntl.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,12 @@ namespace zcmedia::bench {
 
 void CheckOk(const Status& status, std::string_view what) {
   if (!status.ok()) throw BenchError(std::string(what) + ": " + status.ToString());
+}
+
+Options StoreOptionsWithBudget(size_t memory_budget) {
+  Options options;
+  if (memory_budget) options.memory_budget = memory_budget;
+  return options;
 }
 
 Summary Summarize(std::vector<double> values) {
@@ -61,6 +69,14 @@ std::string FormatThousands(uint64_t value) {
   }
   return out;
 }
+
+std::string FormatFixed(double value, const char* format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string FormatKib(double kib) { return FormatThousands(uint64_t(std::max(0.0, kib))) + " KiB"; }
 
 std::string PadRight(std::string text, size_t columns) {
   size_t characters = 0;
@@ -135,8 +151,10 @@ bool DrainPipe(int fd, std::string* out) {
   }
 }
 
-// Child → parent message: one "v <key> <value>" line per number, and
-// "e <message>" if the body failed. Keys never contain spaces.
+// Child → parent message: first kChildReadyLine, once the child's memory
+// is its own; then one "v <key> <value>" line per number, and "e <message>"
+// if the body failed. Keys never contain spaces.
+constexpr std::string_view kChildReadyLine = "r\n";
 std::string EncodeChildValues(const std::map<std::string, double>& values,
                               const std::string& error) {
   std::string out;
@@ -208,6 +226,12 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
 
   if (pid == 0) {
     ::close(fds[0]);
+    // Heap the parent freed but kept is resident and mapped here too: the
+    // body would reuse it without its RssAnon growing, and the sampled peak
+    // would miss that memory. Hand it back first, so the body's baseline
+    // counts only what is in use.
+    ::malloc_trim(0);
+    WriteAll(fds[1], kChildReadyLine);
     std::map<std::string, double> values;
     std::string error;
     try {
@@ -234,14 +258,17 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
   char status_buf[8192];
   int wait_status = 0;
   for (;;) {
-    if (status_fd >= 0) {
+    DrainPipe(fds[0], &message);
+    // Until the child has trimmed its heap it still maps the parent's free
+    // memory: those samples are not the child's.
+    const bool child_ready = message.rfind(kChildReadyLine, 0) == 0;
+    if (status_fd >= 0 && child_ready) {
       int64_t anon = ParseStatusKiB(ReadWhole(status_fd, status_buf, sizeof status_buf), "RssAnon");
       if (anon >= 0) {
         report.peak_anon_kib = std::max(report.peak_anon_kib, anon);
         ++report.samples;
       }
     }
-    DrainPipe(fds[0], &message);
     pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) {
@@ -269,6 +296,10 @@ ChildReport RunInChild(const std::function<void(std::map<std::string, double>& v
     }
   }
   return report;
+}
+
+void FailIfChildFailed(const ChildReport& report, const std::string& what) {
+  if (!report.error.empty()) throw BenchError(what + " run failed: " + report.error);
 }
 
 void SyncFilesystems() { ::sync(); }
@@ -314,18 +345,72 @@ DiskUsage MeasureDirectory(const std::string& dir) {
   return usage;
 }
 
-void WarmPageCache(const std::string& dir) {
-  std::vector<char> buf(1 << 20);
+namespace {
+
+// The regular files below `dir`, for the page-cache helpers.
+std::vector<std::string> RegularFilesBelow(const std::string& dir) {
+  std::vector<std::string> files;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (it->is_regular_file(ec)) files.push_back(it->path().string());
+  }
+  if (ec) throw BenchError("cannot list '" + dir + "': " + ec.message());
+  return files;
+}
+
+// Bytes of the open file `fd` (of `size` bytes) that sit in the page cache.
+uint64_t ResidentBytes(int fd, uint64_t size) {
+  if (size == 0) return 0;
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return 0;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in_core((size + page - 1) / page);
+  uint64_t resident = 0;
+  if (::mincore(map, size, in_core.data()) == 0) {
+    for (unsigned char c : in_core) resident += (c & 1) ? page : 0;
+  }
+  ::munmap(map, size);
+  return std::min(resident, size);
+}
+
+}  // namespace
+
+void WarmPageCache(const std::string& dir) {
+  std::vector<char> buf(1 << 20);
+  for (const std::string& path : RegularFilesBelow(dir)) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     while (::read(fd, buf.data(), buf.size()) > 0) {
     }
     ::close(fd);
   }
+}
+
+Eviction EvictFromPageCache(const std::string& dir) {
+  Eviction eviction;
+  for (const std::string& path : RegularFilesBelow(dir)) {
+    // Linux syncs through a read-only descriptor too.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw BenchError("cannot open '" + path + "' to evict it: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || ::fsync(fd) != 0) {
+      const int err = errno;
+      ::close(fd);
+      throw BenchError("cannot sync '" + path + "': " + std::strerror(err));
+    }
+    const int advice = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (advice != 0) {
+      ::close(fd);
+      throw BenchError("posix_fadvise(DONTNEED) on '" + path + "': " + std::strerror(advice));
+    }
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    eviction.files += 1;
+    eviction.bytes += size;
+    eviction.resident_bytes_after += ResidentBytes(fd, size);
+    ::close(fd);
+  }
+  return eviction;
 }
 
 namespace {
@@ -514,12 +599,13 @@ Better DirectionOf(const std::string& key) {
   if (key.rfind("sqlite_", 0) == 0 || key.rfind("generation_", 0) == 0 || ends_with("_min") || ends_with("_max"))
     return Better::kUnknown;  // the reference, the workload generator, the spread
   if (ends_with("_per_s") || key == "ratio" || ends_with("_ratio")) return Better::kHigher;
-  static const char* const kLower[] = {"store_bytes_per_record", "store_allocated_bytes_per_record",
-                                       "store_peak_anon_kib",    "store_raw_peak_anon_kib",
-                                       "open_ms",                "store_total_s",
-                                       "store_compact_s"};
-  for (const char* k : kLower)
-    if (key == k) return Better::kLower;
+  // By suffix, so that the per-phase figures of bench scale and the
+  // per-budget ones of bench profiles ("budget_64mib_store_peak_anon_kib")
+  // are compared too.
+  static const char* const kLowerSuffixes[] = {"bytes_per_record", "peak_anon_kib", "_ms", "store_total_s",
+                                               "store_compact_s"};
+  for (const char* suffix : kLowerSuffixes)
+    if (ends_with(suffix)) return Better::kLower;
   return Better::kUnknown;
 }
 

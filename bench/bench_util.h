@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "zcmedia/media_file.h"
+#include "zcmedia/options.h"
 #include "zcmedia/status.h"
 
 namespace zcmedia::bench {
@@ -30,6 +31,10 @@ class BenchError : public std::runtime_error {
 
 // Throws BenchError("<what>: <status>") unless `status` is OK.
 void CheckOk(const Status& status, std::string_view what);
+
+// Default store Options with Options::memory_budget set to `memory_budget`
+// (a --budget flag); 0 keeps the default budget.
+Options StoreOptionsWithBudget(size_t memory_budget);
 
 // Wall-clock time on the monotonic clock.
 class Stopwatch {
@@ -57,6 +62,10 @@ Summary Summarize(std::vector<double> values);
 std::string FormatSi(double value);
 // "1,234,567".
 std::string FormatThousands(uint64_t value);
+// `value` through printf's `format` ("%.1f ms").
+std::string FormatFixed(double value, const char* format);
+// "5,304 KiB" (negative values, a sampling artefact, print as 0).
+std::string FormatKib(double kib);
 // `text` padded with spaces to `columns` characters (UTF-8 aware, so that
 // tables with "–" and "µ" line up).
 std::string PadRight(std::string text, size_t columns);
@@ -82,10 +91,15 @@ struct ChildReport {
 // process (no heap or page-cache state left by an earlier run) and its memory
 // can be watched from outside. `body` fills `values`; an exception thrown in
 // it becomes ChildReport::error. While the child runs, the parent reads the
-// child's RssAnon every `sample_interval` and keeps the peak.
+// child's RssAnon every `sample_interval` and keeps the peak. The child
+// first returns the heap it inherited free (malloc_trim), so that reusing it
+// cannot hide memory from the samples.
 // Call only while this process has a single thread (fork).
 ChildReport RunInChild(const std::function<void(std::map<std::string, double>& values)>& body,
                        std::chrono::microseconds sample_interval = std::chrono::milliseconds(1));
+
+// Throws BenchError("<what> run failed: <the child's error>") if it failed.
+void FailIfChildFailed(const ChildReport& report, const std::string& what);
 
 // Flushes dirty pages of every file system, so that one run's write-back does
 // not land in the next run's timing.
@@ -126,6 +140,21 @@ DiskUsage MeasureDirectory(const std::string& dir);
 // Reads every file below `dir` once, so that the following reads are served
 // from the page cache (the reference read benchmarks warmed the cache too).
 void WarmPageCache(const std::string& dir);
+
+// What EvictFromPageCache did to the regular files below a directory.
+struct Eviction {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t resident_bytes_after = 0;  // still in the page cache afterwards (mincore)
+};
+// Makes the files below `dir` cold without dropping the whole machine's
+// cache (which needs root and would slow everyone else on a shared host):
+// fsync each file, since dirty pages cannot be dropped, then
+// posix_fadvise(POSIX_FADV_DONTNEED). Pages that a live process maps stay
+// cached, so call it while no process has the files open; inodes and
+// directory entries stay cached too. Throws BenchError if a file cannot be
+// opened or synced.
+Eviction EvictFromPageCache(const std::string& dir);
 
 // Reads every column of a row and folds it into a number, so that a lookup
 // loop pays for reading what it returns. Rows with equal columns give equal

@@ -40,6 +40,35 @@ struct LookupBenchOptions {
 };
 int RunLookupBench(const LookupBenchOptions& options);
 
+// One run at scale N, every figure beside SQLite's for the same data: load,
+// size on disk, cold and warm open, lookups, listings, peak memory.
+struct ScaleBenchOptions {
+  uint64_t records = 10'000'000;
+  uint64_t lookups = 100'000;      // point lookups (each of path and id)
+  uint64_t directories = 10'000;   // directory listings
+  bool json = false;
+  std::string dir = "/tmp";        // the store and database go below it
+  size_t memory_budget = 0;        // Options::memory_budget; 0 keeps the default
+  uint64_t seed = kDefaultSeed;
+  bool keep = false;               // leave the store and the database in place
+  std::string baseline;            // JSON of a saved run: flag figures >10% worse
+};
+int RunScaleBench(const ScaleBenchOptions& options);
+
+// The store alone, loaded and queried under each memory-budget profile
+// (6 MiB, 64 MiB, 256 MiB, 1 GiB): what memory buys.
+struct ProfilesBenchOptions {
+  uint64_t records = 1'000'000;
+  int runs = 3;                    // per budget; medians reported
+  uint64_t lookups = 100'000;
+  uint64_t directories = 10'000;
+  bool json = false;
+  std::string dir = "/tmp";
+  uint64_t seed = kDefaultSeed;
+  std::string baseline;
+};
+int RunProfilesBench(const ProfilesBenchOptions& options);
+
 struct CompactBenchOptions {
   uint64_t records = 1'000'000;    // live records (2x are stored, every other one removed)
   int runs = 3;

@@ -2,222 +2,35 @@
 // legacy SQLite database, the way perf-anchors.md measured its baselines:
 // runs interleaved store/SQLite, sync before each, medians [min–max].
 //
-// Each measurement runs in a forked child: every run starts from a fresh
-// process (no heap, allocator or mapping state left by an earlier run), and
-// the parent can watch the child's anonymous memory from outside at 1 ms.
-#include <malloc.h>
-
+// Each measurement runs in a forked child (ingest_runs.h): every run starts
+// from a fresh process (no heap, allocator or mapping state left by an
+// earlier run), and the parent can watch the child's anonymous memory from
+// outside at 1 ms.
 #include <algorithm>
 #include <cstdio>
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
 #include "commands.h"
 #include "generator.h"
-#include "record_arena.h"
-#include "sqlite_legacy.h"
-#include "store_writer.h"
-#include "zcmedia/store.h"
+#include "ingest_runs.h"
 
 namespace zcmedia::bench {
 
 namespace {
 
-using Values = std::map<std::string, double>;
-
-// What a timed loop reads its records from: by default the arena the parent
-// wrote before the runs (mapped and populated before the timer starts, as
-// perf-anchors.md measures); with --stream the generator, inside the timer.
-class RecordFeed {
- public:
-  RecordFeed(const IngestBenchOptions& options, const std::string& arena_path) {
-    if (options.stream)
-      generator_.emplace(options.seed, options.records);
-    else
-      arena_.emplace(arena_path);
-  }
-  bool Next(MediaFileFields* fields) {
-    if (arena_) return arena_->Next(fields);
-    if (!generator_->Next(&record_)) return false;
-    *fields = record_.fields();
-    return true;
-  }
-
- private:
-  std::optional<RecordArena> arena_;
-  std::optional<LibraryGenerator> generator_;
-  GeneratedRecord record_;
-};
-
-// Child: open a fresh store, stream N records into it in recommended-size
-// batches (durable commit each), compact the indexes. Timed from Open to the
-// end of CompactIndexes; closing is timed separately.
-void StoreIngestChild(const IngestBenchOptions& options, const std::string& arena_path,
-                      const std::string& dir, Values& out) {
-  // The load is pipelined over two threads (store_writer.h). glibc gives each
-  // thread that allocates its own malloc arena, which would count a second
-  // heap against the budget; memory-bounded deployments set
-  // MALLOC_ARENA_MAX=1 (docs/performance.md), and so does this child.
-  mallopt(M_ARENA_MAX, 1);
-  Options store_options;
-  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
-  RecordFeed feed(options, arena_path);
-  MediaFileFields fields;
-
-  out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
-  Stopwatch clock;
-  std::unique_ptr<Store> store;
-  CheckOk(Store::Open(dir, store_options, &store), "Store::Open('" + dir + "')");
-  const double open_s = clock.Seconds();
-  {
-    BatchedStoreWriter writer(store.get(), {}, getenv("ZC_NOPIPE") == nullptr);
-    while (feed.Next(&fields)) writer.Put(fields);
-    writer.Flush();
-    out["batch_records"] = double(writer.batch_records());
-    out["batches"] = double(writer.batches_written());
-  }
-  const double written_s = clock.Seconds();
-  CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
-  const double total_s = clock.Seconds();
-
-  StoreInfo info = store->Info();
-  if (info.record_count != options.records) {
-    throw BenchError("store reports " + std::to_string(info.record_count) + " records after " +
-                     std::to_string(options.records) + " puts");
-  }
-  out["end_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
-  Stopwatch close_clock;
-  store.reset();
-  out["close_s"] = close_clock.Seconds();
-  // Opening the loaded store again, as a server restarting on it would
-  // (page cache warm; no index rebuild: META names the run files).
-  {
-    Stopwatch reopen_clock;
-    CheckOk(Store::Open(dir, store_options, &store), "Store::Open('" + dir + "') after the load");
-    store->GetSnapshot();
-    out["reopen_ms"] = reopen_clock.Seconds() * 1000;
-    store.reset();
-  }
-
-  out["open_s"] = open_s;
-  out["write_s"] = written_s - open_s;
-  out["compact_s"] = total_s - written_s;
-  out["total_s"] = total_s;
-  out["info_disk_bytes"] = double(info.disk_bytes);
-  out["info_segment_bytes"] = double(info.segment_bytes);
-  out["info_index_bytes"] = double(info.index_bytes);
-  out["info_index_runs"] = double(info.index_runs);
-  out["hwm_kib"] = double(ReadProcStatusKiB(0, "VmHWM"));
-}
-
-// Child: the legacy load, one transaction, same records. Timed from open
-// (PRAGMAs and DDL included, as the store's time includes Open) to the end of
-// COMMIT, which runs the WAL checkpoint.
-void SqliteIngestChild(const IngestBenchOptions& options, const std::string& arena_path,
-                       const std::string& dir, Values& out) {
-  RecordFeed feed(options, arena_path);
-  MediaFileFields fields;
-  const std::string path = dir + "/media.db";
-
-  out["baseline_anon_kib"] = double(ReadProcStatusKiB(0, "RssAnon"));
-  Stopwatch clock;
-  std::unique_ptr<LegacyDb> db = LegacyDb::Create(path);
-  const double open_s = clock.Seconds();
-  db->Begin();
-  while (feed.Next(&fields)) db->Insert(fields);
-  const double inserted_s = clock.Seconds();
-  db->Commit();
-  const double total_s = clock.Seconds();
-
-  DiskUsage before_close = MeasureDirectory(dir);
-  Stopwatch close_clock;
-  db.reset();
-  out["close_s"] = close_clock.Seconds();
-
-  out["open_s"] = open_s;
-  out["insert_s"] = inserted_s - open_s;
-  out["commit_s"] = total_s - inserted_s;
-  out["total_s"] = total_s;
-  out["bytes_before_close"] = double(before_close.apparent_bytes);
-  out["hwm_kib"] = double(ReadProcStatusKiB(0, "VmHWM"));
-}
-
-struct StoreRun {
-  double records_per_s, ingest_records_per_s, total_s, compact_s, close_s, bytes_per_record, allocated_per_record;
-  double peak_anon_kib, raw_peak_anon_kib, baseline_anon_kib, hwm_kib;
-  double batch_records, index_runs, reopen_ms;
-  int64_t samples;
-};
-
-struct SqliteRun {
-  double records_per_s, total_s, commit_s, close_s, bytes_per_record, open_bytes_per_record;
-  double peak_anon_kib, hwm_kib;
-};
-
-void FailIfChildFailed(const ChildReport& report, const char* what) {
-  if (!report.error.empty()) throw BenchError(std::string(what) + " run failed: " + report.error);
-}
-
-StoreRun MeasureStore(const IngestBenchOptions& options, const std::string& arena_path, bool keep) {
-  TempDir dir(options.dir, "zcmedia-ingest-store-");
-  SyncFilesystems();
-  ChildReport report = RunInChild(
-      [&](Values& out) { StoreIngestChild(options, arena_path, dir.path(), out); });
-  FailIfChildFailed(report, "store ingest");
-  DiskUsage usage = MeasureDirectory(dir.path());
+// One run of a side (MeasureStoreIngest or MeasureSqliteIngest) in a fresh
+// temporary directory, kept (and named) only when asked.
+template <typename Run>
+Run MeasureInTempDir(Run (*measure)(const LoadSpec&, const std::string&), const LoadSpec& spec,
+                     const std::string& parent, const char* side, bool keep) {
+  TempDir dir(parent, std::string("zcmedia-ingest-") + side + "-");
+  Run run = measure(spec, dir.path());
   if (keep) {
     dir.Keep();
-    std::printf("  (kept the store in %s)\n", dir.path().c_str());
+    std::printf("  (kept the %s files in %s)\n", side, dir.path().c_str());
   }
-
-  StoreRun run;
-  const double n = double(options.records);
-  run.total_s = report.at("total_s");
-  run.records_per_s = n / run.total_s;
-  run.compact_s = report.at("compact_s");
-  // Every commit is durable, indexes included, before compaction: this is
-  // the rate at which a library becomes stored; compaction only speeds reads.
-  run.ingest_records_per_s = n / (run.total_s - run.compact_s);
-  run.close_s = report.at("close_s");
-  run.bytes_per_record = double(usage.apparent_bytes) / n;
-  run.allocated_per_record = double(usage.allocated_bytes) / n;
-  run.baseline_anon_kib = report.at("baseline_anon_kib");
-  run.raw_peak_anon_kib = double(report.peak_anon_kib);
-  run.peak_anon_kib = run.raw_peak_anon_kib - run.baseline_anon_kib;
-  run.hwm_kib = report.at("hwm_kib");
-  run.batch_records = report.at("batch_records");
-  run.index_runs = report.at("info_index_runs");
-  run.reopen_ms = report.at("reopen_ms");
-  run.samples = report.samples;
-  return run;
-}
-
-SqliteRun MeasureSqlite(const IngestBenchOptions& options, const std::string& arena_path, bool keep) {
-  TempDir dir(options.dir, "zcmedia-ingest-sqlite-");
-  SyncFilesystems();
-  ChildReport report = RunInChild(
-      [&](Values& out) { SqliteIngestChild(options, arena_path, dir.path(), out); });
-  FailIfChildFailed(report, "SQLite ingest");
-  // After close: the database file, plus a -wal if one was left behind.
-  DiskUsage usage = MeasureDirectory(dir.path());
-  if (keep) {
-    dir.Keep();
-    std::printf("  (kept the SQLite database in %s)\n", dir.path().c_str());
-  }
-
-  SqliteRun run;
-  const double n = double(options.records);
-  run.total_s = report.at("total_s");
-  run.records_per_s = n / run.total_s;
-  run.commit_s = report.at("commit_s");
-  run.close_s = report.at("close_s");
-  run.bytes_per_record = double(usage.apparent_bytes) / n;
-  run.open_bytes_per_record = report.at("bytes_before_close") / n;
-  run.peak_anon_kib = double(report.peak_anon_kib) - report.at("baseline_anon_kib");
-  run.hwm_kib = report.at("hwm_kib");
   return run;
 }
 
@@ -227,14 +40,6 @@ Summary SummarizeField(const std::vector<Run>& runs, double Run::*field) {
   for (const Run& run : runs) values.push_back(run.*field);
   return Summarize(values);
 }
-
-std::string Fixed(double value, const char* format) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
-std::string Kib(double value) { return FormatThousands(uint64_t(std::max(0.0, value))) + " KiB"; }
 
 }  // namespace
 
@@ -261,23 +66,21 @@ int RunIngestBench(const IngestBenchOptions& options) {
               options.runs == 1 ? "" : "s");
   // Both sides read the same records from one arena file written here,
   // outside every timer (or, with --stream, generate them inside it).
-  TempDir arena_dir(options.dir, "zcmedia-ingest-arena-");
-  const std::string arena_path = arena_dir.path() + "/records.arena";
+  const LoadArena arena(options.dir, options.seed, options.records, options.stream);
+  const LoadSpec spec{options.records, options.seed, options.memory_budget, options.stream, arena.path()};
   if (options.stream) {
     std::printf("  records are generated inside both timed loops (--stream; generation alone: "
                 "%s rec/s, %.2f µs/rec)\n",
                 FormatSi(generation_per_s).c_str(), 1e6 / generation_per_s);
   } else {
-    Stopwatch arena_clock;
-    RecordArena::Build(arena_path, options.seed, options.records);
     std::printf("  records come from an arena file written before the runs (%.1f s, untimed) and "
                 "mapped before each timer starts; --stream generates them inside the timers\n",
-                arena_clock.Seconds());
+                arena.build_seconds());
   }
   std::fflush(stdout);
 
-  std::vector<StoreRun> store_runs;
-  std::vector<SqliteRun> sqlite_runs;
+  std::vector<StoreIngestRun> store_runs;
+  std::vector<SqliteIngestRun> sqlite_runs;
   std::vector<double> ratios;
   for (int run = 0; run < options.runs; ++run) {
     const bool last = run + 1 == options.runs;
@@ -288,57 +91,57 @@ int RunIngestBench(const IngestBenchOptions& options) {
       const bool store_turn = (side == 0) == (run % 2 == 0);
       if (!store_turn && options.store_only) continue;
       if (store_turn) {
-        StoreRun r = MeasureStore(options, arena_path, keep);
+        StoreIngestRun r = MeasureInTempDir(MeasureStoreIngest, spec, options.dir, "store", keep);
         store_runs.push_back(r);
         std::printf("  run %d/%d store : %8s rec/s  %.3f s (compaction %.3f s), %.0f B/rec, "
                     "peak anon +%s (raw %s)\n",
                     run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
-                    r.compact_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str(),
-                    Kib(r.raw_peak_anon_kib).c_str());
+                    r.compact_s, r.bytes_per_record, FormatKib(r.peak_anon_kib).c_str(),
+                    FormatKib(r.raw_peak_anon_kib).c_str());
       } else {
-        SqliteRun r = MeasureSqlite(options, arena_path, keep);
+        SqliteIngestRun r = MeasureInTempDir(MeasureSqliteIngest, spec, options.dir, "sqlite", keep);
         sqlite_runs.push_back(r);
         std::printf("  run %d/%d sqlite: %8s rec/s  %.3f s (commit %.3f s), %.0f B/rec, "
                     "peak anon +%s\n",
                     run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
-                    r.commit_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str());
+                    r.commit_s, r.bytes_per_record, FormatKib(r.peak_anon_kib).c_str());
       }
       std::fflush(stdout);
     }
     if (!options.store_only) ratios.push_back(store_runs.back().records_per_s / sqlite_runs.back().records_per_s);
   }
 
-  const Summary store_rate = SummarizeField(store_runs, &StoreRun::records_per_s);
-  const Summary store_ingest_rate = SummarizeField(store_runs, &StoreRun::ingest_records_per_s);
-  const Summary store_total = SummarizeField(store_runs, &StoreRun::total_s);
-  const Summary store_compact = SummarizeField(store_runs, &StoreRun::compact_s);
-  const Summary store_close = SummarizeField(store_runs, &StoreRun::close_s);
-  const Summary store_bytes = SummarizeField(store_runs, &StoreRun::bytes_per_record);
-  const Summary store_allocated = SummarizeField(store_runs, &StoreRun::allocated_per_record);
-  const Summary store_peak = SummarizeField(store_runs, &StoreRun::peak_anon_kib);
-  const Summary store_raw_peak = SummarizeField(store_runs, &StoreRun::raw_peak_anon_kib);
-  const Summary store_baseline = SummarizeField(store_runs, &StoreRun::baseline_anon_kib);
-  const Summary store_hwm = SummarizeField(store_runs, &StoreRun::hwm_kib);
-  const Summary store_reopen = SummarizeField(store_runs, &StoreRun::reopen_ms);
+  const Summary store_rate = SummarizeField(store_runs, &StoreIngestRun::records_per_s);
+  const Summary store_ingest_rate = SummarizeField(store_runs, &StoreIngestRun::ingest_records_per_s);
+  const Summary store_total = SummarizeField(store_runs, &StoreIngestRun::total_s);
+  const Summary store_compact = SummarizeField(store_runs, &StoreIngestRun::compact_s);
+  const Summary store_close = SummarizeField(store_runs, &StoreIngestRun::close_s);
+  const Summary store_bytes = SummarizeField(store_runs, &StoreIngestRun::bytes_per_record);
+  const Summary store_allocated = SummarizeField(store_runs, &StoreIngestRun::allocated_per_record);
+  const Summary store_peak = SummarizeField(store_runs, &StoreIngestRun::peak_anon_kib);
+  const Summary store_raw_peak = SummarizeField(store_runs, &StoreIngestRun::raw_peak_anon_kib);
+  const Summary store_baseline = SummarizeField(store_runs, &StoreIngestRun::baseline_anon_kib);
+  const Summary store_hwm = SummarizeField(store_runs, &StoreIngestRun::hwm_kib);
+  const Summary store_reopen = SummarizeField(store_runs, &StoreIngestRun::reopen_ms);
   // (With --store-only there are no SQLite runs: its figures stay unset.)
   Summary sqlite_rate, sqlite_total, sqlite_commit, sqlite_bytes, sqlite_open_bytes, sqlite_peak, ratio_runs;
   double ratio = 0;
   if (!options.store_only) {
-    sqlite_rate = SummarizeField(sqlite_runs, &SqliteRun::records_per_s);
-    sqlite_total = SummarizeField(sqlite_runs, &SqliteRun::total_s);
-    sqlite_commit = SummarizeField(sqlite_runs, &SqliteRun::commit_s);
-    sqlite_bytes = SummarizeField(sqlite_runs, &SqliteRun::bytes_per_record);
-    sqlite_open_bytes = SummarizeField(sqlite_runs, &SqliteRun::open_bytes_per_record);
-    sqlite_peak = SummarizeField(sqlite_runs, &SqliteRun::peak_anon_kib);
+    sqlite_rate = SummarizeField(sqlite_runs, &SqliteIngestRun::records_per_s);
+    sqlite_total = SummarizeField(sqlite_runs, &SqliteIngestRun::total_s);
+    sqlite_commit = SummarizeField(sqlite_runs, &SqliteIngestRun::commit_s);
+    sqlite_bytes = SummarizeField(sqlite_runs, &SqliteIngestRun::bytes_per_record);
+    sqlite_open_bytes = SummarizeField(sqlite_runs, &SqliteIngestRun::open_bytes_per_record);
+    sqlite_peak = SummarizeField(sqlite_runs, &SqliteIngestRun::peak_anon_kib);
     ratio_runs = Summarize(ratios);
     ratio = store_rate.median / sqlite_rate.median;
   }
   const double compact_share = store_compact.median / store_total.median;
 
-  auto seconds = [](double v) { return Fixed(v, "%.3f s"); };
-  auto bytes = [](double v) { return Fixed(v, "%.0f"); };
+  auto seconds = [](double v) { return FormatFixed(v, "%.3f s"); };
+  auto bytes = [](double v) { return FormatFixed(v, "%.0f"); };
   auto kib = [](double v) { return FormatThousands(uint64_t(std::max(0.0, v))); };
-  const StoreRun& any_store = store_runs.front();
+  const StoreIngestRun& any_store = store_runs.front();
 
   std::printf("\nmedian [min–max] (runs)\n");
   const size_t budget = options.memory_budget ? options.memory_budget : Options().memory_budget;
@@ -354,7 +157,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
               FormatSummary(store_compact, seconds).c_str(), 100 * compact_share);
   std::printf("  close (untimed)       %s\n", FormatSummary(store_close, seconds).c_str());
   std::printf("  reopen (untimed)      %s (Store::Open of the loaded store, page cache warm)\n",
-              FormatSummary(store_reopen, [](double v) { return Fixed(v, "%.1f ms"); }).c_str());
+              FormatSummary(store_reopen, [](double v) { return FormatFixed(v, "%.1f ms"); }).c_str());
   std::printf("  bytes/record on disk  %s (allocated: %s)\n", FormatSummary(store_bytes, bytes).c_str(),
               FormatSummary(store_allocated, bytes).c_str());
   std::printf("  peak anon KiB         +%s over the baseline before Store::Open (sampled every 1 ms)\n",
@@ -375,7 +178,7 @@ int RunIngestBench(const IngestBenchOptions& options) {
                 FormatSummary(sqlite_bytes, bytes).c_str(), FormatSummary(sqlite_open_bytes, bytes).c_str());
     std::printf("  peak anon KiB         +%s\n", FormatSummary(sqlite_peak, kib).c_str());
     std::printf("store/sqlite records/s: %.1fx (per run %s)\n", ratio,
-                FormatSummary(ratio_runs, [](double v) { return Fixed(v, "%.1fx"); }).c_str());
+                FormatSummary(ratio_runs, [](double v) { return FormatFixed(v, "%.1fx"); }).c_str());
   }
 
   {

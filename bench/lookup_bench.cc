@@ -13,6 +13,7 @@
 #include "bench_util.h"
 #include "commands.h"
 #include "generator.h"
+#include "query_passes.h"
 #include "sqlite_legacy.h"
 #include "store_writer.h"
 #include "zcmedia/store.h"
@@ -21,30 +22,13 @@ namespace zcmedia::bench {
 
 namespace {
 
-struct SampledRecord {
-  uint64_t ordinal = 0;
-  std::string path;
-  int64_t store_id = 0;
-  int64_t sqlite_id = 0;
-};
-
-struct Workload {
-  std::vector<std::string_view> paths;   // views into the samples
-  std::vector<int64_t> store_ids;        // same records as `paths`, same order
-  std::vector<int64_t> sqlite_ids;
-  std::vector<std::string_view> directories;
-  std::vector<std::string> artists;  // for track lists: sampled from the artist listing
-};
-
 // Loads both databases in one pass over the generator and samples the keys
 // on the way (reservoir sampling: O(sample) memory for any N).
 void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
-               const std::string& db_path, Reservoir<SampledRecord>* keys,
-               Reservoir<std::string>* directories) {
-  Options store_options;
-  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
+               const std::string& db_path, KeySample* sample) {
   std::unique_ptr<Store> store;
-  CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
+  CheckOk(Store::Open(store_dir, StoreOptionsWithBudget(options.memory_budget), &store),
+          "Store::Open('" + store_dir + "')");
   std::unique_ptr<LegacyDb> db = LegacyDb::Create(db_path);
 
   // Slots sampled since the last store commit: their store id is not known
@@ -53,9 +37,9 @@ void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
   BatchedStoreWriter writer(
       store.get(), [&](uint64_t first_ordinal, const std::vector<int64_t>& ids) {
         for (size_t slot : pending) {
-          SampledRecord& sample = keys->items()[slot];
-          if (sample.ordinal >= first_ordinal && sample.ordinal - first_ordinal < ids.size()) {
-            sample.store_id = ids[sample.ordinal - first_ordinal];
+          SampledRecord& key = sample->records()[slot];
+          if (key.ordinal >= first_ordinal && key.ordinal - first_ordinal < ids.size()) {
+            key.store_id = ids[key.ordinal - first_ordinal];
           }
         }
         pending.clear();
@@ -67,212 +51,25 @@ void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
   for (uint64_t ordinal = 0; generator.Next(&record); ++ordinal) {
     const MediaFileFields fields = record.fields();
     const int64_t sqlite_id = db->Insert(fields);
-    if (SampledRecord* sample = keys->Offer()) {
-      *sample = SampledRecord{ordinal, record.path, 0, sqlite_id};
-      pending.push_back(static_cast<size_t>(sample - keys->items().data()));
+    if (SampledRecord* key = sample->Offer(ordinal, record)) {
+      key->sqlite_id = sqlite_id;
+      pending.push_back(static_cast<size_t>(key - sample->records().data()));
     }
-    // The parent of a uniformly sampled record: big folders are listed more
-    // often, as in the reference runs.
-    if (std::string* directory = directories->Offer()) *directory = record.parent_path;
     writer.Put(fields);
   }
   writer.Flush();
   db->Commit();
   CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
-  for (const SampledRecord& sample : keys->items()) {
-    if (sample.store_id == 0) {
-      throw BenchError("no store id was reported for record " + std::to_string(sample.ordinal));
+  for (const SampledRecord& key : sample->records()) {
+    if (key.store_id == 0) {
+      throw BenchError("no store id was reported for record " + std::to_string(key.ordinal));
     }
   }
 }
 
-// L keys from a sample of up to L: cycled when N < L, then shuffled.
-Workload MakeWorkload(const LookupBenchOptions& options, const Reservoir<SampledRecord>& keys,
-                      const Reservoir<std::string>& directories) {
-  Workload w;
-  const auto& samples = keys.items();
-  std::vector<size_t> order(options.lookups);
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i % samples.size();
-  std::mt19937_64 rng(options.seed ^ 0x5EED);
-  std::shuffle(order.begin(), order.end(), rng);
-  for (size_t i : order) {
-    w.paths.push_back(samples[i].path);
-    w.store_ids.push_back(samples[i].store_id);
-    w.sqlite_ids.push_back(samples[i].sqlite_id);
-  }
-  const auto& dirs = directories.items();
-  for (uint64_t i = 0; i < options.directories; ++i) w.directories.push_back(dirs[i % dirs.size()]);
-  std::shuffle(w.directories.begin(), w.directories.end(), rng);
-  return w;
-}
-
-struct Pass {
-  double per_s = 0;
-  uint64_t checksum = 0;
-  uint64_t rows = 0;
-};
-
-Pass StorePathLookups(Store& store, const Workload& w) {
-  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
-  Pass pass;
-  MediaFileView view;
-  Stopwatch clock;
-  for (std::string_view path : w.paths) {
-    Status status = snapshot->FindByPath(path, &view);
-    if (!status.ok()) CheckOk(status, "Snapshot::FindByPath('" + std::string(path) + "')");
-    pass.checksum += TouchColumns(view.Fields());
-  }
-  pass.per_s = double(w.paths.size()) / clock.Seconds();
-  pass.rows = w.paths.size();
-  return pass;
-}
-
-Pass StoreIdLookups(Store& store, const Workload& w) {
-  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
-  Pass pass;
-  MediaFileView view;
-  Stopwatch clock;
-  for (int64_t id : w.store_ids) {
-    Status status = snapshot->Get(id, &view);
-    if (!status.ok()) CheckOk(status, "Snapshot::Get(" + std::to_string(id) + ")");
-    pass.checksum += TouchColumns(view.Fields());
-  }
-  pass.per_s = double(w.store_ids.size()) / clock.Seconds();
-  pass.rows = w.store_ids.size();
-  return pass;
-}
-
-Pass StoreDirectoryListings(Store& store, const Workload& w) {
-  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
-  Pass pass;
-  std::vector<MediaFileView> views;
-  std::vector<std::pair<std::string_view, MediaFileView>> by_name;
-  Stopwatch clock;
-  for (std::string_view directory : w.directories) {
-    views.clear();
-    CheckOk(snapshot->ListDirectory(directory, &views),
-            "Snapshot::ListDirectory('" + std::string(directory) + "')");
-    // The legacy query orders by filename; the store lists in id order.
-    by_name.clear();
-    for (const MediaFileView& v : views) by_name.emplace_back(v.filename().value_or(""), v);
-    std::sort(by_name.begin(), by_name.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& entry : by_name) pass.checksum += TouchColumns(entry.second.Fields());
-    pass.rows += views.size();
-  }
-  pass.per_s = double(w.directories.size()) / clock.Seconds();
-  return pass;
-}
-
-// One pass lists every music category once (artists, albums, genres, album
-// artists, years), as a server's music browser does; counted per listing.
-constexpr Category kListedCategories[] = {Category::kArtist, Category::kAlbum, Category::kGenre,
-                                          Category::kAlbumArtist, Category::kYear};
-constexpr const char* kListedColumns[] = {"artist", "album", "genre", "album_artist", "year"};
-
-// Listing results are compared order-insensitively: the legacy ORDER BY
-// leaves the order of NOCASE-equal names open.
-uint64_t ValueChecksum(std::string_view text, uint64_t count) {
-  uint64_t h = 0xCBF29CE484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-  return (h ^ count) * 0x9E3779B97F4A7C15ull;
-}
-
-Pass StoreCategoryListings(Store& store, const Workload&) {
-  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
-  Pass pass;
-  std::vector<CategoryCount> values;
-  Stopwatch clock;
-  for (Category category : kListedCategories) {
-    CheckOk(snapshot->ListCategory(category, &values), "Snapshot::ListCategory");
-    for (const CategoryCount& v : values)
-      pass.checksum += ValueChecksum(category == Category::kYear ? std::to_string(v.year) : std::string(v.name),
-                                     v.tracks);
-    pass.rows += values.size();
-  }
-  pass.per_s = double(std::size(kListedCategories)) / clock.Seconds();
-  return pass;
-}
-
-Pass SqliteCategoryListings(LegacyDb& db, const Workload&) {
-  Pass pass;
-  Stopwatch clock;
-  for (const char* column : kListedColumns) {
-    pass.rows += db.ListCategory(column, [&](std::string_view text, int64_t count) {
-      pass.checksum += ValueChecksum(text, static_cast<uint64_t>(count));
-    });
-  }
-  pass.per_s = double(std::size(kListedColumns)) / clock.Seconds();
-  return pass;
-}
-
-Pass StoreArtistTracks(Store& store, const Workload& w) {
-  std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
-  Pass pass;
-  std::vector<MediaFileView> tracks;
-  Stopwatch clock;
-  for (const std::string& artist : w.artists) {
-    CheckOk(snapshot->ListTracks(Category::kArtist, artist, &tracks), "Snapshot::ListTracks");
-    for (const MediaFileView& t : tracks) pass.checksum = pass.checksum * 31 + TouchColumns(t.Fields());
-    pass.rows += tracks.size();
-  }
-  pass.per_s = double(w.artists.size()) / clock.Seconds();
-  return pass;
-}
-
-Pass SqliteArtistTracks(LegacyDb& db, const Workload& w) {
-  Pass pass;
-  Stopwatch clock;
-  for (const std::string& artist : w.artists) {
-    pass.rows += db.ListArtistTracks(
-        artist, [&](const MediaFileFields& f) { pass.checksum = pass.checksum * 31 + TouchColumns(f); });
-  }
-  pass.per_s = double(w.artists.size()) / clock.Seconds();
-  return pass;
-}
-
-Pass SqlitePathLookups(LegacyDb& db, const Workload& w) {
-  Pass pass;
-  MediaFileFields fields;
-  Stopwatch clock;
-  for (std::string_view path : w.paths) {
-    if (!db.FindByPath(path, &fields)) throw BenchError("SQLite has no row for '" + std::string(path) + "'");
-    pass.checksum += TouchColumns(fields);
-  }
-  pass.per_s = double(w.paths.size()) / clock.Seconds();
-  pass.rows = w.paths.size();
-  return pass;
-}
-
-Pass SqliteIdLookups(LegacyDb& db, const Workload& w) {
-  Pass pass;
-  MediaFileFields fields;
-  Stopwatch clock;
-  for (int64_t id : w.sqlite_ids) {
-    if (!db.FindById(id, &fields)) throw BenchError("SQLite has no row with id " + std::to_string(id));
-    pass.checksum += TouchColumns(fields);
-  }
-  pass.per_s = double(w.sqlite_ids.size()) / clock.Seconds();
-  pass.rows = w.sqlite_ids.size();
-  return pass;
-}
-
-Pass SqliteDirectoryListings(LegacyDb& db, const Workload& w) {
-  Pass pass;
-  Stopwatch clock;
-  for (std::string_view directory : w.directories) {
-    pass.rows += db.ListDirectory(
-        directory, [&](const MediaFileFields& fields) { pass.checksum += TouchColumns(fields); });
-  }
-  pass.per_s = double(w.directories.size()) / clock.Seconds();
-  return pass;
-}
-
+// A query pass and its figures over the runs.
 struct QueryKind {
-  const char* name;
-  const char* json_key;
-  Pass (*store)(Store&, const Workload&);
-  Pass (*sqlite)(LegacyDb&, const Workload&);
+  QueryPass pass;
   std::vector<double> store_rates;
   std::vector<double> sqlite_rates;
   uint64_t rows_per_run = 0;
@@ -300,19 +97,16 @@ int RunLookupBench(const LookupBenchOptions& options) {
               options.runs, options.runs == 1 ? "" : "s");
   std::fflush(stdout);
 
-  Reservoir<SampledRecord> keys(std::min(options.lookups, options.records), options.seed ^ 0x1);
-  Reservoir<std::string> directories(std::min(options.directories, options.records),
-                                     options.seed ^ 0x2);
+  KeySample sample(options.records, options.lookups, options.directories, options.seed);
   Stopwatch build_clock;
-  BuildBoth(options, store_dir, db_path, &keys, &directories);
+  BuildBoth(options, store_dir, db_path, &sample);
   std::printf("  built store and SQLite database in %.1f s (untimed)\n", build_clock.Seconds());
-  Workload workload = MakeWorkload(options, keys, directories);
+  Workload workload = MakeWorkload(sample, options.lookups, options.directories, options.seed);
 
   // Fresh handles, as a server starting on an existing library would have.
-  Options store_options;
-  if (options.memory_budget) store_options.memory_budget = options.memory_budget;
   std::unique_ptr<Store> store;
-  CheckOk(Store::Open(store_dir, store_options, &store), "Store::Open('" + store_dir + "')");
+  CheckOk(Store::Open(store_dir, StoreOptionsWithBudget(options.memory_budget), &store),
+          "Store::Open('" + store_dir + "')");
   std::unique_ptr<LegacyDb> db = LegacyDb::OpenReadOnly(db_path);
   {
     // Artists for the track lists: a seeded sample of the artist listing.
@@ -325,23 +119,18 @@ int RunLookupBench(const LookupBenchOptions& options) {
   SyncFilesystems();
   WarmPageCache(temp.path());
 
-  QueryKind kinds[] = {
-      {"point lookup by path", "path_lookups", StorePathLookups, SqlitePathLookups, {}, {}},
-      {"point lookup by id", "id_lookups", StoreIdLookups, SqliteIdLookups, {}, {}},
-      {"directory listing", "dir_listings", StoreDirectoryListings, SqliteDirectoryListings, {}, {}},
-      {"category listing", "category_listings", StoreCategoryListings, SqliteCategoryListings, {}, {}},
-      {"tracks of an artist", "artist_tracks", StoreArtistTracks, SqliteArtistTracks, {}, {}},
-  };
+  std::vector<QueryKind> kinds;
+  for (const QueryPass& pass : AllQueryPasses()) kinds.push_back(QueryKind{pass, {}, {}});
   for (int run = 0; run < options.runs; ++run) {
     for (QueryKind& kind : kinds) {
       Pass store_pass, sqlite_pass;
       // Alternate which side goes first from run to run.
       if (run % 2 == 0) {
-        store_pass = kind.store(*store, workload);
-        sqlite_pass = kind.sqlite(*db, workload);
+        store_pass = kind.pass.store(*store, workload);
+        sqlite_pass = kind.pass.sqlite(*db, workload);
       } else {
-        sqlite_pass = kind.sqlite(*db, workload);
-        store_pass = kind.store(*store, workload);
+        sqlite_pass = kind.pass.sqlite(*db, workload);
+        store_pass = kind.pass.store(*store, workload);
       }
       kind.store_rates.push_back(store_pass.per_s);
       kind.sqlite_rates.push_back(sqlite_pass.per_s);
@@ -350,12 +139,12 @@ int RunLookupBench(const LookupBenchOptions& options) {
         kind.match = false;
         std::printf("  run %d %s: store and SQLite returned different rows (%llu vs %llu rows, "
                     "checksum %016llx vs %016llx)\n",
-                    run + 1, kind.name, static_cast<unsigned long long>(store_pass.rows),
+                    run + 1, kind.pass.name, static_cast<unsigned long long>(store_pass.rows),
                     static_cast<unsigned long long>(sqlite_pass.rows),
                     static_cast<unsigned long long>(store_pass.checksum),
                     static_cast<unsigned long long>(sqlite_pass.checksum));
       }
-      std::printf("  run %d/%d %-21s store %8s/s  sqlite %8s/s\n", run + 1, options.runs, kind.name,
+      std::printf("  run %d/%d %-21s store %8s/s  sqlite %8s/s\n", run + 1, options.runs, kind.pass.name,
                   FormatSi(store_pass.per_s).c_str(), FormatSi(sqlite_pass.per_s).c_str());
       std::fflush(stdout);
     }
@@ -377,12 +166,12 @@ int RunLookupBench(const LookupBenchOptions& options) {
     const Summary sqlite_rate = Summarize(kind.sqlite_rates);
     const double ratio = store_rate.median / sqlite_rate.median;
     all_match = all_match && kind.match;
-    std::printf("%-22s %s %s %.1fx%s\n", kind.name, PadRight(FormatSummary(store_rate), 28).c_str(),
+    std::printf("%-22s %s %s %.1fx%s\n", kind.pass.name, PadRight(FormatSummary(store_rate), 28).c_str(),
                 PadRight(FormatSummary(sqlite_rate), 28).c_str(), ratio,
                 kind.match ? "" : "  RESULTS DIFFER");
-    json.Add(std::string("store_") + kind.json_key + "_per_s", store_rate.median)
-        .Add(std::string("sqlite_") + kind.json_key + "_per_s", sqlite_rate.median)
-        .Add(std::string(kind.json_key) + "_ratio", ratio);
+    json.Add(std::string("store_") + kind.pass.json_key + "_per_s", store_rate.median)
+        .Add(std::string("sqlite_") + kind.pass.json_key + "_per_s", sqlite_rate.median)
+        .Add(std::string(kind.pass.json_key) + "_ratio", ratio);
   }
   const QueryKind& listings = kinds[2];
   const double rows_per_listing = double(listings.rows_per_run) / double(options.directories);

@@ -28,6 +28,8 @@ constexpr const char* kFooter =
     "  zcmedia bench ingest --records 1M --runs 3 --json\n"
     "  zcmedia bench ingest --records 100k --budget 6MiB --dir /var/tmp\n"
     "  zcmedia bench lookup --records 1M --lookups 100k\n"
+    "  zcmedia bench scale --records 1M --json\n"
+    "  zcmedia bench profiles --records 100k --runs 3\n"
     "  zcmedia bench generate --records 10M\n"
 #endif
     "\n"
@@ -47,6 +49,29 @@ void AddSeedOption(CLI::App* app, uint64_t* seed) {
   app->add_option("--seed", *seed, "Generator seed: the same seed and N give the same records")
       ->capture_default_str();
 }
+
+#if ZCMEDIA_WITH_BENCHMARKS
+// The options every bench command spells the same way.
+void AddJsonFlag(CLI::App* app, bool* json) {
+  app->add_flag("--json", *json, "Print one JSON object as the last line");
+}
+
+void AddBaselineOption(CLI::App* app, std::string* baseline) {
+  app->add_option("--baseline", *baseline,
+                  "JSON line of a saved run (--json); flags figures more than 10% worse, exit status 3")
+      ->check(CLI::ExistingFile);
+}
+
+void AddRunsOption(CLI::App* app, int* runs, const std::string& description) {
+  app->add_option("-r,--runs", *runs, description)->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+void AddBudgetOption(CLI::App* app, size_t* memory_budget) {
+  app->add_option("--budget", *memory_budget,
+                  "Store memory budget: bytes, or a size such as 64MiB (Options::memory_budget; default 6 MiB)")
+      ->transform(CLI::AsSizeValue(false));
+}
+#endif
 
 int RunCommandLine(int argc, char** argv) {
   using namespace zcmedia::bench;
@@ -98,24 +123,21 @@ int RunCommandLine(int argc, char** argv) {
       "Examples:\n"
       "  zcmedia bench ingest --records 1M --json\n"
       "  zcmedia bench lookup --records 1M --runs 3\n"
+      "  zcmedia bench scale --records 1M --json\n"
+      "  zcmedia bench profiles --records 1M --runs 3\n"
+      "  zcmedia bench compact --records 1M --runs 3\n"
       "  zcmedia bench generate --records 10M");
 
   IngestBenchOptions ingest;
   CLI::App* ingest_cmd = bench_cmd->add_subcommand(
       "ingest", "Bulk-store N records in the store and in legacy SQLite; records/s, bytes, memory");
   AddCountOption(ingest_cmd, "-n,--records", &ingest.records, "Records per run");
-  ingest_cmd->add_option("-r,--runs", ingest.runs, "Runs per side (median reported)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  ingest_cmd->add_flag("--json", ingest.json, "Print one JSON object as the last line");
-  ingest_cmd->add_option("--baseline", ingest.baseline,
-                    "JSON line of a saved run (--json); flags figures more than 10% worse, exit status 3")
-      ->check(CLI::ExistingFile);
+  AddRunsOption(ingest_cmd, &ingest.runs, "Runs per side (median reported)");
+  AddJsonFlag(ingest_cmd, &ingest.json);
+  AddBaselineOption(ingest_cmd, &ingest.baseline);
   ingest_cmd->add_option("-d,--dir", ingest.dir, "Parent of the per-run temporary directories")
       ->capture_default_str();
-  ingest_cmd->add_option("--budget", ingest.memory_budget,
-                         "Store memory budget in bytes (Options::memory_budget; default 6 MiB)")
-      ->transform(CLI::AsSizeValue(false));
+  AddBudgetOption(ingest_cmd, &ingest.memory_budget);
   ingest_cmd->add_flag("--keep", ingest.keep, "Keep the last run's store and database");
   ingest_cmd->add_flag("--store-only", ingest.store_only,
                        "Measure the store alone (no SQLite runs, no ratio): for quick checks at large N");
@@ -131,39 +153,60 @@ int RunCommandLine(int argc, char** argv) {
   AddCountOption(lookup_cmd, "-l,--lookups", &lookup.lookups,
                  "Point lookups per run, by path and by id each");
   AddCountOption(lookup_cmd, "--directories", &lookup.directories, "Directory listings per run");
-  lookup_cmd->add_option("-r,--runs", lookup.runs, "Runs (median reported)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  lookup_cmd->add_flag("--json", lookup.json, "Print one JSON object as the last line");
-  lookup_cmd->add_option("--baseline", lookup.baseline,
-                    "JSON line of a saved run (--json); flags figures more than 10% worse, exit status 3")
-      ->check(CLI::ExistingFile);
+  AddRunsOption(lookup_cmd, &lookup.runs, "Runs (median reported)");
+  AddJsonFlag(lookup_cmd, &lookup.json);
+  AddBaselineOption(lookup_cmd, &lookup.baseline);
   lookup_cmd->add_option("-d,--dir", lookup.dir, "Parent of the temporary directory")
       ->capture_default_str();
-  lookup_cmd->add_option("--budget", lookup.memory_budget, "Store memory budget in bytes")
-      ->transform(CLI::AsSizeValue(false));
+  AddBudgetOption(lookup_cmd, &lookup.memory_budget);
   AddSeedOption(lookup_cmd, &lookup.seed);
+
+  ScaleBenchOptions scale;
+  CLI::App* scale_cmd = bench_cmd->add_subcommand(
+      "scale", "One run at scale N: load, size, cold and warm open, lookups, listings and memory, "
+               "store beside SQLite");
+  AddCountOption(scale_cmd, "-n,--records", &scale.records, "Records in both databases");
+  AddCountOption(scale_cmd, "-l,--lookups", &scale.lookups, "Point lookups, by path and by id each");
+  AddCountOption(scale_cmd, "--directories", &scale.directories, "Directory listings");
+  AddJsonFlag(scale_cmd, &scale.json);
+  AddBaselineOption(scale_cmd, &scale.baseline);
+  scale_cmd->add_option("-d,--dir", scale.dir, "Parent of the temporary directory (needs room for both databases)")
+      ->capture_default_str();
+  AddBudgetOption(scale_cmd, &scale.memory_budget);
+  scale_cmd->add_flag("--keep", scale.keep, "Keep the store and the database");
+  AddSeedOption(scale_cmd, &scale.seed);
+
+  ProfilesBenchOptions profiles;
+  CLI::App* profiles_cmd = bench_cmd->add_subcommand(
+      "profiles", "The store alone under the 6 MiB, 64 MiB, 256 MiB and 1 GiB memory budgets: "
+                  "load rate, peak memory, lookup rates");
+  AddCountOption(profiles_cmd, "-n,--records", &profiles.records, "Records per run");
+  AddRunsOption(profiles_cmd, &profiles.runs, "Runs per budget (median reported)");
+  AddCountOption(profiles_cmd, "-l,--lookups", &profiles.lookups, "Point lookups per run, by path and by id each");
+  AddCountOption(profiles_cmd, "--directories", &profiles.directories, "Directory listings per run");
+  AddJsonFlag(profiles_cmd, &profiles.json);
+  AddBaselineOption(profiles_cmd, &profiles.baseline);
+  profiles_cmd->add_option("-d,--dir", profiles.dir, "Parent of the per-run temporary directories")
+      ->capture_default_str();
+  AddSeedOption(profiles_cmd, &profiles.seed);
 
   CompactBenchOptions compact_bench;
   CLI::App* compact_bench_cmd = bench_cmd->add_subcommand(
       "compact", "Compaction of a store with half its records dead, beside SQLite's VACUUM");
   AddCountOption(compact_bench_cmd, "-n,--records", &compact_bench.records,
                  "Live records (twice as many are stored, then every other one removed)");
-  compact_bench_cmd->add_option("-r,--runs", compact_bench.runs, "Runs per side (median reported)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  compact_bench_cmd->add_flag("--json", compact_bench.json, "Print one JSON object as the last line");
+  AddRunsOption(compact_bench_cmd, &compact_bench.runs, "Runs per side (median reported)");
+  AddJsonFlag(compact_bench_cmd, &compact_bench.json);
   compact_bench_cmd->add_option("-d,--dir", compact_bench.dir, "Parent of the temporary directories")
       ->capture_default_str();
-  compact_bench_cmd->add_option("--budget", compact_bench.memory_budget, "Store memory budget in bytes")
-      ->transform(CLI::AsSizeValue(false));
+  AddBudgetOption(compact_bench_cmd, &compact_bench.memory_budget);
   AddSeedOption(compact_bench_cmd, &compact_bench.seed);
 
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
       "generate", "Speed and shape of the workload generator (shares, artists, paths, uniqueness)");
   AddCountOption(generate_cmd, "-n,--records", &generate.records, "Records to generate");
-  generate_cmd->add_flag("--json", generate.json, "Print one JSON object as the last line");
+  AddJsonFlag(generate_cmd, &generate.json);
   bool skip_unique = false;
   generate_cmd->add_flag("--no-unique-check", skip_unique,
                          "Skip hashing every path (saves 8 bytes of RAM per record)");
@@ -190,6 +233,9 @@ int RunCommandLine(int argc, char** argv) {
 #if ZCMEDIA_WITH_BENCHMARKS
     if (ingest_cmd->parsed()) return RunIngestBench(ingest);
     if (lookup_cmd->parsed()) return RunLookupBench(lookup);
+    if (scale_cmd->parsed()) return RunScaleBench(scale);
+    if (profiles_cmd->parsed()) return RunProfilesBench(profiles);
+
     if (compact_bench_cmd->parsed()) return RunCompactBench(compact_bench);
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;

@@ -7,13 +7,7 @@ set -u
 zcmedia="$1"
 dir=$(mktemp -d /tmp/zcmedia-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-expect_exit() {  # expected-status description command...
-  want=$1; what=$2; shift 2
-  "$@" > "$dir/out" 2>&1
-  got=$?
-  [ "$got" -eq "$want" ] || { cat "$dir/out"; fail "$what: exit status $got, want $want"; }
-}
+. "$(dirname "$0")/lib.sh"
 flip() {  # file offset: the byte there becomes a different one
   old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
   [ -n "$old" ] || fail "cannot read $1 at $2"
@@ -47,7 +41,7 @@ expect_exit 2 "missing store" "$zcmedia" check "$dir/none"
 
 # bench --baseline (when the benchmarks are built): a saved run of another
 # size, or a file that holds no run, is refused with a clear error.
-if "$zcmedia" bench ingest --help > /dev/null 2>&1; then
+if has_bench_commands "$zcmedia"; then
   expect_exit 0 "bench ingest" "$zcmedia" bench ingest --records 2000 --runs 1 --store-only --json --dir "$dir"
   tail -n 1 "$dir/out" > "$dir/base.json"
   # Timings this small are noise: 0 (nothing regressed) and 3 (something
