@@ -19,6 +19,10 @@ Mapping::~Mapping() {
   if (base_ != nullptr) munmap(const_cast<uint8_t*>(base_), length_);
 }
 
+void Mapping::AdviseRandomAccess() const {
+  if (base_ != nullptr && length_ > 0) (void)madvise(const_cast<uint8_t*>(base_), length_, MADV_RANDOM);
+}
+
 namespace {
 
 class PosixFile final : public File {

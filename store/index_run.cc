@@ -277,6 +277,7 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
     return Status::Corruption(path + ": run file truncated to " + std::to_string(size) + " bytes");
   std::unique_ptr<Mapping> mapping;
   ZC_RETURN_IF_ERROR(env->Map(file.get(), size, &mapping));
+  mapping->AdviseRandomAccess();  // a cold open reads two pages, not megabytes around them
   RunHeader h;
   std::memcpy(&h, mapping->data(), sizeof(h));
   ZC_RETURN_IF_ERROR(CheckHeader(path, kind, h, size));
