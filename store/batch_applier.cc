@@ -98,11 +98,19 @@ void BatchApplier::SetState(int64_t id, const State& state) {
   *known = state;
 }
 
-void BatchApplier::CountVersion(const fb::MediaFile* record, int sign) {
+void BatchApplier::CountVersion(const fb::MediaFile* record, int sign, bool has_parent, uint64_t parent_hash) {
   const MediaFileView v(record);
   const int family = static_cast<int>(MimeFamilyOf(v.mime_type()));
   files_delta_[family] += sign;
   bytes_delta_[family] += sign * v.size();
+  if (!track_directories_ || !has_parent) return;
+  const std::string_view parent = *v.parent_path();
+  DirectFiles* d = direct_files_.Find(parent_hash, [&](const DirectFiles& x) { return x.parent == parent; });
+  if (d == nullptr) {
+    d = &direct_files_.Insert(parent_hash);
+    d->parent = parent;
+  }
+  d->delta[family] += sign;
 }
 
 Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t location, uint32_t entry_bytes,
@@ -153,10 +161,10 @@ Status BatchApplier::Put(int64_t id, const fb::MediaFile* record, uint64_t locat
   }
   if (!old.live) ++record_delta_;
   if (old.live) {
-    CountVersion(old.record, -1);
+    CountVersion(old.record, -1, old.has_parent, old.parent_hash);
     dead_delta_ += old.entry_bytes;
   }
-  CountVersion(record, +1);
+  CountVersion(record, +1, now.has_parent, now.parent_hash);
   SetState(id, now);
   return Status::OK();
 }
@@ -170,7 +178,7 @@ Status BatchApplier::Remove(int64_t id, uint32_t entry_bytes) {
     return Status::OK();
   }
   ZC_RETURN_IF_ERROR(RemoveEntriesOfMedia(id));
-  CountVersion(old.record, -1);
+  CountVersion(old.record, -1, old.has_parent, old.parent_hash);
   dead_delta_ += old.entry_bytes + entry_bytes;
   Emit(kIdIndex, static_cast<uint64_t>(id), kTombstone);
   Emit(kPathIndex, old.path_hash, old.location | kTombstone);

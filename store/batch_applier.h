@@ -57,6 +57,18 @@ class BatchApplier {
                           PutMode mode);
   Status RemovePlaylistEntry(int64_t id, uint32_t entry_bytes);
   int64_t playlist_delta() const { return playlist_delta_; }
+
+  // The directory tree (directory_tree.cc). A Directory record naming a
+  // directory (written once, the first time a file lands below it).
+  Status PutDirectoryName(const fb::Directory* record, uint64_t location);
+  // After the last Put/Remove: works out the new file counts of every
+  // directory the batch changed (and of their ancestors) and emits them,
+  // with the parent -> child links of directories that became non-empty or
+  // empty. The counts are implied by the log, like the cascades.
+  Status FinishDirectories();
+  // Compaction copies the tree's counts and links as they are: its applier
+  // must not derive them again (its base is empty).
+  void set_track_directories(bool track) { track_directories_ = track; }
   int64_t entry_delta() const { return entry_delta_; }
 
   // Optional, before the Puts: the path hashes this batch will write.
@@ -83,8 +95,9 @@ class BatchApplier {
   // which writes every identity once and sorts many batches together.
   std::vector<RunEntry> TakeUnsortedEntries(uint32_t kind) { return std::move(entries_[kind]); }
   BatchIndexEntries TakeAllEntries() {
-    return {TakeEntries(format::kIdIndex), TakeEntries(format::kPathIndex), TakeEntries(format::kDirIndex),
-            TakeEntries(format::kCategoryIndex), TakeEntries(format::kPlaylistIndex)};
+    return {TakeEntries(format::kIdIndex),       TakeEntries(format::kPathIndex),
+            TakeEntries(format::kDirIndex),      TakeEntries(format::kCategoryIndex),
+            TakeEntries(format::kPlaylistIndex), TakeEntries(format::kTreeIndex)};
   }
 
  private:
@@ -131,7 +144,19 @@ class BatchApplier {
   int64_t files_delta_[kMimeFamilies] = {};
   int64_t bytes_delta_[kMimeFamilies] = {};
   uint64_t dead_delta_ = 0;
-  void CountVersion(const fb::MediaFile* record, int sign);
+  // Adds (sign +1) or takes away (-1) a version of a record from the
+  // totals and from the file counts of its directory.
+  void CountVersion(const fb::MediaFile* record, int sign, bool has_parent, uint64_t parent_hash);
+
+  // Per directory holding files this batch changed (keyed by parent hash):
+  // the change of its direct files per family. FinishDirectories adds them
+  // up over the ancestors.
+  struct DirectFiles {
+    std::string_view parent;  // a view into a record (batch body or mapping)
+    int64_t delta[kMimeFamilies] = {};
+  };
+  FlatMap<DirectFiles> direct_files_{0};
+  bool track_directories_ = true;
 
   // ---- Playlists: the state of each playlist / entry this batch touched,
   // and the playlist-index keys its new versions hold (to find them again

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string_view>
 
 #include <xxhash.h>
@@ -13,6 +14,20 @@ namespace zcmedia {
 inline uint64_t Checksum64(const void* data, size_t n) { return XXH3_64bits(data, n); }
 inline uint64_t Checksum64(const void* data, size_t n, uint64_t seed) {
   return XXH3_64bits_withSeed(data, n, seed);
+}
+// The checksum of a followed by b, as if they were one buffer.
+// (The streaming state is allocated by the library: its layout is not part
+// of the shared library's stable ABI.)
+inline uint64_t Checksum64(const void* a, size_t na, const void* b, size_t nb) {
+  if (nb == 0) return Checksum64(a, na);
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, a, na);
+  XXH3_64bits_update(state, b, nb);
+  const uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return sum;
 }
 // Key of the path and directory indexes: never 0 (0 is not special on disk,
 // but keeping it free costs nothing and helps debugging).

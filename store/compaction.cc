@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "directory_tree.h"
 #include "playlist_codec.h"
 #include "store_impl.h"
 #include "zcmedia/media_generated.h"
@@ -58,7 +59,8 @@ class StoreImpl::SegmentRewriter {
     (void)WaitForSpill();
     return created_runs_;
   }
-  uint64_t records() const { return records_; }
+  uint64_t records() const { return records_; }          // media files, playlists, entries
+  uint64_t directories() const { return directories_; }  // Directory records kept
 
   Status Add(const ReadView& base, const LiveEntry& e) {
     if (body_.size() + e.entry_bytes > batch_bytes_ && !pending_.empty()) ZC_RETURN_IF_ERROR(Flush());
@@ -70,6 +72,13 @@ class StoreImpl::SegmentRewriter {
     body_.insert(body_.end(), bytes, bytes + e.entry_bytes);
     pending_.push_back({e, at});
     return Status::OK();
+  }
+
+  // An index entry that does not depend on where records lie (the tree's
+  // counts and links), taken over as it is.
+  void AddIndexEntry(uint32_t kind, const RunEntry& e) {
+    gathered_[kind].push_back(e);
+    ++gathered_entries_;
   }
 
   // Writes the batch being built and gathers its index entries.
@@ -102,6 +111,7 @@ class StoreImpl::SegmentRewriter {
     // it (its base is empty), so it reads nothing: it only emits keys and
     // sums the totals.
     BatchApplier applier(empty_view_, /*check_constraints=*/false, pending_.size());
+    applier.set_track_directories(false);  // the tree's counts are copied (AddIndexEntry)
     constexpr auto kReplay = BatchApplier::PutMode::kReplay;
     for (const Pending& p : pending_) {
       const uint64_t location = MakeLocation(number, body_offset + p.body_offset);
@@ -114,9 +124,15 @@ class StoreImpl::SegmentRewriter {
         case EntryKind::kPutPlaylist:
           s = applier.PutPlaylist(e.id, static_cast<const fb::Playlist*>(e.record), location, e.entry_bytes, kReplay);
           break;
-        default:
+        case EntryKind::kPutPlaylistEntry:
           s = applier.PutPlaylistEntry(e.id, static_cast<const fb::PlaylistEntry*>(e.record), location, e.entry_bytes,
                                        kReplay);
+          break;
+        case EntryKind::kPutDirectory:
+          s = applier.PutDirectoryName(static_cast<const fb::Directory*>(e.record), location);
+          break;
+        default:
+          s = Status::InvalidArgument("compaction copies Put entries only");
           break;
       }
       ZC_RETURN_IF_ERROR(s);
@@ -128,7 +144,7 @@ class StoreImpl::SegmentRewriter {
       gathered_[k].insert(gathered_[k].end(), entries.begin(), entries.end());
       gathered_entries_ += entries.size();
     }
-    records_ += pending_.size();
+    for (const Pending& p : pending_) (p.entry.kind == EntryKind::kPutDirectory ? directories_ : records_) += 1;
     pending_.clear();
     body_.clear();
     if (gathered_entries_ * sizeof(RunEntry) > profile_.memtable_bytes / 2) ZC_RETURN_IF_ERROR(StartSpill());
@@ -296,6 +312,7 @@ class StoreImpl::SegmentRewriter {
   uint64_t active_length_ = 0;
   uint64_t written_back_ = 0;  // of the active segment, handed to StartWriteBack
   uint64_t records_ = 0;
+  uint64_t directories_ = 0;
   static constexpr uint64_t kWriteBackBytes = 8 << 20;
 };
 
@@ -376,6 +393,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   }
   for (uint32_t i = 0; i < meta.segment_count; ++i) res.bytes_after += meta.segments[i].committed_length;
   res.records = rewriter.records();
+  res.directories = rewriter.directories();
   res.segments_before = old.segment_count;
   res.segments_after = meta.segment_count;
   Publish(std::move(view));
@@ -425,7 +443,31 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     });
     ZC_RETURN_IF_ERROR(status);
   }
-  return Status::OK();
+  // The directory tree: counts and links as they are; the names of the
+  // directories that still hold files copied like records (a directory
+  // that is empty has only empty ones below it, so every named directory's
+  // ancestors stay named).
+  for (const RunPtr& run : base.runs[kTreeIndex]) ZC_RETURN_IF_ERROR(run->VerifyAll());
+  const uint64_t first_name = TreeKey(TreeSpace::kName, 0);
+  std::vector<EntryRange> counts_and_links, names;
+  for (const RunPtr& run : base.runs[kTreeIndex]) {
+    counts_and_links.push_back({run->begin(), run->LowerBound(first_name)});
+    names.push_back({run->LowerBound(first_name), run->LowerBound(TreeKey(TreeSpace::kName, ~uint64_t{0}) + 1)});
+  }
+  MergeRanges(kTreeIndex, counts_and_links, /*drop_tombstones=*/true,
+              [&](const RunEntry& e) { rewriter->AddIndexEntry(kTreeIndex, e); });
+  MergeRanges(kTreeIndex, names, /*drop_tombstones=*/true, [&](const RunEntry& e) {
+    if (!status.ok()) return;
+    const fb::Directory* rec = nullptr;
+    uint32_t bytes = 0;
+    status = base.DirectoryAt(e.value, &rec, &bytes);
+    if (!status.ok()) return;
+    DirectoryInfo info;
+    const Status found = GetDirectory(base, std::string_view(rec->path()->data(), rec->path()->size()), &info);
+    if (found.IsNotFound()) return;  // empty: its name goes
+    status = found.ok() ? rewriter->Add(base, {EntryKind::kPutDirectory, 0, e.value, rec, bytes}) : found;
+  });
+  return status;
 }
 
 }  // namespace zcmedia

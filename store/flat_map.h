@@ -34,6 +34,14 @@ class FlatMap {
     return Find(key, [](const Value&) { return true; });
   }
 
+  // Calls f(key, value) for every slot, in no particular order.
+  template <typename F>
+  void ForEach(F&& f) {
+    for (size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != 0) f(keys_[i], values_[i]);
+  }
+  bool empty() const { return size_ == 0; }
+
   // Adds a slot for `key` (even if one exists) and returns its value.
   Value& Insert(uint64_t key) {
     if ((size_ + 1) * 10 > keys_.size() * 8) Grow();

@@ -18,6 +18,7 @@ const char* format::RunKindName(uint32_t kind) {
     case kDirIndex: return "dir";
     case kCategoryIndex: return "cat";
     case kPlaylistIndex: return "pl";
+    case kTreeIndex: return "tree";
   }
   return "unknown";
 }

@@ -14,7 +14,7 @@ namespace zcmedia::format {
 // 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
 __extension__ typedef unsigned __int128 uint128;
 
-constexpr uint32_t kFormatVersion = 3;  // 2: the category index; 3: playlists
+constexpr uint32_t kFormatVersion = 4;  // 2: the category index; 3: playlists; 4: the directory tree
 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
@@ -58,13 +58,15 @@ enum class EntryKind : uint8_t {
   kRemovePlaylist = 4,       // no payload; removes the playlist's entries too
   kPutPlaylistEntry = 5,     // payload: size-prefixed PlaylistEntry
   kRemovePlaylistEntry = 6,  // no payload
+  kPutDirectory = 7,         // payload: size-prefixed Directory (a directory's path, written once); id 0
 };
 // Removing a media file (kRemoveMedia) also removes every playlist entry
 // that names it, and kRemovePlaylist every entry of the playlist: the
 // cascades are implied by the log, not written as entries of their own, so
 // that replay derives them exactly as the writer did.
 inline bool HasPayload(EntryKind kind) {
-  return kind == EntryKind::kPutMedia || kind == EntryKind::kPutPlaylist || kind == EntryKind::kPutPlaylistEntry;
+  return kind == EntryKind::kPutMedia || kind == EntryKind::kPutPlaylist || kind == EntryKind::kPutPlaylistEntry ||
+         kind == EntryKind::kPutDirectory;
 }
 
 struct EntryHeader {           // 8-aligned, followed by payload and padding
@@ -90,17 +92,37 @@ constexpr uint64_t LocationOffset(uint64_t loc) { return loc & ((uint64_t{1} << 
 constexpr uint32_t kMaxSegmentNumber = (1u << 23) - 1;
 
 // ---- Index runs -------------------------------------------------------------
-// Five indexes, each a list of immutable sorted runs (docs/format.md).
+// Six indexes, each a list of immutable sorted runs (docs/format.md).
 enum RunKind : uint32_t {
   kIdIndex = 0,        // key = id,              value = location | kTombstone
   kPathIndex = 1,      // key = hash(path),      value = location | kTombstone
   kDirIndex = 2,       // key = hash(parent),    value = location | kTombstone
   kCategoryIndex = 3,  // key = CategoryKey(..), value = location | kTombstone
   kPlaylistIndex = 4,  // key = PlaylistKey(..), value = location | kTombstone
-  kRunKinds = 5,
+  kTreeIndex = 5,      // key = TreeKey(..), value per key space (below)
+  kRunKinds = 6,
 };
 const char* RunKindName(uint32_t kind);
 constexpr uint64_t kTombstone = uint64_t{1} << 63;
+
+// The directory tree index (docs/format.md, "Directory tree"): the key's top
+// four bits name a space, the rest are the top 60 bits of PathHash(dir).
+enum class TreeSpace : uint8_t {
+  kAudioFiles = 1,  // spaces 1..4: files of that mime family at any depth
+  kVideoFiles = 2,  //   below the directory; value = the count (single-
+  kImageFiles = 3,  //   valued: the newest entry wins; a tombstone is 0)
+  kOtherFiles = 4,
+  kChild = 5,       // key: the parent; value: the child's 60-bit hash (one per child)
+  kName = 6,        // value: location of the Directory record naming it
+};
+constexpr int kTreeSpaceShift = 60;
+inline uint64_t TreeKey(TreeSpace space, uint64_t path_hash) {
+  return (uint64_t{static_cast<uint8_t>(space)} << kTreeSpaceShift) | (path_hash >> 4);
+}
+inline bool IsCountKey(uint64_t key) {
+  const uint64_t space = key >> kTreeSpaceShift;
+  return space >= 1 && space <= 4;
+}
 
 constexpr uint64_t kRunMagic = 0x31304e5552435a5aULL;  // "ZZCRUN01"
 struct RunHeader {
@@ -187,6 +209,7 @@ struct MetaPage {
   // batches from here to the watermark are replayed into memory on open.
   uint32_t checkpoint_segment;
   uint32_t run_count[kRunKinds];
+  uint32_t reserved;           // zero
   uint64_t checkpoint_offset;
   MetaSegment segments[kMaxSegments];              // oldest first
   uint32_t runs[kRunKinds][kMaxRunsPerKind];       // file numbers, oldest first
@@ -197,7 +220,7 @@ struct MetaPage {
   int64_t next_entry_id;       // like next_id, for playlist entries
   uint64_t playlist_count;     // live playlists
   uint64_t entry_count;        // live playlist entries
-  uint8_t padding[kMetaPageSize - 80 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 8];
+  uint8_t padding[kMetaPageSize - 88 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 8];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

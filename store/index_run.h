@@ -38,7 +38,9 @@ inline bool HasFilter(uint32_t kind) {
   return kind == format::kPathIndex || kind == format::kDirIndex || kind == format::kPlaylistIndex;
 }
 // The part of an entry that identifies it within a run.
+// (The directory tree's count keys hold one value each, like ids.)
 inline uint64_t EntryIdentity(uint32_t kind, const RunEntry& e) {
+  if (kind == format::kTreeIndex && format::IsCountKey(e.key)) return 0;
   return IsMultiKind(kind) ? (e.value & ~format::kTombstone) : 0;
 }
 inline bool EntryLess(uint32_t kind, const RunEntry& a, const RunEntry& b) {

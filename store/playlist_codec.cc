@@ -84,6 +84,17 @@ const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {
   return Verify<fb::PlaylistEntry>(data, n);
 }
 
+const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
+  const fb::Directory* d = Verify<fb::Directory>(data, n);
+  return d != nullptr && d->path() != nullptr ? d : nullptr;
+}
+
+void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
+  b->Clear();
+  auto p = b->CreateString(path.data(), path.size());
+  b->FinishSizePrefixed(fb::CreateDirectory(*b, p));
+}
+
 // ---- Index keys ---------------------------------------------------------------
 
 namespace {

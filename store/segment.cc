@@ -82,6 +82,16 @@ Status ReadPlaylistEntryAt(const Segment& seg, uint64_t offset, uint64_t limit, 
   return ReadTypedAt(seg, offset, limit, EntryKind::kPutPlaylistEntry, VerifyPlaylistEntry, record, entry_bytes);
 }
 
+Status ReadDirectoryAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::Directory** record,
+                       uint32_t* entry_bytes) {
+  const uint8_t* payload = nullptr;
+  uint32_t len = 0;
+  ZC_RETURN_IF_ERROR(ReadEntryPayloadAt(seg, offset, limit, EntryKind::kPutDirectory, &payload, &len, entry_bytes));
+  *record = VerifyDirectory(payload, len);
+  if (*record == nullptr) return SegmentCorruption(seg, offset, "directory record fails the FlatBuffers verifier");
+  return Status::OK();
+}
+
 Status Segment::Create(Env* env, const std::string& dir, uint32_t number, uint64_t map_bytes,
                        std::shared_ptr<Segment>* out) {
   std::shared_ptr<Segment> seg(new Segment());

@@ -21,6 +21,7 @@ namespace fb {
 struct MediaFile;
 struct Playlist;
 struct PlaylistEntry;
+struct Directory;
 }  // namespace fb
 
 class Segment {
@@ -59,6 +60,7 @@ struct BatchEntry {
   const fb::MediaFile* record = nullptr;
   const fb::Playlist* playlist = nullptr;
   const fb::PlaylistEntry* playlist_entry = nullptr;
+  const fb::Directory* directory = nullptr;
 };
 
 // Parses and verifies the batch at `offset` of a segment whose committed
@@ -81,6 +83,9 @@ Status ReadPlaylistAt(const Segment& seg, uint64_t offset, uint64_t limit, const
                       uint32_t* entry_bytes = nullptr);
 Status ReadPlaylistEntryAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::PlaylistEntry** record,
                            uint32_t* entry_bytes = nullptr);
+// The same for a Directory record (kPutDirectory; it has no id).
+Status ReadDirectoryAt(const Segment& seg, uint64_t offset, uint64_t limit, const fb::Directory** record,
+                       uint32_t* entry_bytes = nullptr);
 // The checked payload of the entry of `kind` at `offset` (location, kind,
 // bounds and entry checksum; no FlatBuffers verification).
 Status ReadEntryPayloadAt(const Segment& seg, uint64_t offset, uint64_t limit, format::EntryKind kind,

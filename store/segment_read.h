@@ -45,6 +45,9 @@ Status ReadBatch(const Segment& seg, uint64_t offset, uint64_t limit, uint64_t* 
       case EntryKind::kPutPlaylistEntry:
         ZC_RETURN_IF_ERROR(ReadPlaylistEntryAt(seg, pos, end, &entry.playlist_entry));
         break;
+      case EntryKind::kPutDirectory:
+        ZC_RETURN_IF_ERROR(ReadDirectoryAt(seg, pos, end, &entry.directory));
+        break;
       case EntryKind::kRemoveMedia:
       case EntryKind::kRemovePlaylist:
       case EntryKind::kRemovePlaylistEntry:

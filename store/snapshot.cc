@@ -57,14 +57,22 @@ Status ReadView::IndexDamage(uint32_t kind) const {
   return Status::OK();
 }
 
-uint64_t ReadView::LocateId(int64_t id) const {
-  const uint64_t key = static_cast<uint64_t>(id);
-  for (const RunPtr& run : runs[kIdIndex]) {
+uint64_t ReadView::LookupSingle(uint32_t kind, uint64_t key) const {
+  for (const RunPtr& run : runs[kind]) {
     if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
     const RunEntry* e = run->LowerBound(key);
     if (e != run->end() && e->key == key) return (e->value & kTombstone) ? 0 : e->value;
   }
   return 0;
+}
+
+uint64_t ReadView::LocateId(int64_t id) const { return LookupSingle(kIdIndex, static_cast<uint64_t>(id)); }
+
+Status ReadView::DirectoryAt(uint64_t location, const fb::Directory** record, uint32_t* entry_bytes) const {
+  Status s;
+  const SegmentRef* ref = SegmentOf(location, &s);
+  if (ref == nullptr) return s;
+  return ReadDirectoryAt(*ref->segment, LocationOffset(location), ref->committed, record, entry_bytes);
 }
 
 void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* locations) const {

@@ -47,6 +47,11 @@ class ReadView {
   // Location of live record `id`, or 0. (0 also when a run failed its
   // check on the way: callers then report IndexDamage.)
   uint64_t LocateId(int64_t id) const;
+  // The value of single-valued `key` of `kind` (the id index, the tree's
+  // counts): the newest entry's, 0 if it is absent or a tombstone.
+  uint64_t LookupSingle(uint32_t kind, uint64_t key) const;
+  // The verified Directory record at `location`.
+  Status DirectoryAt(uint64_t location, const fb::Directory** record, uint32_t* entry_bytes = nullptr) const;
   // Corruption naming the run file if any run of `kind` failed a check
   // during an earlier lookup (runs verify their blocks on first use and
   // answer "not found" past a damaged one), else OK.
@@ -114,6 +119,9 @@ class SnapshotImpl final : public Snapshot {
   Status ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const override;
   Status ListTracks(Category category, std::string_view name, std::vector<MediaFileView>* out) const override;
   Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const override;
+  Status ListSubdirectories(std::string_view parent, std::optional<MimeFamily> family,
+                            std::vector<DirectoryInfo>* out) const override;
+  Status GetDirectory(std::string_view path, DirectoryInfo* out) const override;
   Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                          std::vector<MediaFileView>* out) const override;
 

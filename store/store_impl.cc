@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "checksum.h"
+#include "directory_tree.h"
 #include "meta.h"
 #include "record_codec.h"
 #include "write_batch.h"
@@ -324,6 +325,7 @@ Status StoreImpl::Replay(ReadView* view, uint32_t from_segment, uint64_t from_of
         if (apply_status.ok()) apply_status = ApplyLogged(e, MakeLocation(number, e.offset), &applier);
       }));
       ZC_RETURN_IF_ERROR(apply_status);
+      ZC_RETURN_IF_ERROR(applier.FinishDirectories());
       AddMemoryRuns(view, applier.TakeAllEntries());
       if (spill_meta != nullptr) AddTotals(applier, spill_meta);
       pos = next;
@@ -352,6 +354,7 @@ Status StoreImpl::ApplyLogged(const BatchEntry& e, uint64_t location, BatchAppli
     case EntryKind::kPutPlaylistEntry:
       return applier->PutPlaylistEntry(e.id, e.playlist_entry, location, e.entry_bytes, kReplay);
     case EntryKind::kRemovePlaylistEntry: return applier->RemovePlaylistEntry(e.id, e.entry_bytes);
+    case EntryKind::kPutDirectory: return applier->PutDirectoryName(e.directory, location);
   }
   return Status::Corruption("unknown entry kind in a verified batch");  // ReadBatch refuses them
 }
@@ -693,13 +696,21 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     return Status::OK();
   }
 
-  // 1. Place the batch (it must know where its records will be: indexes
-  // point at locations), rolling to a new segment when it does not fit.
+  // 1. Name the directories the batch creates: Directory records in the
+  // writer's own buffer, appended after the caller's entries (the caller's
+  // batch is not touched, so it neither grows nor needs undoing). Then place
+  // the batch (it must know where its records will be: indexes point at
+  // locations), rolling to a new segment when it does not fit.
+  WriteBatch::Rep& names = directory_names_;
+  names.body.clear();
+  names.items.clear();
+  ZC_RETURN_IF_ERROR(AddDirectoryNames(base->view(), rep, &names));
   MetaPage meta = meta_;
   meta.next_id = std::max<int64_t>(meta.next_id, rep.raise_next_id);
   meta.next_playlist_id = std::max<int64_t>(meta.next_playlist_id, rep.raise_next_playlist_id);
   meta.next_entry_id = std::max<int64_t>(meta.next_entry_id, rep.raise_next_entry_id);
-  const uint64_t batch_bytes = sizeof(BatchHeader) + rep.body.size();
+  const uint64_t body_bytes = rep.body.size() + names.body.size();
+  const uint64_t batch_bytes = sizeof(BatchHeader) + body_bytes;
   MetaSegment* active = &meta.segments[meta.segment_count - 1];
   SegmentPtr seg = segment_cache_.at(active->number);
   if (!rep.items.empty() && active->committed_length + batch_bytes > options_.segment_max_bytes) {
@@ -742,17 +753,20 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   h.magic = kBatchMagic;
   h.format_version = kFormatVersion;
   h.sequence = meta.sequence + 1;
-  h.entry_count = static_cast<uint32_t>(rep.items.size());
-  h.body_length = rep.body.size();
+  h.entry_count = static_cast<uint32_t>(rep.items.size() + names.items.size());
+  h.body_length = body_bytes;
   Status append_status;
   auto append = [&] {
     // Only the checksum fields change here; the checks read ids, lengths
     // and payloads, which are final.
     SealEntries(rep);
-    h.body_checksum = Checksum64(rep.body.data(), rep.body.size());
+    SealEntries(names);
+    h.body_checksum = Checksum64(rep.body.data(), rep.body.size(), names.body.data(), names.body.size());
     h.header_checksum = Checksum64(&h, offsetof(BatchHeader, header_checksum));
     append_status = seg->file()->PWrite(batch_offset, &h, sizeof(h));
     if (append_status.ok()) append_status = seg->file()->PWrite(batch_offset + sizeof(h), rep.body.data(), rep.body.size());
+    if (append_status.ok() && !names.body.empty())
+      append_status = seg->file()->PWrite(batch_offset + sizeof(h) + rep.body.size(), names.body.data(), names.body.size());
     if (append_status.ok() && sync_.load(std::memory_order_relaxed)) append_status = seg->file()->Sync();
   };
   std::thread appender;
@@ -765,6 +779,8 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   }
   BatchApplier applier(base->view(), /*check_constraints=*/true, rep.items.size());
   Status check_status = CheckEntries(rep, body_location, &applier);
+  if (check_status.ok()) check_status = CheckEntries(names, body_location + rep.body.size(), &applier);
+  if (check_status.ok()) check_status = applier.FinishDirectories();
   if (appender.joinable()) appender.join();
   if (check_status.ok()) check_status = append_status;
   if (!check_status.ok()) return check_status;
@@ -819,7 +835,8 @@ int64_t* NextIdOf(Table table, MetaPage* meta) {
   switch (table) {
     case Table::kPlaylist: return &meta->next_playlist_id;
     case Table::kPlaylistEntry: return &meta->next_entry_id;
-    case Table::kMedia: break;
+    case Table::kMedia:
+    case Table::kDirectory: break;
   }
   return &meta->next_id;
 }
@@ -830,6 +847,7 @@ const char* TableName(Table table) {
   switch (table) {
     case Table::kPlaylist: return "playlist";
     case Table::kPlaylistEntry: return "playlist entry";
+    case Table::kDirectory: return "directory";
     case Table::kMedia: break;
   }
   return "media file";
@@ -845,6 +863,7 @@ void SetItemId(WriteBatch::Rep& rep, const WriteBatch::Rep::Item& item, int64_t 
     case Table::kPlaylistEntry:
       flatbuffers::GetMutableSizePrefixedRoot<fb::PlaylistEntry>(payload)->mutate_id(id);
       break;
+    case Table::kDirectory: break;  // no id
   }
 }
 }  // namespace
@@ -856,6 +875,7 @@ Status StoreImpl::AssignIds(WriteBatch::Rep& rep, MetaPage* meta, std::vector<in
       ResetAssignedIds(rep);
       return EntryError(i, Status::InvalidArgument("record larger than 16 MiB"));
     }
+    if (item.table == Table::kDirectory) continue;  // a name, no id
     int64_t* next_id = NextIdOf(item.table, meta);
     int64_t id = item.id;
     if (item.op == Op::kPut && id == 0) id = *next_id;
@@ -928,6 +948,9 @@ Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_locatio
                 ? applier->RemovePlaylistEntry(id, entry_bytes)
                 : applier->PutPlaylistEntry(id, flatbuffers::GetSizePrefixedRoot<fb::PlaylistEntry>(payload),
                                             location, entry_bytes, mode);
+        break;
+      case Table::kDirectory:
+        s = applier->PutDirectoryName(flatbuffers::GetSizePrefixedRoot<fb::Directory>(payload), location);
         break;
     }
     if (!s.ok()) return EntryError(i, s);

@@ -183,6 +183,8 @@ class StoreImpl final : public Store {
   // thread; each commit records it as meta.next_file_number.
   std::atomic<uint32_t> next_file_number_{0};
   std::unique_ptr<CheckpointJob> checkpoint_;  // GUARDED_BY write_mu_
+  // The Directory records a Write adds (AddDirectoryNames), reused. GUARDED_BY write_mu_
+  WriteBatch::Rep directory_names_;
 
   std::shared_ptr<StoreCounters> counters_ = std::make_shared<StoreCounters>();
   std::mutex stats_mu_;  // the records_per_second interval

@@ -13,7 +13,7 @@ namespace zcmedia {
 struct WriteBatch::Rep {
   enum class Op : uint8_t { kPut, kUpdate, kRemove };
   // Which table an item writes: the entry kind of its Put (or Remove).
-  enum class Table : uint8_t { kMedia, kPlaylist, kPlaylistEntry };
+  enum class Table : uint8_t { kMedia, kPlaylist, kPlaylistEntry, kDirectory };  // kDirectory: added by the writer (no id)
   struct Item {
     Op op;
     Table table;

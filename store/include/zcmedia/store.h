@@ -124,6 +124,15 @@ struct LibraryTotals {
   int64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
 };
 
+// A directory of the tree the store derives from the parent_path column:
+// every parent_path of a live record and all its ancestors (DeriveParentPath
+// up to the root; "" is not a directory). Maintained by every write.
+struct DirectoryInfo {
+  std::string_view path;                // a view into the store's mapping
+  uint64_t files[kMimeFamilies] = {};   // live records at any depth below it, per mime family
+  uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
+};
+
 class Snapshot {
  public:
   virtual ~Snapshot() = default;
@@ -181,6 +190,16 @@ class Snapshot {
   virtual Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                                  std::vector<MediaFileView>* out) const = 0;
 
+  // The directories whose parent is `parent` ("" for top-level ones of
+  // relative paths), replacing *out, in path order (bytes); with `family`,
+  // only those holding files of that mime family at any depth (what the
+  // legacy server's `SELECT DISTINCT canonical_parent_path ... LIKE` finds).
+  // Answered from the directory tree index: no scan.
+  virtual Status ListSubdirectories(std::string_view parent, std::optional<MimeFamily> family,
+                                    std::vector<DirectoryInfo>* out) const = 0;
+  // NotFound when no live record lies at any depth below `path`.
+  virtual Status GetDirectory(std::string_view path, DirectoryInfo* out) const = 0;
+
   // Playlists (zcmedia/playlist.h), answered from the playlist index.
   virtual uint64_t playlist_count() const = 0;        // live playlists
   virtual uint64_t playlist_entry_count() const = 0;  // live entries, all playlists
@@ -220,6 +239,7 @@ struct StoreInfo {
 // What Store::Compact did.
 struct CompactionResult {
   uint64_t records = 0;          // live media files, playlists and entries rewritten
+  uint64_t directories = 0;      // names of the directories that hold files, rewritten
   uint64_t bytes_before = 0;     // committed segment bytes before
   uint64_t bytes_after = 0;      // ... and after
   uint64_t segments_before = 0;

@@ -1,0 +1,196 @@
+// The directory tree: the applier's counting (BatchApplier::FinishDirectories,
+// PutDirectoryName), the writer's naming step and the reads.
+#include "directory_tree.h"
+
+#include <algorithm>
+
+#include "batch_applier.h"
+#include "checksum.h"
+#include "playlist_codec.h"
+#include "zcmedia/media_generated.h"
+
+namespace zcmedia {
+
+using namespace format;
+
+namespace {
+
+constexpr TreeSpace kCountSpaces[kMimeFamilies] = {TreeSpace::kAudioFiles, TreeSpace::kVideoFiles,
+                                                   TreeSpace::kImageFiles, TreeSpace::kOtherFiles};
+constexpr uint64_t kHash60Mask = (uint64_t{1} << kTreeSpaceShift) - 1;
+
+// Key of `space` for a directory whose 60-bit hash (PathHash >> 4) is `h60`.
+uint64_t TreeKey60(TreeSpace space, uint64_t h60) {
+  return (uint64_t{static_cast<uint8_t>(space)} << kTreeSpaceShift) | (h60 & kHash60Mask);
+}
+
+void ReadCounts(const ReadView& view, uint64_t path_hash, uint64_t counts[kMimeFamilies]) {
+  for (int f = 0; f < kMimeFamilies; ++f) counts[f] = view.LookupSingle(kTreeIndex, TreeKey(kCountSpaces[f], path_hash));
+}
+
+// The Directory record naming the directory of 60-bit hash `h60` whose path
+// satisfies `match`, or null.
+template <typename Match>
+Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Directory** found) {
+  *found = nullptr;
+  std::vector<uint64_t> locations;
+  view.LookupMulti(kTreeIndex, TreeKey60(TreeSpace::kName, h60), &locations);
+  ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
+  for (uint64_t loc : locations) {  // more than one only on a hash collision
+    const fb::Directory* d = nullptr;
+    ZC_RETURN_IF_ERROR(view.DirectoryAt(loc, &d));
+    if (match(std::string_view(d->path()->data(), d->path()->size()))) {
+      *found = d;
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+std::string_view PathOf(const fb::Directory* d) { return {d->path()->data(), d->path()->size()}; }
+
+}  // namespace
+
+// ---- Applier -----------------------------------------------------------------
+
+Status BatchApplier::PutDirectoryName(const fb::Directory* record, uint64_t location) {
+  Emit(kTreeIndex, TreeKey(TreeSpace::kName, PathHash(PathOf(record))), location);
+  return Status::OK();
+}
+
+Status BatchApplier::FinishDirectories() {
+  if (!track_directories_ || direct_files_.empty()) return Status::OK();
+  // Sum the direct changes over every ancestor: the counts are "at any depth".
+  struct Change {
+    std::string_view path;
+    int64_t delta[kMimeFamilies] = {};
+  };
+  FlatMap<Change> changes(64);
+  direct_files_.ForEach([&](uint64_t, const DirectFiles& d) {
+    if (std::all_of(std::begin(d.delta), std::end(d.delta), [](int64_t x) { return x == 0; })) return;
+    ForEachDirectoryUp(d.parent, [&](std::string_view dir) {
+      const uint64_t h = PathHash(dir);
+      Change* c = changes.Find(h, [&](const Change& x) { return x.path == dir; });
+      if (c == nullptr) {
+        c = &changes.Insert(h);
+        c->path = dir;
+      }
+      for (int f = 0; f < kMimeFamilies; ++f) c->delta[f] += d.delta[f];
+      return true;
+    });
+  });
+  changes.ForEach([&](uint64_t h, const Change& c) {
+    uint64_t old_counts[kMimeFamilies];
+    ReadCounts(base_, h, old_counts);
+    uint64_t old_total = 0, new_total = 0;
+    for (int f = 0; f < kMimeFamilies; ++f) {
+      // Never below zero: a replay of a log the writer checked cannot get
+      // there; a damaged index could, and the deep check would say so.
+      const int64_t now = std::max<int64_t>(0, static_cast<int64_t>(old_counts[f]) + c.delta[f]);
+      old_total += old_counts[f];
+      new_total += static_cast<uint64_t>(now);
+      if (static_cast<uint64_t>(now) != old_counts[f])
+        Emit(kTreeIndex, TreeKey(kCountSpaces[f], h), now == 0 ? kTombstone : static_cast<uint64_t>(now));
+    }
+    if ((old_total == 0) == (new_total == 0)) return;
+    const std::string_view up = DeriveParentPath(c.path);
+    if (up == c.path) return;  // the root has no parent to be listed under
+    Emit(kTreeIndex, TreeKey(TreeSpace::kChild, PathHash(up)), (h >> 4) | (new_total == 0 ? kTombstone : 0));
+  });
+  return base_.IndexDamage(kTreeIndex);
+}
+
+// ---- Writer --------------------------------------------------------------------
+
+Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) {
+  const fb::Directory* d = nullptr;
+  ZC_RETURN_IF_ERROR(FindName(view, PathHash(path) >> 4, [&](std::string_view p) { return p == path; }, &d));
+  *named = d != nullptr;
+  return Status::OK();
+}
+
+Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, WriteBatch::Rep* names) {
+  // Directories known to be named: in the base or by this step. A name is
+  // never removed while a file lies below it, and every ancestor of a named
+  // directory is named, so the walk up stops at the first named one.
+  struct Known {
+    std::string path;
+  };
+  FlatMap<Known> known(64);
+  std::string_view last_parent;  // bulk loads put many files of one directory in a row
+  bool have_last = false;
+  for (const WriteBatch::Rep::Item& item : batch.items) {
+    if (item.table != WriteBatch::Rep::Table::kMedia || item.op == WriteBatch::Rep::Op::kRemove || !item.has_parent)
+      continue;
+    const auto* record =
+        flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(batch.body.data() + item.offset + sizeof(EntryHeader));
+    const std::string_view parent = *MediaFileView(record).parent_path();
+    if (have_last && parent == last_parent) continue;
+    last_parent = parent;
+    have_last = true;
+    Status status;
+    ForEachDirectoryUp(parent, [&](std::string_view dir) {
+      const uint64_t h = PathHash(dir);
+      if (known.Find(h, [&](const Known& k) { return k.path == dir; }) != nullptr) return false;
+      bool named = false;
+      status = DirectoryNamed(base, dir, &named);
+      if (!status.ok()) return false;
+      known.Insert(h).path = std::string(dir);
+      if (named) return false;
+      EncodeDirectory(dir, &names->builder);
+      names->AppendBuilt(WriteBatch::Rep::Op::kPut, WriteBatch::Rep::Table::kDirectory, 0, EntryKind::kPutDirectory);
+      return true;
+    });
+    ZC_RETURN_IF_ERROR(status);
+  }
+  return Status::OK();
+}
+
+// ---- Reads -----------------------------------------------------------------------
+
+Status GetDirectory(const ReadView& view, std::string_view path, DirectoryInfo* out) {
+  const uint64_t h = PathHash(path);
+  DirectoryInfo info;
+  ReadCounts(view, h, info.files);
+  ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
+  const fb::Directory* d = nullptr;
+  if (info.total_files() > 0)
+    ZC_RETURN_IF_ERROR(FindName(view, h >> 4, [&](std::string_view p) { return p == path; }, &d));
+  if (d == nullptr) return Status::NotFound("no files below directory '" + std::string(path) + "'");
+  info.path = PathOf(d);
+  *out = info;
+  return Status::OK();
+}
+
+Status ListSubdirectories(const ReadView& view, std::string_view parent, std::optional<MimeFamily> family,
+                          std::vector<DirectoryInfo>* out) {
+  out->clear();
+  std::vector<uint64_t> children;  // 60-bit hashes
+  view.LookupMulti(kTreeIndex, TreeKey(TreeSpace::kChild, PathHash(parent)), &children);
+  ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
+  for (uint64_t h60 : children) {
+    const fb::Directory* d = nullptr;
+    ZC_RETURN_IF_ERROR(
+        FindName(view, h60, [&](std::string_view p) { return DeriveParentPath(p) == parent && p != parent; }, &d));
+    if (d == nullptr) continue;  // only a link of another parent with the same hash
+    DirectoryInfo info;
+    info.path = PathOf(d);
+    ReadCounts(view, PathHash(info.path), info.files);
+    if (info.total_files() == 0) continue;
+    if (family && info.files[static_cast<int>(*family)] == 0) continue;
+    out->push_back(info);
+  }
+  std::sort(out->begin(), out->end(), [](const DirectoryInfo& a, const DirectoryInfo& b) { return a.path < b.path; });
+  return Status::OK();
+}
+
+Status SnapshotImpl::ListSubdirectories(std::string_view parent, std::optional<MimeFamily> family,
+                                        std::vector<DirectoryInfo>* out) const {
+  return Counted(1, zcmedia::ListSubdirectories(view_, parent, family, out));
+}
+
+Status SnapshotImpl::GetDirectory(std::string_view path, DirectoryInfo* out) const {
+  return Counted(1, zcmedia::GetDirectory(view_, path, out));
+}
+
+}  // namespace zcmedia

@@ -1,0 +1,43 @@
+// The directory tree (docs/format.md, "Directory tree"): the directories of
+// the parent_path column with their file counts per mime family, kept in
+// the tree index, and the Directory records that name them.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "snapshot.h"
+#include "write_batch.h"
+#include "zcmedia/store.h"
+
+namespace zcmedia {
+
+// The directories `record`'s parent_path adds to the tree: the parent and
+// its ancestors up to the root ("" is not one), nearest first. Views into
+// `parent`.
+template <typename F>
+void ForEachDirectoryUp(std::string_view dir, F&& f) {
+  while (!dir.empty()) {
+    if (!f(dir)) return;
+    const std::string_view up = DeriveParentPath(dir);
+    if (up == dir) return;  // the root
+    dir = up;
+  }
+}
+
+// Whether a Directory record names `path` in `view`.
+Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named);
+
+// The writer's step before a batch is placed: adds to `names` a Directory
+// record (an item of Table::kDirectory) for every directory the Puts of
+// `batch` create, named neither in `base` nor earlier in the batch. They
+// are appended after the batch's own entries.
+Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, WriteBatch::Rep* names);
+
+// Snapshot::ListSubdirectories and GetDirectory.
+Status ListSubdirectories(const ReadView& view, std::string_view parent, std::optional<MimeFamily> family,
+                          std::vector<DirectoryInfo>* out);
+Status GetDirectory(const ReadView& view, std::string_view path, DirectoryInfo* out);
+
+}  // namespace zcmedia
