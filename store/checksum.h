@@ -4,9 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <string_view>
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack (Checksum64 of two buffers)
 #include <xxhash.h>
 
 namespace zcmedia {
@@ -15,19 +15,17 @@ inline uint64_t Checksum64(const void* data, size_t n) { return XXH3_64bits(data
 inline uint64_t Checksum64(const void* data, size_t n, uint64_t seed) {
   return XXH3_64bits_withSeed(data, n, seed);
 }
-// The checksum of a followed by b, as if they were one buffer.
-// (The streaming state is allocated by the library: its layout is not part
-// of the shared library's stable ABI.)
+// The checksum of a followed by b, as if they were one buffer. (The state
+// lives on the stack: XXH_STATIC_LINKING_ONLY exposes its layout, which
+// matches the library because both come from one Debian package.)
 inline uint64_t Checksum64(const void* a, size_t na, const void* b, size_t nb) {
   if (nb == 0) return Checksum64(a, na);
-  XXH3_state_t* state = XXH3_createState();
-  if (state == nullptr) throw std::bad_alloc();
-  XXH3_64bits_reset(state);
-  XXH3_64bits_update(state, a, na);
-  XXH3_64bits_update(state, b, nb);
-  const uint64_t sum = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return sum;
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, a, na);
+  XXH3_64bits_update(&state, b, nb);
+  return XXH3_64bits_digest(&state);
 }
 // Key of the path and directory indexes: never 0 (0 is not special on disk,
 // but keeping it free costs nothing and helps debugging).
