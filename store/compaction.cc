@@ -462,10 +462,8 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     uint32_t bytes = 0;
     status = base.DirectoryAt(e.value, &rec, &bytes);
     if (!status.ok()) return;
-    DirectoryInfo info;
-    const Status found = GetDirectory(base, std::string_view(rec->path()->data(), rec->path()->size()), &info);
-    if (found.IsNotFound()) return;  // empty: its name goes
-    status = found.ok() ? rewriter->Add(base, {EntryKind::kPutDirectory, 0, e.value, rec, bytes}) : found;
+    if (DirectoryFiles(base, rec) == 0) return;  // empty: its name goes
+    status = rewriter->Add(base, {EntryKind::kPutDirectory, 0, e.value, rec, bytes});
   });
   return status;
 }

@@ -28,8 +28,24 @@ void ReadCounts(const ReadView& view, uint64_t path_hash, uint64_t counts[kMimeF
   for (int f = 0; f < kMimeFamilies; ++f) counts[f] = view.LookupSingle(kTreeIndex, TreeKey(kCountSpaces[f], path_hash));
 }
 
-// The Directory record naming the directory of 60-bit hash `h60` whose path
-// satisfies `match`, or null.
+}  // namespace
+
+uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d) {
+  uint64_t counts[kMimeFamilies];
+  ReadCounts(view, d->hash() << 4, counts);
+  return counts[0] + counts[1] + counts[2] + counts[3];
+}
+
+namespace {
+
+std::string_view TailOf(const fb::Directory* d) { return {d->tail()->data(), d->tail()->size()}; }
+std::string_view TailOf(std::string_view path) { return path.substr(DeriveParentPath(path).size()); }
+std::string_view NameOf(std::string_view tail) {
+  return !tail.empty() && (tail[0] == '/' || tail[0] == '\\') ? tail.substr(1) : tail;
+}
+
+// The Directory record of the directory whose 60-bit hash is `h60` and
+// whose tail satisfies `match`, or null.
 template <typename Match>
 Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Directory** found) {
   *found = nullptr;
@@ -39,7 +55,7 @@ Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Dir
   for (uint64_t loc : locations) {  // more than one only on a hash collision
     const fb::Directory* d = nullptr;
     ZC_RETURN_IF_ERROR(view.DirectoryAt(loc, &d));
-    if (match(std::string_view(d->path()->data(), d->path()->size()))) {
+    if ((d->hash() & kHash60Mask) == h60 && match(TailOf(d))) {
       *found = d;
       return Status::OK();
     }
@@ -47,14 +63,12 @@ Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Dir
   return Status::OK();
 }
 
-std::string_view PathOf(const fb::Directory* d) { return {d->path()->data(), d->path()->size()}; }
-
 }  // namespace
 
 // ---- Applier -----------------------------------------------------------------
 
 Status BatchApplier::PutDirectoryName(const fb::Directory* record, uint64_t location) {
-  Emit(kTreeIndex, TreeKey(TreeSpace::kName, PathHash(PathOf(record))), location);
+  Emit(kTreeIndex, TreeKey60(TreeSpace::kName, record->hash()), location);
   return Status::OK();
 }
 
@@ -104,7 +118,8 @@ Status BatchApplier::FinishDirectories() {
 
 Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) {
   const fb::Directory* d = nullptr;
-  ZC_RETURN_IF_ERROR(FindName(view, PathHash(path) >> 4, [&](std::string_view p) { return p == path; }, &d));
+  const std::string_view tail = TailOf(path);
+  ZC_RETURN_IF_ERROR(FindName(view, PathHash(path) >> 4, [&](std::string_view t) { return t == tail; }, &d));
   *named = d != nullptr;
   return Status::OK();
 }
@@ -154,10 +169,12 @@ Status GetDirectory(const ReadView& view, std::string_view path, DirectoryInfo* 
   ReadCounts(view, h, info.files);
   ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
   const fb::Directory* d = nullptr;
+  const std::string_view tail = TailOf(path);
   if (info.total_files() > 0)
-    ZC_RETURN_IF_ERROR(FindName(view, h >> 4, [&](std::string_view p) { return p == path; }, &d));
+    ZC_RETURN_IF_ERROR(FindName(view, h >> 4, [&](std::string_view t) { return t == tail; }, &d));
   if (d == nullptr) return Status::NotFound("no files below directory '" + std::string(path) + "'");
-  info.path = PathOf(d);
+  info.tail = TailOf(d);
+  info.name = NameOf(info.tail);
   *out = info;
   return Status::OK();
 }
@@ -168,19 +185,27 @@ Status ListSubdirectories(const ReadView& view, std::string_view parent, std::op
   std::vector<uint64_t> children;  // 60-bit hashes
   view.LookupMulti(kTreeIndex, TreeKey(TreeSpace::kChild, PathHash(parent)), &children);
   ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
+  std::string path(parent);
   for (uint64_t h60 : children) {
     const fb::Directory* d = nullptr;
-    ZC_RETURN_IF_ERROR(
-        FindName(view, h60, [&](std::string_view p) { return DeriveParentPath(p) == parent && p != parent; }, &d));
-    if (d == nullptr) continue;  // only a link of another parent with the same hash
+    // A child's path is the parent's plus its tail: hashing it confirms the
+    // link (a link of another parent with the same hash is passed over).
+    ZC_RETURN_IF_ERROR(FindName(view, h60, [&](std::string_view tail) {
+      path.resize(parent.size());
+      path.append(tail);
+      return !tail.empty() && (PathHash(path) >> 4) == h60 && DeriveParentPath(path) == parent;
+    }, &d));
+    if (d == nullptr) continue;
     DirectoryInfo info;
-    info.path = PathOf(d);
-    ReadCounts(view, PathHash(info.path), info.files);
+    info.tail = TailOf(d);
+    info.name = NameOf(info.tail);
+    ReadCounts(view, PathHash(path), info.files);
     if (info.total_files() == 0) continue;
     if (family && info.files[static_cast<int>(*family)] == 0) continue;
     out->push_back(info);
   }
-  std::sort(out->begin(), out->end(), [](const DirectoryInfo& a, const DirectoryInfo& b) { return a.path < b.path; });
+  // One parent: path order is tail order.
+  std::sort(out->begin(), out->end(), [](const DirectoryInfo& a, const DirectoryInfo& b) { return a.tail < b.tail; });
   return Status::OK();
 }
 

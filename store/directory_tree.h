@@ -26,6 +26,9 @@ void ForEachDirectoryUp(std::string_view dir, F&& f) {
   }
 }
 
+// The live records at any depth below the directory `d` names.
+uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d);
+
 // Whether a Directory record names `path` in `view`.
 Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named);
 

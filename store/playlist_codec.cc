@@ -86,13 +86,14 @@ const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {
 
 const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
   const fb::Directory* d = Verify<fb::Directory>(data, n);
-  return d != nullptr && d->path() != nullptr ? d : nullptr;
+  return d != nullptr && d->tail() != nullptr ? d : nullptr;
 }
 
 void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
   b->Clear();
-  auto p = b->CreateString(path.data(), path.size());
-  b->FinishSizePrefixed(fb::CreateDirectory(*b, p));
+  const std::string_view tail = path.substr(DeriveParentPath(path).size());
+  auto t = b->CreateString(tail.data(), tail.size());
+  b->FinishSizePrefixed(fb::CreateDirectory(*b, PathHash(path) >> 4, t));
 }
 
 // ---- Index keys ---------------------------------------------------------------

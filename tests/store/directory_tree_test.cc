@@ -40,10 +40,10 @@ Counts ModelCounts(const std::map<int64_t, File>& files) {
   return counts;
 }
 
-std::string Show(const std::vector<DirectoryInfo>& dirs) {
+std::string Show(const std::string& parent, const std::vector<DirectoryInfo>& dirs) {
   std::string s;
   for (const DirectoryInfo& d : dirs) {
-    s += std::string(d.path) + "[";
+    s += parent + std::string(d.tail) + "[";
     for (uint64_t c : d.files) s += std::to_string(c) + ",";
     s += "] ";
   }
@@ -69,13 +69,14 @@ void ExpectTreeMatches(const Snapshot& snap, const std::map<int64_t, File>& file
         for (uint64_t n : c) want += std::to_string(n) + ",";
         want += "] ";
       }
-      ASSERT_EQ(Show(got), want) << when << ": subdirectories of '" << parent << "' family " << f;
+      ASSERT_EQ(Show(parent, got), want) << when << ": subdirectories of '" << parent << "' family " << f;
     }
   }
   for (const auto& [dir, c] : counts) {
     DirectoryInfo info;
     ASSERT_TRUE(snap.GetDirectory(dir, &info).ok()) << when << ": " << dir;
-    EXPECT_EQ(info.path, dir);
+    EXPECT_EQ(std::string(DeriveParentPath(dir)) + std::string(info.tail), dir);
+    EXPECT_EQ(info.name, DeriveFilename(dir));
     for (int f = 0; f < kMimeFamilies; ++f) EXPECT_EQ(info.files[f], c[f]) << when << ": " << dir;
   }
 }
@@ -206,7 +207,8 @@ TEST(DirectoryTreeTest, AFailedBatchAddsNoDirectoryNames) {
   std::vector<DirectoryInfo> top;
   ASSERT_TRUE(store->GetSnapshot()->ListSubdirectories("/", std::nullopt, &top).ok());
   ASSERT_EQ(top.size(), 1u);
-  EXPECT_EQ(top[0].path, "/x");
+  EXPECT_EQ(top[0].tail, "x");
+  EXPECT_EQ(top[0].name, "x");
   EXPECT_EQ(top[0].files[static_cast<int>(MimeFamily::kAudio)], 1u);
 }
 

@@ -128,7 +128,11 @@ struct LibraryTotals {
 // every parent_path of a live record and all its ancestors (DeriveParentPath
 // up to the root; "" is not a directory). Maintained by every write.
 struct DirectoryInfo {
-  std::string_view path;                // a view into the store's mapping
+  // Views into the store's mapping. The directory's path is its parent's
+  // path followed by `tail` (e.g. "/music" + "/Rock", "/" + "music"); `name`
+  // is `tail` without a leading separator.
+  std::string_view tail;
+  std::string_view name;
   uint64_t files[kMimeFamilies] = {};   // live records at any depth below it, per mime family
   uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
 };
@@ -191,7 +195,7 @@ class Snapshot {
                                  std::vector<MediaFileView>* out) const = 0;
 
   // The directories whose parent is `parent` ("" for top-level ones of
-  // relative paths), replacing *out, in path order (bytes); with `family`,
+  // relative paths), replacing *out, in path order (bytes: parent + tail); with `family`,
   // only those holding files of that mime family at any depth (what the
   // legacy server's `SELECT DISTINCT canonical_parent_path ... LIKE` finds).
   // Answered from the directory tree index: no scan.
