@@ -33,9 +33,11 @@ inline bool IsMultiKind(uint32_t kind) { return kind != format::kIdIndex; }
 // Run files of the path and directory indexes carry a Bloom filter: they
 // answer point lookups, many of them for keys a run does not hold.
 // The playlist index answers "which entries name this media file" for every
-// removed file, nearly always "none".
+// removed file, nearly always "none"; the tree index "is this directory
+// named yet" for every directory a bulk load creates, also "no".
 inline bool HasFilter(uint32_t kind) {
-  return kind == format::kPathIndex || kind == format::kDirIndex || kind == format::kPlaylistIndex;
+  return kind == format::kPathIndex || kind == format::kDirIndex || kind == format::kPlaylistIndex ||
+         kind == format::kTreeIndex;
 }
 // The part of an entry that identifies it within a run.
 // (The directory tree's count keys hold one value each, like ids.)

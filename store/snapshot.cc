@@ -60,6 +60,7 @@ Status ReadView::IndexDamage(uint32_t kind) const {
 uint64_t ReadView::LookupSingle(uint32_t kind, uint64_t key) const {
   for (const RunPtr& run : runs[kind]) {
     if (run->size() == 0 || key < run->min_key() || key > run->max_key()) continue;
+    if (!run->MayContain(key)) continue;  // runs without a filter (ids) always may
     const RunEntry* e = run->LowerBound(key);
     if (e != run->end() && e->key == key) return (e->value & kTombstone) ? 0 : e->value;
   }
