@@ -43,7 +43,7 @@ struct LiveEntry {
 // index (a spill); Finish merges each index's spills into its one file.
 // Every entry is written twice (spill, merge) and never merged in tiers.
 // Spills and the final merges run on a second thread while this one goes
-// on copying: two sets of gathered entries exist at most, each a quarter
+// on copying: two sets of gathered entries exist at most, each an eighth
 // of the budget.
 class StoreImpl::SegmentRewriter {
  public:
@@ -76,9 +76,9 @@ class StoreImpl::SegmentRewriter {
 
   // An index entry that does not depend on where records lie (the tree's
   // counts and links), taken over as it is.
-  void AddIndexEntry(uint32_t kind, const RunEntry& e) {
+  Status AddIndexEntry(uint32_t kind, const RunEntry& e) {
     gathered_[kind].push_back(e);
-    ++gathered_entries_;
+    return SpillIfFull();
   }
 
   // Writes the batch being built and gathers its index entries.
@@ -142,13 +142,19 @@ class StoreImpl::SegmentRewriter {
     for (uint32_t k = 0; k < kRunKinds; ++k) {
       std::vector<RunEntry> entries = applier.TakeUnsortedEntries(k);
       gathered_[k].insert(gathered_[k].end(), entries.begin(), entries.end());
-      gathered_entries_ += entries.size();
     }
     for (const Pending& p : pending_) (p.entry.kind == EntryKind::kPutDirectory ? directories_ : records_) += 1;
     pending_.clear();
     body_.clear();
-    if (gathered_entries_ * sizeof(RunEntry) > profile_.memtable_bytes / 2) ZC_RETURN_IF_ERROR(StartSpill());
-    return Status::OK();
+    return SpillIfFull();
+  }
+
+  // Counted by capacity, not size: vectors grow by doubling, and the heap
+  // holds what they reserved. Two sets exist at most (one spilling).
+  Status SpillIfFull() {
+    size_t reserved = 0;
+    for (const auto& g : gathered_) reserved += g.capacity() * sizeof(RunEntry);
+    return reserved > profile_.memtable_bytes / 2 ? StartSpill() : Status::OK();
   }
 
   ~SegmentRewriter() { (void)WaitForSpill(); }
@@ -161,7 +167,6 @@ class StoreImpl::SegmentRewriter {
     ZC_RETURN_IF_ERROR(segments_.back()->file()->Sync());  // earlier ones were synced when full
     ZC_RETURN_IF_ERROR(WaitForSpill());
     ZC_RETURN_IF_ERROR(SpillNow(gathered_));
-    gathered_entries_ = 0;
     // The final merges, kinds shared between this thread and another.
     Status merge_status[kRunKinds];
     auto merge_kind = [&](uint32_t k) {
@@ -235,7 +240,6 @@ class StoreImpl::SegmentRewriter {
   Status StartSpill() {
     ZC_RETURN_IF_ERROR(WaitForSpill());
     for (uint32_t k = 0; k < kRunKinds; ++k) spilling_[k] = std::move(gathered_[k]), gathered_[k] = {};
-    gathered_entries_ = 0;
     try {
       spill_thread_ = std::thread([this] { spill_status_ = NoThrowStatus([this] { return SpillNow(spilling_); }); });
     } catch (const std::system_error&) {
@@ -302,7 +306,6 @@ class StoreImpl::SegmentRewriter {
   std::vector<uint32_t> created_segments_;
   std::vector<std::pair<uint32_t, uint32_t>> created_runs_;
   std::vector<RunEntry> gathered_[kRunKinds];
-  size_t gathered_entries_ = 0;
   // The spill thread owns spilling_ and spills_ while it runs.
   std::vector<RunEntry> spilling_[kRunKinds];
   std::vector<RunPtr> spills_[kRunKinds];
@@ -345,11 +348,11 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   SetIdSequences(meta, &view);
 
   // The budget goes to the index build: no caller holds a WriteBatch now,
-  // so the gathered index entries get half of it (fewer, larger spills)
-  // and the batch being copied a sixteenth.
+  // so the gathered index entries get a quarter of it (two sets of an eighth:
+  // one gathering, one spilling) and the batch being copied a sixteenth.
   const size_t budget = memory_budget_.load();
   MemoryProfile profile = MemoryProfile::ForBudget(budget);
-  profile.memtable_bytes = std::max<size_t>(budget / 2, profile.memtable_bytes);
+  profile.memtable_bytes = std::max<size_t>(budget / 4, profile.memtable_bytes);
   const size_t batch_bytes = std::clamp<size_t>(budget / 16, 64 << 10, 4 << 20);
   ReadView empty = view;  // ids and sequences only: what the applier's base needs
   SegmentRewriter rewriter(this, &meta, empty, profile, batch_bytes);
@@ -454,8 +457,10 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     counts_and_links.push_back({run->begin(), run->LowerBound(first_name)});
     names.push_back({run->LowerBound(first_name), run->LowerBound(TreeKey(TreeSpace::kName, ~uint64_t{0}) + 1)});
   }
-  MergeRanges(kTreeIndex, counts_and_links, /*drop_tombstones=*/true,
-              [&](const RunEntry& e) { rewriter->AddIndexEntry(kTreeIndex, e); });
+  MergeRanges(kTreeIndex, counts_and_links, /*drop_tombstones=*/true, [&](const RunEntry& e) {
+    if (status.ok()) status = rewriter->AddIndexEntry(kTreeIndex, e);
+  });
+  ZC_RETURN_IF_ERROR(status);
   MergeRanges(kTreeIndex, names, /*drop_tombstones=*/true, [&](const RunEntry& e) {
     if (!status.ok()) return;
     const fb::Directory* rec = nullptr;
