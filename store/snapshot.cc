@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "cached_lookups.h"
 #include "checksum.h"
 #include "zcmedia/media_generated.h"
 
@@ -91,7 +92,7 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* l
   }
 }
 
-Status ReadView::Get(int64_t id, MediaFileView* out) const {
+Status ReadView::Get(int64_t id, MediaFileView* out, uint64_t* location) const {
   const uint64_t loc = LocateId(id);
   ZC_RETURN_IF_ERROR(IndexDamage(kIdIndex));
   if (loc == 0) return Status::NotFound("no media file with id " + std::to_string(id));
@@ -101,6 +102,7 @@ Status ReadView::Get(int64_t id, MediaFileView* out) const {
     return Status::Corruption("id index entry for " + std::to_string(id) + " points at record " +
                               std::to_string(rec->id()) + "; the index must be rebuilt from the segments");
   *out = MediaFileView(rec);
+  if (location != nullptr) *location = loc;
   return Status::OK();
 }
 
@@ -108,7 +110,8 @@ Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
   return FindByPath(path, PathHash(path), out);
 }
 
-Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const {
+Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out,
+                            uint64_t* location) const {
   thread_local std::vector<uint64_t> locations;  // reused; nothing below looks up paths again
   if (locations.capacity() > 4096) std::vector<uint64_t>().swap(locations);
   locations.clear();
@@ -120,6 +123,7 @@ Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFile
     MediaFileView v(rec);
     if (v.path() == path) {
       *out = v;
+      if (location != nullptr) *location = loc;
       return Status::OK();
     }
   }
@@ -154,13 +158,21 @@ size_t ReadView::MemoryRunBytes() const {
   return bytes;
 }
 
+Status SnapshotImpl::Get(int64_t id, MediaFileView* out) const {
+  return Counted(1, CachedGet(view_, cache_.get(), id, out));
+}
+
+Status SnapshotImpl::FindByPath(std::string_view path, MediaFileView* out) const {
+  return Counted(1, CachedFindByPath(view_, cache_.get(), path, out));
+}
+
 Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const {
   counters_->CountLookups(ids.size());
   out->clear();
   out->reserve(ids.size());
   for (int64_t id : ids) {
     MediaFileView v;
-    Status s = view_.Get(id, &v);
+    Status s = CachedGet(view_, cache_.get(), id, &v);
     if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }
@@ -174,7 +186,7 @@ Status SnapshotImpl::FindManyByPath(std::span<const std::string_view> paths,
   out->reserve(paths.size());
   for (std::string_view p : paths) {
     MediaFileView v;
-    Status s = view_.FindByPath(p, &v);
+    Status s = CachedFindByPath(view_, cache_.get(), p, &v);
     if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }

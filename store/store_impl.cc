@@ -64,13 +64,16 @@ Status NoThrow(const std::string& what, Body&& body) {
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // A third for the caller's WriteBatch (~360 B per encoded record), a tenth
   // for in-memory runs (plus as much again while a background checkpoint
-  // writes the previous ones out), the rest for the batch's constraint maps,
-  // the run write buffer and small state. (Measured peak at 1M records:
-  // about 5.4 MiB of the default 6 MiB, docs/performance.md.)
+  // writes the previous ones out), a sixteenth for the lookup cache, the
+  // rest for the batch's constraint maps, the run write buffer and small
+  // state. (Measured peak at 1M records without the cache: about 5.3 MiB of
+  // the default 6 MiB, which leaves room for the cache's 384 KiB;
+  // docs/performance.md.)
   MemoryProfile p;
   p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
   p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
   p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
+  p.cache_bytes = budget / 16;
   return p;
 }
 
@@ -107,7 +110,8 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       profile_(MemoryProfile::ForBudget(options.memory_budget)),
       batch_records_(profile_.batch_records),
       memory_budget_(options.memory_budget),
-      sync_(options.sync) {}
+      sync_(options.sync),
+      lookup_cache_(std::make_shared<LookupCache>(profile_.cache_bytes)) {}
 
 StoreImpl::~StoreImpl() {
   // A checkpoint in flight is waited for and, if it succeeded, installed:
@@ -612,7 +616,7 @@ Status StoreImpl::RemoveStrayFiles() {
 }
 
 void StoreImpl::Publish(ReadView view) {
-  auto snap = std::make_shared<const SnapshotImpl>(std::move(view), counters_);
+  auto snap = std::make_shared<const SnapshotImpl>(std::move(view), counters_, lookup_cache_);
   std::lock_guard<std::mutex> g(snapshot_mu_);
   current_ = std::move(snap);
 }
@@ -635,6 +639,9 @@ std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
         Status loaded = NoThrow("follow the writer", [&] { return LoadView(meta, &prev->view(), &view); });
         if (loaded.ok()) {
           meta_ = meta;
+          // The writer's changes since the last look are not known key by
+          // key here: forget every cached location.
+          lookup_cache_->InvalidateAll(view.sequence);
           Publish(std::move(view));
           break;
         }
@@ -745,7 +752,11 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
   if (!rep.items.empty()) {
     active->committed_length = batch_offset + batch_bytes;
     ZC_RETURN_IF_ERROR(SetSegments(meta, &view));  // all open already: no I/O
-    AddMemoryRuns(&view, applier.TakeAllEntries(), checkpoint_ ? &checkpoint_->frozen_memory_runs : nullptr);
+    BatchIndexEntries entries = applier.TakeAllEntries();
+    // Before the snapshot of this commit can be published (if the commit
+    // fails, the next one takes the same sequence: erasing was only early).
+    lookup_cache_->InvalidateBatch(entries[kIdIndex], entries[kPathIndex], meta.sequence + 1);
+    AddMemoryRuns(&view, std::move(entries), checkpoint_ ? &checkpoint_->frozen_memory_runs : nullptr);
   }
   meta.sequence += 1;
   meta.record_count = static_cast<uint64_t>(static_cast<int64_t>(meta.record_count) + applier.record_delta());
@@ -886,6 +897,7 @@ Status StoreImpl::SetOption(std::string_view name, std::string_view value) {
     check.memory_budget = static_cast<size_t>(bytes);
     ZC_RETURN_IF_ERROR(ValidateOptions(check));
     profile_ = MemoryProfile::ForBudget(check.memory_budget);
+    lookup_cache_->SetCapacity(profile_.cache_bytes);
     batch_records_.store(profile_.batch_records, std::memory_order_relaxed);
     memory_budget_.store(check.memory_budget, std::memory_order_relaxed);
     return Status::OK();
@@ -976,6 +988,14 @@ StoreStats StoreImpl::GetStats() {
   s.memtable_records = sizes.memtable_records;
   s.process_anon_bytes = ProcessAnonBytes();
   s.memory_budget = memory_budget_.load(std::memory_order_relaxed);
+  const LookupCacheStats cache = lookup_cache_->Stats();
+  s.cache_hits = cache.hits;
+  s.cache_misses = cache.misses;
+  s.cache_inserts = cache.inserts;
+  s.cache_evictions = cache.evictions;
+  s.cache_entries = cache.entries;
+  s.cache_bytes = cache.bytes;
+  s.cache_capacity = cache.capacity;
   return s;
 }
 

@@ -12,6 +12,7 @@
 
 #include "batch_applier.h"
 #include "format.h"
+#include "lookup_cache.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "write_batch.h"
@@ -24,6 +25,7 @@ struct MemoryProfile {
   size_t batch_records;      // recommended WriteBatch size
   size_t memtable_bytes;     // in-memory runs before a checkpoint writes them out
   size_t run_write_buffer;   // buffer of a run file being written
+  size_t cache_bytes;        // LookupCache capacity (lookup_cache.h)
   static MemoryProfile ForBudget(size_t budget);
 };
 
@@ -172,6 +174,9 @@ class StoreImpl final : public Store {
   std::unique_ptr<CheckpointJob> checkpoint_;  // GUARDED_BY write_mu_
 
   std::shared_ptr<StoreCounters> counters_ = std::make_shared<StoreCounters>();
+  // Shared with every snapshot (they may outlive the store). Invalidated
+  // before each Publish that changes what a key finds (lookup_cache.h).
+  std::shared_ptr<LookupCache> lookup_cache_;
   std::mutex stats_mu_;  // the records_per_second interval
   std::chrono::steady_clock::time_point stats_interval_start_ = std::chrono::steady_clock::now();
   uint64_t stats_interval_records_ = 0;

@@ -1,10 +1,20 @@
 // The lookup cache: exact byte accounting, LRU eviction, counters, the
-// snapshot rule, resizing.
+// snapshot rule (a cached location never gives a snapshot another answer
+// than its index), concurrent readers with a writer (also run under
+// ThreadSanitizer, README), and resizing through SetOption.
 #include "lookup_cache.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "snapshot.h"
+#include "store_impl.h"
+#include "test_util.h"
+#include "zcmedia/store.h"
 
 // Counts the bytes this thread asks of operator new while a CountAllocations
 // is alive (replacing the global operators of the test binary; they only
@@ -44,6 +54,8 @@ struct CountAllocations {
 };
 #endif
 
+using test::OwnedRecord;
+using test::TempDir;
 using Space = LookupCache::KeySpace;
 
 // A shard's heap, worked out by hand from the layout lookup_cache.h
@@ -220,6 +232,269 @@ TEST(LookupCacheTest, SetCapacityKeepsTheMostRecent) {
   EXPECT_FALSE(cache.enabled());
   EXPECT_EQ(st.entries, 0u);
   EXPECT_EQ(st.bytes, 0u);
+}
+
+// ---- Through a store ---------------------------------------------------------
+
+Options StoreOptions(size_t budget = Options{}.memory_budget) {
+  Options o;
+  o.use_environment = false;
+  o.sync = false;
+  o.memory_budget = budget;
+  return o;
+}
+
+const ReadView& ViewOf(const Snapshot& snap) { return static_cast<const SnapshotImpl&>(snap).view(); }
+
+// What the snapshot's indexes alone answer, compared with its (cached) API.
+void ExpectSameAsIndex(const Snapshot& snap, int64_t id, std::string_view path, const std::string& where) {
+  MediaFileView cached, exact;
+  Status c = snap.Get(id, &cached), e = ViewOf(snap).Get(id, &exact);
+  ASSERT_EQ(c.code(), e.code()) << where << ": Get(" << id << ") " << c.ToString() << " vs " << e.ToString();
+  if (e.ok()) {
+    ASSERT_EQ(cached.path().data(), exact.path().data()) << where << ": Get(" << id << ")";
+  }
+  c = snap.FindByPath(path, &cached);
+  e = ViewOf(snap).FindByPath(path, &exact);
+  ASSERT_EQ(c.code(), e.code()) << where << ": FindByPath(" << path << ") " << c.ToString();
+  if (e.ok()) {
+    ASSERT_EQ(cached.path().data(), exact.path().data()) << where << ": FindByPath(" << path << ")";
+  }
+}
+
+TEST(LookupCacheStoreTest, SnapshotsNeverSeeAStaleLocation) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(), &store).ok());
+  std::vector<OwnedRecord> recs;
+  for (int i = 0; i < 10; ++i) recs.push_back(OwnedRecord::Sample(i));
+  std::vector<int64_t> ids;
+  {
+    WriteBatch b;
+    for (const auto& r : recs) b.Put(r.fields());
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+  }
+  auto before = store->GetSnapshot();
+  MediaFileView v;
+  for (int round = 0; round < 2; ++round)  // warm: the second round hits
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(before->Get(ids[i], &v).ok());
+      ASSERT_TRUE(before->FindByPath(recs[i].path, &v).ok());
+    }
+  const StoreStats warm = store->GetStats();
+  EXPECT_EQ(warm.cache_hits, 20u);
+  EXPECT_EQ(warm.cache_misses, 20u);
+  EXPECT_EQ(warm.cache_inserts, 20u);
+
+  // Record 0 moves to a new path, record 1 is removed, record 2 changes in
+  // place (same path, new version at a new location).
+  OwnedRecord moved = recs[0];
+  moved.path = "/media/elsewhere/moved.flac";
+  OwnedRecord changed = recs[2];
+  changed.size = 424242;
+  {
+    WriteBatch b;
+    b.Update(ids[0], moved.fields());
+    b.Remove(ids[1]);
+    b.Update(ids[2], changed.fields());
+    ASSERT_TRUE(store->Write(b).ok());
+  }
+  // The writer neither consulted nor filled the cache.
+  EXPECT_EQ(store->GetStats().cache_hits, warm.cache_hits);
+  EXPECT_EQ(store->GetStats().cache_misses, warm.cache_misses);
+
+  auto after = store->GetSnapshot();
+  // The new snapshot first (its lookups fill the cache with new locations),
+  // then the old one, then the new one again (from the cache).
+  for (const Snapshot* snap : {after.get(), before.get(), after.get(), before.get()}) {
+    const bool is_after = snap == after.get();
+    ASSERT_TRUE(snap->Get(ids[0], &v).ok());
+    EXPECT_EQ(v.path(), is_after ? moved.path : recs[0].path);
+    EXPECT_EQ(snap->FindByPath(recs[0].path, &v).ok(), !is_after);
+    EXPECT_EQ(snap->FindByPath(moved.path, &v).ok(), is_after);
+    EXPECT_EQ(snap->Get(ids[1], &v).ok(), !is_after);
+    EXPECT_EQ(snap->FindByPath(recs[1].path, &v).ok(), !is_after);
+    ASSERT_TRUE(snap->Get(ids[2], &v).ok());
+    EXPECT_EQ(v.size(), is_after ? 424242 : recs[2].size);
+    ASSERT_TRUE(snap->FindByPath(recs[2].path, &v).ok());
+    EXPECT_EQ(v.size(), is_after ? 424242 : recs[2].size);
+    // The bulk forms answer the same.
+    std::vector<MediaFileView> got;
+    ASSERT_TRUE(snap->GetMany(std::vector<int64_t>{ids[0], ids[1], ids[2]}, &got).ok());
+    EXPECT_EQ(got[0].path(), is_after ? moved.path : recs[0].path);
+    EXPECT_EQ(got[1].valid(), !is_after);
+    EXPECT_EQ(got[2].size(), is_after ? 424242 : recs[2].size);
+    const std::vector<std::string_view> paths = {recs[0].path, moved.path, recs[2].path};
+    ASSERT_TRUE(snap->FindManyByPath(paths, &got).ok());
+    EXPECT_EQ(got[0].valid(), !is_after);
+    EXPECT_EQ(got[1].valid(), is_after);
+    EXPECT_EQ(got[2].size(), is_after ? 424242 : recs[2].size);
+    for (int i = 0; i < 10; ++i) ExpectSameAsIndex(*snap, ids[i], recs[i].path, is_after ? "after" : "before");
+  }
+  EXPECT_GT(store->GetStats().cache_hits, warm.cache_hits + 20);
+
+  // A path given back and taken again in later commits.
+  {
+    WriteBatch b;
+    b.Update(ids[0], recs[0].fields());  // back to its first path
+    ASSERT_TRUE(store->Write(b).ok());
+  }
+  auto third = store->GetSnapshot();
+  ASSERT_TRUE(third->FindByPath(recs[0].path, &v).ok());
+  EXPECT_EQ(v.id(), ids[0]);
+  EXPECT_TRUE(third->FindByPath(moved.path, &v).IsNotFound());
+  EXPECT_TRUE(after->FindByPath(recs[0].path, &v).IsNotFound());
+  ASSERT_TRUE(after->FindByPath(moved.path, &v).ok());
+}
+
+TEST(LookupCacheStoreTest, ReadOnlyStoreForgetsWhatTheWriterChanged) {
+  TempDir dir;
+  std::unique_ptr<Store> writer, reader;
+  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(), &writer).ok());
+  OwnedRecord r = OwnedRecord::Sample(1);
+  std::vector<int64_t> ids;
+  {
+    WriteBatch b;
+    b.Put(r.fields());
+    ASSERT_TRUE(writer->Write(b, &ids).ok());
+  }
+  Options ro = StoreOptions();
+  ro.read_only = true;
+  ASSERT_TRUE(Store::Open(dir.path(), ro, &reader).ok());
+  auto old_snap = reader->GetSnapshot();
+  MediaFileView v;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(old_snap->FindByPath(r.path, &v).ok());
+  EXPECT_EQ(reader->GetStats().cache_hits, 2u);
+  OwnedRecord moved = r;
+  moved.path = "/moved/by/the/writer.flac";
+  {
+    WriteBatch b;
+    b.Update(ids[0], moved.fields());
+    ASSERT_TRUE(writer->Write(b).ok());
+  }
+  auto new_snap = reader->GetSnapshot();
+  ASSERT_GT(new_snap->sequence(), old_snap->sequence());
+  EXPECT_TRUE(new_snap->FindByPath(r.path, &v).IsNotFound());
+  ASSERT_TRUE(new_snap->FindByPath(moved.path, &v).ok());
+  ASSERT_TRUE(old_snap->FindByPath(r.path, &v).ok());
+  ASSERT_TRUE(new_snap->Get(ids[0], &v).ok());
+  EXPECT_EQ(v.path(), moved.path);
+}
+
+// One writer keeps moving, changing, removing and re-adding a small set of
+// records; readers look them up through the cache and check every answer
+// against the same snapshot's indexes.
+TEST(LookupCacheStoreTest, ConcurrentReadersAgreeWithTheIndexes) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(size_t{1} << 20), &store).ok());
+  constexpr int kRecords = 40;
+  std::vector<OwnedRecord> recs;
+  std::vector<int64_t> ids;
+  {
+    WriteBatch b;
+    for (int i = 0; i < kRecords; ++i) recs.push_back(OwnedRecord::Sample(i));
+    for (const auto& r : recs) b.Put(r.fields());
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+  }
+  // Paths a record may have: its own and two alternates.
+  auto path_of = [&](int i, int variant) {
+    return variant == 0 ? recs[i].path : "/alt" + std::to_string(variant) + "/" + std::to_string(i) + ".flac";
+  };
+
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> checked{0};
+  auto reader = [&](unsigned seed) {
+    std::mt19937 rng(seed);
+    while (!done.load()) {
+      auto snap = store->GetSnapshot();
+      for (int k = 0; k < 200; ++k) {
+        const int i = static_cast<int>(rng() % kRecords);
+        const std::string path = path_of(i, static_cast<int>(rng() % 3));
+        ExpectSameAsIndex(*snap, ids[i], path, "reader");
+        if (testing::Test::HasFailure()) return;
+        checked.fetch_add(1);
+      }
+    }
+  };
+  std::vector<std::thread> readers;
+  for (unsigned t = 0; t < 3; ++t) readers.emplace_back(reader, t + 1);
+
+  std::mt19937 rng(7);
+  std::vector<int> variant(kRecords, 0);
+  std::vector<bool> live(kRecords, true);
+  for (int commit = 0; commit < 400 && !testing::Test::HasFailure(); ++commit) {
+    WriteBatch b;
+    std::vector<bool> in_batch(kRecords, false);
+    for (int n = 0; n < 4; ++n) {
+      const int i = static_cast<int>(rng() % kRecords);
+      if (in_batch[i]) continue;
+      in_batch[i] = true;
+      if (!live[i]) continue;  // removed ids never come back; their paths stay free
+      const int action = static_cast<int>(rng() % 8);
+      if (action == 0) {
+        b.Remove(ids[i]);
+        live[i] = false;
+        continue;
+      }
+      OwnedRecord r = recs[i];
+      if (action < 4) variant[i] = (variant[i] + 1) % 3;  // move
+      r.path = path_of(i, variant[i]);
+      r.size = commit;  // a new version either way
+      b.Update(ids[i], r.fields());
+    }
+    ASSERT_TRUE(store->Write(b).ok());
+    if (commit % 100 == 99) {
+      ASSERT_TRUE(store->CompactIndexes().ok());
+    }
+  }
+  while (checked.load() < 20000 && !testing::Test::HasFailure()) std::this_thread::yield();
+  done = true;
+  for (auto& t : readers) t.join();
+  const StoreStats st = store->GetStats();
+  EXPECT_GT(st.cache_hits, 0u);
+  EXPECT_GT(st.cache_misses, 0u);
+  EXPECT_LE(st.cache_bytes, st.cache_capacity);
+}
+
+TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(size_t{64} << 20), &store).ok());
+  EXPECT_EQ(store->GetStats().cache_capacity, MemoryProfile::ForBudget(size_t{64} << 20).cache_bytes);
+  constexpr int kRecords = 20000;
+  std::vector<int64_t> ids;
+  {
+    WriteBatch b;
+    for (int i = 0; i < kRecords; ++i) {
+      MediaFileFields f;
+      const std::string path = "/m/" + std::to_string(i) + ".mp3";
+      f.path = path;
+      FillDerivedColumns(f);
+      b.Put(f);
+    }
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+  }
+  auto snap = store->GetSnapshot();
+  MediaFileView v;
+  for (int64_t id : ids) ASSERT_TRUE(snap->Get(id, &v).ok());
+  StoreStats st = store->GetStats();
+  EXPECT_EQ(st.cache_entries, uint64_t{kRecords});  // 4 MiB holds them all
+  EXPECT_EQ(st.cache_evictions, 0u);
+
+  ASSERT_TRUE(store->SetOption("memory_budget", "1M").ok());
+  st = store->GetStats();
+  const size_t capacity = MemoryProfile::ForBudget(size_t{1} << 20).cache_bytes;
+  EXPECT_EQ(st.cache_capacity, capacity);
+  EXPECT_LE(st.cache_bytes, capacity);
+  EXPECT_EQ(st.cache_entries, 16 * LookupCache::ShardMaxEntries(capacity / 16));
+  EXPECT_EQ(st.cache_evictions, kRecords - st.cache_entries);
+  // The newest entries stayed: the last ids looked up hit.
+  const uint64_t hits = st.cache_hits;
+  ASSERT_TRUE(snap->Get(ids.back(), &v).ok());
+  EXPECT_EQ(store->GetStats().cache_hits, hits + 1);
+  for (int64_t id : ids) ASSERT_TRUE(snap->Get(id, &v).ok());  // still answered, within the new bound
+  EXPECT_LE(store->GetStats().cache_bytes, capacity);
 }
 
 }  // namespace
