@@ -111,7 +111,8 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       batch_records_(profile_.batch_records),
       memory_budget_(options.memory_budget),
       sync_(options.sync),
-      lookup_cache_(std::make_shared<LookupCache>(profile_.cache_bytes)) {}
+      lookup_cache_on_(options.lookup_cache),
+      lookup_cache_(std::make_shared<LookupCache>(LookupCacheCapacity())) {}
 
 StoreImpl::~StoreImpl() {
   // A checkpoint in flight is waited for and, if it succeeded, installed:
@@ -897,13 +898,19 @@ Status StoreImpl::SetOption(std::string_view name, std::string_view value) {
     check.memory_budget = static_cast<size_t>(bytes);
     ZC_RETURN_IF_ERROR(ValidateOptions(check));
     profile_ = MemoryProfile::ForBudget(check.memory_budget);
-    lookup_cache_->SetCapacity(profile_.cache_bytes);
+    lookup_cache_->SetCapacity(LookupCacheCapacity());
     batch_records_.store(profile_.batch_records, std::memory_order_relaxed);
     memory_budget_.store(check.memory_budget, std::memory_order_relaxed);
     return Status::OK();
   }
+  if (name == "lookup_cache") {
+    ZC_RETURN_IF_ERROR(ParseSwitch(value, "lookup_cache", &lookup_cache_on_));
+    lookup_cache_->SetCapacity(LookupCacheCapacity());
+    return Status::OK();
+  }
   return Status::InvalidArgument("setting '" + std::string(name) +
-                                 "' cannot change while the store is open; sync and memory_budget can "
+                                 "' cannot change while the store is open; sync, memory_budget and "
+                                 "lookup_cache can "
                                  "(reopen the store with the new Options for the others)");
 }
 

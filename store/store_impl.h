@@ -176,7 +176,11 @@ class StoreImpl final : public Store {
   std::shared_ptr<StoreCounters> counters_ = std::make_shared<StoreCounters>();
   // Shared with every snapshot (they may outlive the store). Invalidated
   // before each Publish that changes what a key finds (lookup_cache.h).
+  // Sized profile_.cache_bytes, or 0 while lookup_cache_on_ is false
+  // (GUARDED_BY write_mu_, like profile_).
+  bool lookup_cache_on_;  // (declared first: it sizes lookup_cache_)
   std::shared_ptr<LookupCache> lookup_cache_;
+  size_t LookupCacheCapacity() const { return lookup_cache_on_ ? profile_.cache_bytes : 0; }
   std::mutex stats_mu_;  // the records_per_second interval
   std::chrono::steady_clock::time_point stats_interval_start_ = std::chrono::steady_clock::now();
   uint64_t stats_interval_records_ = 0;

@@ -497,5 +497,51 @@ TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   EXPECT_LE(store->GetStats().cache_bytes, capacity);
 }
 
+TEST(LookupCacheStoreTest, SwitchedOffByOptionEnvironmentAndSetOption) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Options off = StoreOptions();
+  off.lookup_cache = false;
+  ASSERT_TRUE(Store::Open(dir.path(), off, &store).ok());
+  std::vector<int64_t> ids;
+  {
+    WriteBatch b;
+    b.Put(OwnedRecord::Sample(1).fields());
+    ASSERT_TRUE(store->Write(b, &ids).ok());
+  }
+  MediaFileView v;
+  auto look_twice = [&] {
+    auto snap = store->GetSnapshot();
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(snap->Get(ids[0], &v).ok());
+  };
+  look_twice();
+  StoreStats st = store->GetStats();
+  EXPECT_EQ(st.cache_capacity, 0u);
+  EXPECT_EQ(st.cache_hits + st.cache_misses + st.cache_bytes, 0u);
+
+  ASSERT_TRUE(store->SetOption("lookup_cache", "on").ok());
+  look_twice();
+  st = store->GetStats();
+  EXPECT_EQ(st.cache_capacity, MemoryProfile::ForBudget(off.memory_budget).cache_bytes);
+  EXPECT_EQ(st.cache_hits, 1u);
+  EXPECT_GT(st.cache_bytes, 0u);
+  EXPECT_TRUE(store->SetOption("lookup_cache", "maybe").IsInvalidArgument());
+  ASSERT_TRUE(store->SetOption("lookup_cache", "off").ok());
+  st = store->GetStats();
+  EXPECT_EQ(st.cache_capacity, 0u);
+  EXPECT_EQ(st.cache_bytes, 0u);
+  // A budget change while off keeps it off.
+  ASSERT_TRUE(store->SetOption("memory_budget", "64M").ok());
+  EXPECT_EQ(store->GetStats().cache_capacity, 0u);
+  store.reset();
+
+  ::setenv("ZCMEDIA_LOOKUP_CACHE", "off", 1);
+  Options from_env = StoreOptions();
+  from_env.use_environment = true;
+  ASSERT_TRUE(Store::Open(dir.path(), from_env, &store).ok());
+  ::unsetenv("ZCMEDIA_LOOKUP_CACHE");
+  EXPECT_EQ(store->GetStats().cache_capacity, 0u);
+}
+
 }  // namespace
 }  // namespace zcmedia

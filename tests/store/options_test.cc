@@ -255,7 +255,7 @@ TEST(SetOptionTest, RefusesBadValuesAndSettingsFixedAtOpen) {
   EXPECT_TRUE(store->SetOption("sync", "sometimes").IsInvalidArgument());
   s = store->SetOption("segment_max_bytes", "2G");
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_NE(s.message().find("sync and memory_budget can"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("sync, memory_budget and lookup_cache can"), std::string::npos) << s.message();
 }
 
 TEST(LockTimeoutTest, SecondWriterGivesUpAfterTheTimeoutNamingTheHolder) {
