@@ -2,7 +2,9 @@
 // listings, on a store and on the legacy SQLite database holding the same N
 // generated records. Follows perf-anchors.md section 2: keys sampled
 // uniformly over the records and shuffled, page cache warmed, every column
-// of every result read, medians [min–max] over interleaved runs.
+// of every result read, medians [min–max] over interleaved runs. The same
+// lookups are also run with skewed keys (Zipf), where the store's lookup
+// cache can help; its hit rate is reported per query.
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -28,10 +30,24 @@ struct SampledRecord {
   int64_t sqlite_id = 0;
 };
 
-struct Workload {
+// One sequence of point lookups: the same records by path and by id.
+struct PointKeys {
   std::vector<std::string_view> paths;   // views into the samples
   std::vector<int64_t> store_ids;        // same records as `paths`, same order
   std::vector<int64_t> sqlite_ids;
+  void Add(const SampledRecord& sample) {
+    paths.push_back(sample.path);
+    store_ids.push_back(sample.store_id);
+    sqlite_ids.push_back(sample.sqlite_id);
+  }
+};
+
+struct Workload {
+  PointKeys uniform;  // every sampled record equally likely
+  // Zipf (s = 1) over the sampled records in a random order of popularity:
+  // a few records are asked for often (what a server's hot folders and
+  // recently played tracks look like), most rarely.
+  PointKeys zipf;
   std::vector<std::string_view> directories;
   std::vector<std::string> artists;  // for track lists: sampled from the artist listing
 };
@@ -95,14 +111,24 @@ Workload MakeWorkload(const LookupBenchOptions& options, const Reservoir<Sampled
   for (size_t i = 0; i < order.size(); ++i) order[i] = i % samples.size();
   std::mt19937_64 rng(options.seed ^ 0x5EED);
   std::shuffle(order.begin(), order.end(), rng);
-  for (size_t i : order) {
-    w.paths.push_back(samples[i].path);
-    w.store_ids.push_back(samples[i].store_id);
-    w.sqlite_ids.push_back(samples[i].sqlite_id);
-  }
+  for (size_t i : order) w.uniform.Add(samples[i]);
   const auto& dirs = directories.items();
   for (uint64_t i = 0; i < options.directories; ++i) w.directories.push_back(dirs[i % dirs.size()]);
   std::shuffle(w.directories.begin(), w.directories.end(), rng);
+  // After the uniform keys and the directories, which stay as they were.
+  // Rank r (0-based) of the popularity order is drawn with weight 1/(r+1).
+  std::vector<size_t> popularity(samples.size());
+  for (size_t i = 0; i < popularity.size(); ++i) popularity[i] = i;
+  std::shuffle(popularity.begin(), popularity.end(), rng);
+  std::vector<double> cdf(samples.size());
+  double total = 0;
+  for (size_t r = 0; r < cdf.size(); ++r) cdf[r] = total += 1.0 / double(r + 1);
+  std::uniform_real_distribution<double> unit(0.0, total);
+  for (uint64_t k = 0; k < options.lookups; ++k) {
+    const size_t rank = std::min<size_t>(std::lower_bound(cdf.begin(), cdf.end(), unit(rng)) - cdf.begin(),
+                                         cdf.size() - 1);
+    w.zipf.Add(samples[popularity[rank]]);
+  }
   return w;
 }
 
@@ -112,33 +138,33 @@ struct Pass {
   uint64_t rows = 0;
 };
 
-Pass StorePathLookups(Store& store, const Workload& w) {
+Pass StorePathLookups(Store& store, const PointKeys& keys) {
   std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
   Pass pass;
   MediaFileView view;
   Stopwatch clock;
-  for (std::string_view path : w.paths) {
+  for (std::string_view path : keys.paths) {
     Status status = snapshot->FindByPath(path, &view);
     if (!status.ok()) CheckOk(status, "Snapshot::FindByPath('" + std::string(path) + "')");
     pass.checksum += TouchColumns(view.Fields());
   }
-  pass.per_s = double(w.paths.size()) / clock.Seconds();
-  pass.rows = w.paths.size();
+  pass.per_s = double(keys.paths.size()) / clock.Seconds();
+  pass.rows = keys.paths.size();
   return pass;
 }
 
-Pass StoreIdLookups(Store& store, const Workload& w) {
+Pass StoreIdLookups(Store& store, const PointKeys& keys) {
   std::shared_ptr<const Snapshot> snapshot = store.GetSnapshot();
   Pass pass;
   MediaFileView view;
   Stopwatch clock;
-  for (int64_t id : w.store_ids) {
+  for (int64_t id : keys.store_ids) {
     Status status = snapshot->Get(id, &view);
     if (!status.ok()) CheckOk(status, "Snapshot::Get(" + std::to_string(id) + ")");
     pass.checksum += TouchColumns(view.Fields());
   }
-  pass.per_s = double(w.store_ids.size()) / clock.Seconds();
-  pass.rows = w.store_ids.size();
+  pass.per_s = double(keys.store_ids.size()) / clock.Seconds();
+  pass.rows = keys.store_ids.size();
   return pass;
 }
 
@@ -231,29 +257,29 @@ Pass SqliteArtistTracks(LegacyDb& db, const Workload& w) {
   return pass;
 }
 
-Pass SqlitePathLookups(LegacyDb& db, const Workload& w) {
+Pass SqlitePathLookups(LegacyDb& db, const PointKeys& keys) {
   Pass pass;
   MediaFileFields fields;
   Stopwatch clock;
-  for (std::string_view path : w.paths) {
+  for (std::string_view path : keys.paths) {
     if (!db.FindByPath(path, &fields)) throw BenchError("SQLite has no row for '" + std::string(path) + "'");
     pass.checksum += TouchColumns(fields);
   }
-  pass.per_s = double(w.paths.size()) / clock.Seconds();
-  pass.rows = w.paths.size();
+  pass.per_s = double(keys.paths.size()) / clock.Seconds();
+  pass.rows = keys.paths.size();
   return pass;
 }
 
-Pass SqliteIdLookups(LegacyDb& db, const Workload& w) {
+Pass SqliteIdLookups(LegacyDb& db, const PointKeys& keys) {
   Pass pass;
   MediaFileFields fields;
   Stopwatch clock;
-  for (int64_t id : w.sqlite_ids) {
+  for (int64_t id : keys.sqlite_ids) {
     if (!db.FindById(id, &fields)) throw BenchError("SQLite has no row with id " + std::to_string(id));
     pass.checksum += TouchColumns(fields);
   }
-  pass.per_s = double(w.sqlite_ids.size()) / clock.Seconds();
-  pass.rows = w.sqlite_ids.size();
+  pass.per_s = double(keys.sqlite_ids.size()) / clock.Seconds();
+  pass.rows = keys.sqlite_ids.size();
   return pass;
 }
 
@@ -277,7 +303,18 @@ struct QueryKind {
   std::vector<double> sqlite_rates;
   uint64_t rows_per_run = 0;
   bool match = true;
+  uint64_t cache_hits = 0, cache_misses = 0;  // over every store pass
 };
+
+// Point lookups by path or id over one of the workload's key sequences.
+template <const PointKeys Workload::*kKeys>
+Pass StorePaths(Store& store, const Workload& w) { return StorePathLookups(store, w.*kKeys); }
+template <const PointKeys Workload::*kKeys>
+Pass StoreIds(Store& store, const Workload& w) { return StoreIdLookups(store, w.*kKeys); }
+template <const PointKeys Workload::*kKeys>
+Pass SqlitePaths(LegacyDb& db, const Workload& w) { return SqlitePathLookups(db, w.*kKeys); }
+template <const PointKeys Workload::*kKeys>
+Pass SqliteIds(LegacyDb& db, const Workload& w) { return SqliteIdLookups(db, w.*kKeys); }
 
 }  // namespace
 
@@ -326,8 +363,10 @@ int RunLookupBench(const LookupBenchOptions& options) {
   WarmPageCache(temp.path());
 
   QueryKind kinds[] = {
-      {"point lookup by path", "path_lookups", StorePathLookups, SqlitePathLookups, {}, {}},
-      {"point lookup by id", "id_lookups", StoreIdLookups, SqliteIdLookups, {}, {}},
+      {"point lookup by path", "path_lookups", StorePaths<&Workload::uniform>, SqlitePaths<&Workload::uniform>, {}, {}},
+      {"point lookup by id", "id_lookups", StoreIds<&Workload::uniform>, SqliteIds<&Workload::uniform>, {}, {}},
+      {"path lookup, Zipf keys", "path_lookups_zipf", StorePaths<&Workload::zipf>, SqlitePaths<&Workload::zipf>, {}, {}},
+      {"id lookup, Zipf keys", "id_lookups_zipf", StoreIds<&Workload::zipf>, SqliteIds<&Workload::zipf>, {}, {}},
       {"directory listing", "dir_listings", StoreDirectoryListings, SqliteDirectoryListings, {}, {}},
       {"category listing", "category_listings", StoreCategoryListings, SqliteCategoryListings, {}, {}},
       {"tracks of an artist", "artist_tracks", StoreArtistTracks, SqliteArtistTracks, {}, {}},
@@ -335,6 +374,7 @@ int RunLookupBench(const LookupBenchOptions& options) {
   for (int run = 0; run < options.runs; ++run) {
     for (QueryKind& kind : kinds) {
       Pass store_pass, sqlite_pass;
+      const StoreStats cache_before = store->GetStats();
       // Alternate which side goes first from run to run.
       if (run % 2 == 0) {
         store_pass = kind.store(*store, workload);
@@ -343,6 +383,9 @@ int RunLookupBench(const LookupBenchOptions& options) {
         sqlite_pass = kind.sqlite(*db, workload);
         store_pass = kind.store(*store, workload);
       }
+      const StoreStats cache_after = store->GetStats();
+      kind.cache_hits += cache_after.cache_hits - cache_before.cache_hits;
+      kind.cache_misses += cache_after.cache_misses - cache_before.cache_misses;
       kind.store_rates.push_back(store_pass.per_s);
       kind.sqlite_rates.push_back(sqlite_pass.per_s);
       kind.rows_per_run = sqlite_pass.rows;
@@ -384,15 +427,23 @@ int RunLookupBench(const LookupBenchOptions& options) {
         .Add(std::string("sqlite_") + kind.json_key + "_per_s", sqlite_rate.median)
         .Add(std::string(kind.json_key) + "_ratio", ratio);
   }
-  const QueryKind& listings = kinds[2];
+  std::printf("store lookup cache (%s): hit rate", FormatByteSize(store->GetStats().cache_capacity).c_str());
+  for (const QueryKind& kind : kinds) {
+    if (kind.cache_hits + kind.cache_misses == 0) continue;
+    const double rate = double(kind.cache_hits) / double(kind.cache_hits + kind.cache_misses);
+    std::printf(" %s %.1f%%;", kind.json_key, 100 * rate);
+    json.Add(std::string(kind.json_key) + "_cache_hit_rate", rate);
+  }
+  std::printf("\n");
+  const QueryKind& listings = kinds[4];
   const double rows_per_listing = double(listings.rows_per_run) / double(options.directories);
   std::printf("directory listings return %.1f rows on average\n", rows_per_listing);
   std::printf("a category pass lists %s values in 5 listings; track lists of %zu artists return %.1f rows "
               "on average\n",
-              FormatThousands(kinds[3].rows_per_run).c_str(), workload.artists.size(),
-              double(kinds[4].rows_per_run) / double(std::max<size_t>(1, workload.artists.size())));
+              FormatThousands(kinds[5].rows_per_run).c_str(), workload.artists.size(),
+              double(kinds[6].rows_per_run) / double(std::max<size_t>(1, workload.artists.size())));
   json.Add("rows_per_listing", rows_per_listing)
-      .Add("category_values_per_pass", kinds[3].rows_per_run)
+      .Add("category_values_per_pass", kinds[5].rows_per_run)
       .Add("results_match", all_match);
   if (!all_match) std::printf("error: the store and SQLite disagree on some results (see above)\n");
   const bool regressed = !options.baseline.empty() && CompareWithBaseline(options.baseline, json) > 0;
