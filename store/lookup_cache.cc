@@ -2,16 +2,12 @@
 
 #include <algorithm>
 #include <bit>
-#include <limits>
-#include <vector>
 
 namespace zcmedia {
 
 namespace {
 
-constexpr uint32_t kNil = std::numeric_limits<uint32_t>::max();
-
-// Spreads sequential ids over shards and buckets (MurmurHash3's finalizer);
+// Spreads sequential ids over shards and sets (MurmurHash3's finalizer);
 // the key space is folded in so an id and an equal path hash differ.
 uint64_t Mix(LookupCache::KeySpace space, uint64_t key) {
   uint64_t x = key ^ (space == LookupCache::KeySpace::kPath ? 0x9E3779B97F4A7C15ull : 0);
@@ -23,225 +19,225 @@ uint64_t Mix(LookupCache::KeySpace space, uint64_t key) {
   return x;
 }
 
-}  // namespace
+// The tag kept for a key: the low half of its mix. Its set in a table of
+// any size follows from it, so a shard can be rebuilt at another size.
+uint32_t TagOf(uint64_t mixed) { return static_cast<uint32_t>(mixed); }
+size_t SetIndex(uint32_t tag, size_t set_count) { return static_cast<size_t>((uint64_t{tag} * set_count) >> 32); }
 
-// One cached answer. Indices instead of pointers: 4 bytes a link, and the
-// chunks they point into never move.
-struct LookupCache::Node {
-  uint64_t key;
-  uint64_t location;
-  uint64_t valid_from;  // the oldest snapshot sequence it answers for
-  uint32_t newer;       // LRU list, towards the most recently used; free list link
-  uint32_t older;
-  uint32_t chain_next;  // next node in the same bucket
-  KeySpace space;
+// A location in 60 bits: segment numbers are below 2^23, and records lie at
+// 8-aligned offsets below 2^40. Others (a damaged index) are not cached.
+constexpr uint64_t kOffsetBits = 37;
+bool Packable(uint64_t location) { return location % 8 == 0 && location >> 63 == 0; }
+uint64_t Pack(uint64_t location) {
+  return (uint64_t{format::LocationSegment(location)} << kOffsetBits) | format::LocationOffset(location) >> 3;
+}
+uint64_t Unpack(uint64_t packed) {
+  return format::MakeLocation(static_cast<uint32_t>(packed >> kOffsetBits),
+                              (packed & ((uint64_t{1} << kOffsetBits) - 1)) << 3);
+}
+
+// One entry, 16 bytes. `word`: bit 63 in use, bits 61-62 its rank in the
+// set (0 the most recently used), bit 60 the key space, bits 0-59 the
+// packed location.
+struct Entry {
+  uint64_t word;
+  uint32_t tag;
+  uint32_t valid_low;  // low half of the sequence it is valid from (the shard keeps the high half)
+
+  static constexpr uint64_t kUsed = uint64_t{1} << 63;
+  static constexpr int kRankShift = 61;
+  static constexpr uint64_t kRankMask = uint64_t{3} << kRankShift;
+  static constexpr uint64_t kSpace = uint64_t{1} << 60;
+  static constexpr uint64_t kLocationMask = kSpace - 1;
+
+  bool used() const { return word & kUsed; }
+  uint32_t rank() const { return static_cast<uint32_t>((word & kRankMask) >> kRankShift); }
+  void set_rank(uint32_t r) { word = (word & ~kRankMask) | (uint64_t{r} << kRankShift); }
+  bool Is(LookupCache::KeySpace space, uint32_t t) const {
+    return used() && tag == t && ((word & kSpace) != 0) == (space == LookupCache::KeySpace::kPath);
+  }
+  uint64_t location() const { return Unpack(word & kLocationMask); }
+  void set_location(uint64_t location) { word = (word & ~kLocationMask) | Pack(location); }
 };
+static_assert(sizeof(Entry) == LookupCache::kEntryBytes);
 
-namespace {
-constexpr size_t kNodeBytes = 40;
-constexpr size_t kChunkBytes = LookupCache::kChunkNodes * kNodeBytes;
-
-// Buckets for `nodes` nodes: the largest power of two not above it (chains
-// of one or two nodes when full).
-size_t BucketsFor(size_t nodes) { return nodes == 0 ? 0 : std::bit_floor(nodes); }
-
-// Heap bytes of a table with room for `max_chunks` chunks, `chunks` of them
-// allocated (the chunk pointer array and the buckets come with the first).
-size_t TableBytes(size_t max_chunks, size_t chunks) {
-  if (chunks == 0) return 0;
-  return max_chunks * sizeof(void*) + BucketsFor(max_chunks * LookupCache::kChunkNodes) * sizeof(uint32_t) +
-         chunks * kChunkBytes;
-}
-
-// The most chunks whose full table fits in `shard_capacity` bytes.
-size_t MaxChunks(size_t shard_capacity) {
-  size_t chunks = shard_capacity / (kChunkBytes + sizeof(void*));
-  while (chunks > 0 && TableBytes(chunks, chunks) > shard_capacity) --chunks;
-  return chunks;
-}
 }  // namespace
 
-// The LRU map of one shard (its caller holds the shard's mutex).
-class LookupCache::Table {
-  static_assert(sizeof(Node) == kNodeBytes, "the byte accounting counts 40 bytes a node");
+struct alignas(LookupCache::kSetBytes) LookupCache::Set {
+  Entry entries[kWays];
+};
+static_assert(LookupCache::kWays == 4, "ranks are two bits");
 
+// The sets of one shard (its caller holds the shard's mutex).
+class LookupCache::Table {
  public:
   Table() = default;
-  explicit Table(size_t shard_capacity) : max_chunks_(MaxChunks(shard_capacity)) {}
+  explicit Table(size_t shard_capacity) : set_count_(shard_capacity / kSetBytes) {}
 
-  size_t max_chunks() const { return max_chunks_; }
+  size_t set_count() const { return set_count_; }
   size_t entries() const { return entries_; }
-  size_t bytes() const { return TableBytes(max_chunks_, chunks_.size()); }
-  Node& at(uint32_t i) const { return chunks_[i / kChunkNodes][i % kChunkNodes]; }
+  size_t bytes() const { return sets_ ? set_count_ * kSetBytes : 0; }
+  size_t max_entries() const { return set_count_ * kWays; }
 
-  uint32_t Find(KeySpace space, uint64_t key, uint64_t mixed) const {
-    if (entries_ == 0) return kNil;
-    for (uint32_t i = buckets_[mixed & bucket_mask_]; i != kNil; i = at(i).chain_next)
-      if (at(i).key == key && at(i).space == space) return i;
-    return kNil;
+  // Allocates the sets on first use; false when this table may hold nothing.
+  bool Allocate() {
+    if (!sets_ && set_count_ > 0) sets_.reset(new Set[set_count_]());
+    return sets_ != nullptr;
+  }
+  // Null before Allocate.
+  Set* SetOf(uint32_t tag) const { return sets_ ? &sets_[SetIndex(tag, set_count_)] : nullptr; }
+
+  static int Find(const Set& set, KeySpace space, uint32_t tag) {
+    for (int i = 0; i < static_cast<int>(kWays); ++i)
+      if (set.entries[i].Is(space, tag)) return i;
+    return -1;
   }
 
-  void MakeNewest(uint32_t i) {
-    if (i == newest_) return;
-    Unlist(i);
-    List(i);
+  // Entries more recent than entry i age by one; i becomes the newest.
+  static void MakeNewest(Set& set, int i) {
+    const uint32_t rank = set.entries[i].rank();
+    for (Entry& e : set.entries)
+      if (e.used() && e.rank() < rank) e.set_rank(e.rank() + 1);
+    set.entries[i].set_rank(0);
   }
 
-  // A node for a new key, linked in as the newest, or kNil when this table
-  // may hold nothing. Takes a free node, then a never used one, then a new
-  // chunk while the capacity allows; else the oldest entry's node (*evicted).
-  uint32_t Add(KeySpace space, uint64_t key, uint64_t mixed, bool* evicted) {
-    *evicted = false;
-    if (max_chunks_ == 0) return kNil;
-    if (!buckets_) {
-      chunks_.reserve(max_chunks_);  // exactly: a vector reserves what it is asked for
-      bucket_mask_ = BucketsFor(max_chunks_ * kChunkNodes) - 1;
-      buckets_ = std::make_unique<uint32_t[]>(bucket_mask_ + 1);
-      std::fill_n(buckets_.get(), bucket_mask_ + 1, kNil);
-    }
-    uint32_t i;
-    if (free_ != kNil) {
-      i = free_;
-      free_ = at(i).older;
-    } else if (next_unused_ < chunks_.size() * kChunkNodes) {
-      i = next_unused_++;
-    } else if (chunks_.size() < max_chunks_) {
-      chunks_.push_back(std::make_unique<Node[]>(kChunkNodes));
-      i = next_unused_++;
+  // A slot for a new key, the newest of its set: a free one, else the
+  // least recently used entry's (*evicted).
+  int Add(Set& set, KeySpace space, uint32_t tag, uint64_t location, uint32_t valid_low, bool* evicted) {
+    int slot = -1;
+    for (int i = 0; i < static_cast<int>(kWays) && slot < 0; ++i)
+      if (!set.entries[i].used()) slot = i;
+    *evicted = slot < 0;
+    if (slot < 0) {
+      slot = 0;  // (the ranks of a full set are 0..3: one is found)
+      for (int i = 0; i < static_cast<int>(kWays); ++i)
+        if (set.entries[i].rank() == kWays - 1) slot = i;
     } else {
-      i = oldest_;
-      Remove(i);
-      *evicted = true;
+      ++entries_;
     }
-    Node& n = at(i);
-    n.key = key;
-    n.space = space;
-    n.chain_next = buckets_[mixed & bucket_mask_];
-    buckets_[mixed & bucket_mask_] = i;
-    List(i);
-    ++entries_;
-    return i;
+    for (Entry& e : set.entries)
+      if (e.used()) e.set_rank(std::min<uint32_t>(e.rank() + 1, kWays - 1));
+    Entry& e = set.entries[slot];
+    e.word = Entry::kUsed | (space == KeySpace::kPath ? Entry::kSpace : 0);
+    e.set_location(location);
+    e.tag = tag;
+    e.valid_low = valid_low;
+    return slot;
   }
 
-  void Erase(uint32_t i) {
-    Remove(i);
-    at(i).older = free_;
-    free_ = i;
+  void Erase(Set& set, int i) {
+    const uint32_t rank = set.entries[i].rank();
+    for (Entry& e : set.entries)
+      if (e.used() && e.rank() > rank) e.set_rank(e.rank() - 1);
+    set.entries[i] = Entry{};
+    --entries_;
   }
 
-  // Forgets every entry; the allocations stay for the next ones.
+  // Forgets every entry; the sets stay allocated for the next ones.
   void Clear() {
-    if (!buckets_) return;
-    std::fill_n(buckets_.get(), bucket_mask_ + 1, kNil);
-    next_unused_ = 0;
-    free_ = newest_ = oldest_ = kNil;
+    if (sets_) std::fill_n(sets_.get(), set_count_, Set{});
     entries_ = 0;
   }
 
-  // Copies the `count` most recently used entries of `from` into this
-  // (empty) table, keeping their order.
-  void TakeNewest(const Table& from, size_t count) {
-    uint32_t i = from.newest_;
-    for (size_t k = 1; k < count; ++k) i = from.at(i).older;
-    for (; count > 0; --count, i = from.at(i).newer) {
-      const Node& n = from.at(i);
-      bool evicted = false;
-      const uint32_t j = Add(n.space, n.key, Mix(n.space, n.key), &evicted);
-      at(j).location = n.location;
-      at(j).valid_from = n.valid_from;
+  // Adds the entries of `from` to this (empty) table, oldest first in each
+  // set, so that where they no longer all fit the newest stay.
+  void TakeEntries(const Table& from) {
+    if (!from.sets_ || !Allocate()) return;
+    for (size_t s = 0; s < from.set_count_; ++s) {
+      const Set& old = from.sets_[s];
+      for (uint32_t rank = kWays; rank-- > 0;)
+        for (const Entry& e : old.entries) {
+          if (!e.used() || e.rank() != rank) continue;
+          bool evicted = false;
+          const KeySpace space = (e.word & Entry::kSpace) ? KeySpace::kPath : KeySpace::kId;
+          Add(*SetOf(e.tag), space, e.tag, e.location(), e.valid_low, &evicted);
+        }
     }
   }
 
  private:
-  // Out of its bucket's chain and the LRU list.
-  void Remove(uint32_t i) {
-    Node& n = at(i);
-    uint32_t* link = &buckets_[Mix(n.space, n.key) & bucket_mask_];
-    while (*link != i) link = &at(*link).chain_next;
-    *link = n.chain_next;
-    Unlist(i);
-    --entries_;
-  }
-  void Unlist(uint32_t i) {
-    Node& n = at(i);
-    (n.newer == kNil ? newest_ : at(n.newer).older) = n.older;
-    (n.older == kNil ? oldest_ : at(n.older).newer) = n.newer;
-  }
-  void List(uint32_t i) {
-    Node& n = at(i);
-    n.newer = kNil;
-    n.older = newest_;
-    (newest_ == kNil ? oldest_ : at(newest_).newer) = i;
-    newest_ = i;
-  }
-
-  size_t max_chunks_ = 0;
-  // Capacity max_chunks_ from the first insert on, so it never reallocates.
-  // (Not a new[] array of unique_ptrs: that would carry a hidden length.)
-  std::vector<std::unique_ptr<Node[]>> chunks_;
-  std::unique_ptr<uint32_t[]> buckets_;                // bucket_mask_ + 1 heads
-  uint64_t bucket_mask_ = 0;
-  uint32_t next_unused_ = 0;  // nodes below it were handed out since the last Clear
-  uint32_t free_ = kNil;
-  uint32_t newest_ = kNil, oldest_ = kNil;
+  size_t set_count_ = 0;
+  std::unique_ptr<Set[]> sets_;
   size_t entries_ = 0;
 };
 
 struct alignas(64) LookupCache::Shard {
   mutable std::mutex mu;
-  Table table;                      // GUARDED_BY mu (and everything below)
-  uint64_t invalidated_through = 0; // newest commit sequence that erased keys here
+  Table table;                       // GUARDED_BY mu (and everything below)
+  uint64_t invalidated_through = 0;  // newest commit sequence that erased keys here
+  uint32_t sequence_high = 0;        // high half of every entry's valid_from
   uint64_t hits = 0, misses = 0, inserts = 0, evictions = 0;
-  bool touched = false;             // scratch of InvalidateBatch
+  bool touched = false;              // scratch of InvalidateBatch
+
+  uint64_t ValidFrom(const Entry& e) const { return uint64_t{sequence_high} << 32 | e.valid_low; }
 };
 
 LookupCache::LookupCache(size_t capacity_bytes, size_t shards)
-    : capacity_(capacity_bytes), shard_count_(std::max<size_t>(shards, 1)),
+    : capacity_(capacity_bytes),
+      shard_count_(std::bit_ceil(std::max<size_t>(shards, 1))),
+      shard_bits_(static_cast<uint32_t>(std::countr_zero(shard_count_))),
       shards_(std::make_unique<Shard[]>(shard_count_)) {
-  static_assert(sizeof(Shard) <= 192, "lookup_cache.h gives the shard header's size");
+  static_assert(sizeof(Shard) <= 128, "lookup_cache.h gives the shard header's size");
   for (size_t s = 0; s < shard_count_; ++s) shards_[s].table = Table(capacity_bytes / shard_count_);
 }
 
 LookupCache::~LookupCache() = default;
 
-LookupCache::Shard& LookupCache::ShardOf(uint64_t mixed) const { return shards_[(mixed >> 32) % shard_count_]; }
+LookupCache::Shard& LookupCache::ShardOf(uint64_t mixed) const {
+  return shards_[shard_bits_ == 0 ? 0 : mixed >> (64 - shard_bits_)];
+}
 
 bool LookupCache::Lookup(KeySpace space, uint64_t key, uint64_t sequence, uint64_t* location) {
   if (!enabled()) return false;  // not counted: there is no cache to miss
   const uint64_t mixed = Mix(space, key);
+  const uint32_t tag = TagOf(mixed);
   Shard& shard = ShardOf(mixed);
   std::lock_guard<std::mutex> g(shard.mu);
-  const uint32_t i = shard.table.Find(space, key, mixed);
-  if (i == kNil || shard.table.at(i).valid_from > sequence) {
+  Set* set = shard.table.SetOf(tag);
+  const int i = set ? Table::Find(*set, space, tag) : -1;
+  if (i < 0 || shard.ValidFrom(set->entries[i]) > sequence) {
     ++shard.misses;
     return false;
   }
-  shard.table.MakeNewest(i);
+  Table::MakeNewest(*set, i);
   ++shard.hits;
-  *location = shard.table.at(i).location;
+  *location = set->entries[i].location();
   return true;
 }
 
 void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64_t sequence) {
+  if (!enabled() || !Packable(location)) return;
   const uint64_t mixed = Mix(space, key);
+  const uint32_t tag = TagOf(mixed);
   Shard& shard = ShardOf(mixed);
   std::lock_guard<std::mutex> g(shard.mu);
   if (shard.invalidated_through > sequence) return;  // a newer commit may have changed the key
-  uint32_t i = shard.table.Find(space, key, mixed);
-  if (i != kNil) {
-    Node& n = shard.table.at(i);
+  // Entries keep the low half of their sequence: after 2^32 commits the
+  // shard starts over rather than confuse old entries with new ones.
+  const auto high = static_cast<uint32_t>(sequence >> 32);
+  if (shard.table.entries() == 0) {
+    shard.sequence_high = high;
+  } else if (high > shard.sequence_high) {
+    shard.table.Clear();
+    shard.sequence_high = high;
+  } else if (high < shard.sequence_high) {
+    return;
+  }
+  if (!shard.table.Allocate()) return;
+  Set& set = *shard.table.SetOf(tag);
+  const auto low = static_cast<uint32_t>(sequence);
+  int i = Table::Find(set, space, tag);
+  if (i >= 0) {
+    Entry& e = set.entries[i];
     // Both offers were right for their snapshots; the same location was
     // right for every snapshot from the older one on.
-    n.valid_from = n.location == location ? std::min(n.valid_from, sequence) : sequence;
-    n.location = location;
-    shard.table.MakeNewest(i);
+    e.valid_low = e.location() == location ? std::min(e.valid_low, low) : low;
+    e.set_location(location);
+    Table::MakeNewest(set, i);
     return;
   }
   bool evicted = false;
-  i = shard.table.Add(space, key, mixed, &evicted);
-  if (i == kNil) return;
-  shard.table.at(i).location = location;
-  shard.table.at(i).valid_from = sequence;
+  shard.table.Add(set, space, tag, location, low, &evicted);
   ++shard.inserts;
   shard.evictions += evicted ? 1 : 0;
 }
@@ -257,10 +253,13 @@ void LookupCache::InvalidateBatch(std::span<const format::RunEntry> id_entries,
   auto erase = [&](KeySpace space, std::span<const format::RunEntry> entries) {
     for (const format::RunEntry& e : entries) {
       const uint64_t mixed = Mix(space, e.key);
+      const uint32_t tag = TagOf(mixed);
       Shard& shard = ShardOf(mixed);
       shard.touched = true;
-      const uint32_t i = shard.table.Find(space, e.key, mixed);
-      if (i != kNil) shard.table.Erase(i);
+      if (shard.table.entries() == 0) continue;
+      Set& set = *shard.table.SetOf(tag);
+      const int i = Table::Find(set, space, tag);
+      if (i >= 0) shard.table.Erase(set, i);
     }
   };
   erase(KeySpace::kId, id_entries);
@@ -287,10 +286,9 @@ void LookupCache::SetCapacity(size_t capacity_bytes) {
     Shard& shard = shards_[s];
     std::lock_guard<std::mutex> g(shard.mu);
     Table resized(capacity_bytes / shard_count_);
-    if (resized.max_chunks() == shard.table.max_chunks()) continue;
-    const size_t kept = std::min(shard.table.entries(), resized.max_chunks() * kChunkNodes);
-    resized.TakeNewest(shard.table, kept);
-    shard.evictions += shard.table.entries() - kept;
+    if (resized.set_count() == shard.table.set_count()) continue;
+    if (shard.table.entries() > 0) resized.TakeEntries(shard.table);
+    shard.evictions += shard.table.entries() - resized.entries();
     shard.table = std::move(resized);
   }
 }
@@ -311,10 +309,9 @@ LookupCacheStats LookupCache::Stats() const {
   return st;
 }
 
-size_t LookupCache::ShardBytes(size_t shard_capacity, size_t nodes) {
-  return TableBytes(MaxChunks(shard_capacity), (nodes + kChunkNodes - 1) / kChunkNodes);
+size_t LookupCache::MaxEntries(size_t capacity_bytes, size_t shards) {
+  const size_t count = std::bit_ceil(std::max<size_t>(shards, 1));
+  return count * Table(capacity_bytes / count).max_entries();
 }
-
-size_t LookupCache::ShardMaxEntries(size_t shard_capacity) { return MaxChunks(shard_capacity) * kChunkNodes; }
 
 }  // namespace zcmedia
