@@ -68,23 +68,14 @@ struct alignas(LookupCache::kSetBytes) LookupCache::Set {
 };
 static_assert(LookupCache::kWays == 4, "ranks are two bits");
 
-// The sets of one shard (its caller holds the shard's mutex).
+// One shard's slice of the cache's sets (its caller holds the shard's
+// mutex). Null until the cache allocates its sets.
 class LookupCache::Table {
  public:
   Table() = default;
-  explicit Table(size_t shard_capacity) : set_count_(shard_capacity / kSetBytes) {}
+  Table(Set* sets, size_t set_count) : sets_(sets), set_count_(set_count) {}
 
-  size_t set_count() const { return set_count_; }
   size_t entries() const { return entries_; }
-  size_t bytes() const { return sets_ ? set_count_ * kSetBytes : 0; }
-  size_t max_entries() const { return set_count_ * kWays; }
-
-  // Allocates the sets on first use; false when this table may hold nothing.
-  bool Allocate() {
-    if (!sets_ && set_count_ > 0) sets_.reset(new Set[set_count_]());
-    return sets_ != nullptr;
-  }
-  // Null before Allocate.
   Set* SetOf(uint32_t tag) const { return sets_ ? &sets_[SetIndex(tag, set_count_)] : nullptr; }
 
   static int Find(const Set& set, KeySpace space, uint32_t tag) {
@@ -133,16 +124,15 @@ class LookupCache::Table {
     --entries_;
   }
 
-  // Forgets every entry; the sets stay allocated for the next ones.
   void Clear() {
-    if (sets_) std::fill_n(sets_.get(), set_count_, Set{});
+    if (sets_) std::fill_n(sets_, set_count_, Set{});
     entries_ = 0;
   }
 
-  // Adds the entries of `from` to this (empty) table, oldest first in each
+  // Adds the entries of `from` to this (empty) slice, oldest first in each
   // set, so that where they no longer all fit the newest stay.
   void TakeEntries(const Table& from) {
-    if (!from.sets_ || !Allocate()) return;
+    if (!from.sets_ || !sets_) return;
     for (size_t s = 0; s < from.set_count_; ++s) {
       const Set& old = from.sets_[s];
       for (uint32_t rank = kWays; rank-- > 0;)
@@ -156,8 +146,8 @@ class LookupCache::Table {
   }
 
  private:
+  Set* sets_ = nullptr;  // owned by the LookupCache
   size_t set_count_ = 0;
-  std::unique_ptr<Set[]> sets_;
   size_t entries_ = 0;
 };
 
@@ -176,15 +166,23 @@ LookupCache::LookupCache(size_t capacity_bytes, size_t shards)
     : capacity_(capacity_bytes),
       shard_count_(std::bit_ceil(std::max<size_t>(shards, 1))),
       shard_bits_(static_cast<uint32_t>(std::countr_zero(shard_count_))),
-      shards_(std::make_unique<Shard[]>(shard_count_)) {
+      shards_(std::make_unique<Shard[]>(shard_count_)),
+      sets_per_shard_(capacity_bytes / shard_count_ / kSetBytes) {
   static_assert(sizeof(Shard) <= 128, "lookup_cache.h gives the shard header's size");
-  for (size_t s = 0; s < shard_count_; ++s) shards_[s].table = Table(capacity_bytes / shard_count_);
 }
 
 LookupCache::~LookupCache() = default;
 
 LookupCache::Shard& LookupCache::ShardOf(uint64_t mixed) const {
   return shards_[shard_bits_ == 0 ? 0 : mixed >> (64 - shard_bits_)];
+}
+
+bool LookupCache::AttachSets(Shard& shard) {
+  std::lock_guard<std::mutex> g(sets_mu_);
+  if (!sets_ && sets_per_shard_ > 0) sets_.reset(new Set[shard_count_ * sets_per_shard_]());
+  if (!sets_) return false;
+  shard.table = Table(sets_.get() + (&shard - shards_.get()) * sets_per_shard_, sets_per_shard_);
+  return true;
 }
 
 bool LookupCache::Lookup(KeySpace space, uint64_t key, uint64_t sequence, uint64_t* location) {
@@ -223,7 +221,7 @@ void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64
   } else if (high < shard.sequence_high) {
     return;
   }
-  if (!shard.table.Allocate()) return;
+  if (shard.table.SetOf(tag) == nullptr && !AttachSets(shard)) return;
   Set& set = *shard.table.SetOf(tag);
   const auto low = static_cast<uint32_t>(sequence);
   int i = Table::Find(set, space, tag);
@@ -242,14 +240,20 @@ void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64
   shard.evictions += evicted ? 1 : 0;
 }
 
+void LookupCache::LockAllShards() {
+  for (size_t s = 0; s < shard_count_; ++s) shards_[s].mu.lock();
+}
+
+void LookupCache::UnlockAllShards() {
+  for (size_t s = 0; s < shard_count_; ++s) shards_[s].mu.unlock();
+}
+
 void LookupCache::InvalidateBatch(std::span<const format::RunEntry> id_entries,
                                   std::span<const format::RunEntry> path_entries, uint64_t sequence) {
-  // All shards at once (in order; nothing else holds two): one pass over the
-  // keys, however they spread.
-  for (size_t s = 0; s < shard_count_; ++s) {
-    shards_[s].mu.lock();
-    shards_[s].touched = false;
-  }
+  // All shards at once (in order, as SetCapacity): one pass over the keys,
+  // however they spread.
+  LockAllShards();
+  for (size_t s = 0; s < shard_count_; ++s) shards_[s].touched = false;
   auto erase = [&](KeySpace space, std::span<const format::RunEntry> entries) {
     for (const format::RunEntry& e : entries) {
       const uint64_t mixed = Mix(space, e.key);
@@ -264,11 +268,9 @@ void LookupCache::InvalidateBatch(std::span<const format::RunEntry> id_entries,
   };
   erase(KeySpace::kId, id_entries);
   erase(KeySpace::kPath, path_entries);
-  for (size_t s = 0; s < shard_count_; ++s) {
-    Shard& shard = shards_[s];
-    if (shard.touched) shard.invalidated_through = std::max(shard.invalidated_through, sequence);
-    shard.mu.unlock();
-  }
+  for (size_t s = 0; s < shard_count_; ++s)
+    if (shards_[s].touched) shards_[s].invalidated_through = std::max(shards_[s].invalidated_through, sequence);
+  UnlockAllShards();
 }
 
 void LookupCache::InvalidateAll(uint64_t sequence) {
@@ -282,15 +284,26 @@ void LookupCache::InvalidateAll(uint64_t sequence) {
 
 void LookupCache::SetCapacity(size_t capacity_bytes) {
   capacity_.store(capacity_bytes, std::memory_order_relaxed);
-  for (size_t s = 0; s < shard_count_; ++s) {
-    Shard& shard = shards_[s];
-    std::lock_guard<std::mutex> g(shard.mu);
-    Table resized(capacity_bytes / shard_count_);
-    if (resized.set_count() == shard.table.set_count()) continue;
-    if (shard.table.entries() > 0) resized.TakeEntries(shard.table);
-    shard.evictions += shard.table.entries() - resized.entries();
-    shard.table = std::move(resized);
+  LockAllShards();
+  const size_t per_shard = capacity_bytes / shard_count_ / kSetBytes;
+  if (per_shard != sets_per_shard_) {
+    // New sets only where there is something to keep (else at the next
+    // insert, as at first).
+    std::unique_ptr<Set[]> resized;
+    for (size_t s = 0; s < shard_count_ && !resized && per_shard > 0; ++s)
+      if (shards_[s].table.entries() > 0) resized.reset(new Set[shard_count_ * per_shard]());
+    for (size_t s = 0; s < shard_count_; ++s) {
+      Shard& shard = shards_[s];
+      Table table(resized ? resized.get() + s * per_shard : nullptr, per_shard);
+      table.TakeEntries(shard.table);
+      shard.evictions += shard.table.entries() - table.entries();
+      shard.table = table;
+    }
+    std::lock_guard<std::mutex> g(sets_mu_);
+    sets_ = std::move(resized);
+    sets_per_shard_ = per_shard;
   }
+  UnlockAllShards();
 }
 
 LookupCacheStats LookupCache::Stats() const {
@@ -303,7 +316,10 @@ LookupCacheStats LookupCache::Stats() const {
     st.inserts += shard.inserts;
     st.evictions += shard.evictions;
     st.entries += shard.table.entries();
-    st.bytes += shard.table.bytes();
+  }
+  {
+    std::lock_guard<std::mutex> g(sets_mu_);
+    st.bytes = sets_ ? shard_count_ * sets_per_shard_ * kSetBytes : 0;
   }
   st.capacity = capacity_.load(std::memory_order_relaxed);
   return st;
@@ -311,7 +327,7 @@ LookupCacheStats LookupCache::Stats() const {
 
 size_t LookupCache::MaxEntries(size_t capacity_bytes, size_t shards) {
   const size_t count = std::bit_ceil(std::max<size_t>(shards, 1));
-  return count * Table(capacity_bytes / count).max_entries();
+  return capacity_bytes / count / kSetBytes * count * kWays;
 }
 
 }  // namespace zcmedia

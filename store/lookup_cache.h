@@ -33,17 +33,19 @@
 // of the writer's commits only by reloading META, calls InvalidateAll before
 // it publishes a newer snapshot.
 //
-// Memory: each shard is an array of 4-way sets, one 64-byte cache line
-// each, holding four 16-byte entries (the location, a 32-bit tag of the key,
-// the snapshot sequence it is valid from, its rank in the set's LRU order):
-// a lookup reads one line. A shard's array is allocated whole when the shard
-// gets its first entry, and Stats().bytes counts exactly that (sets x 64
-// bytes; the shard headers, 128 B each and allocated once, are not counted).
-// A full set replaces its least recently used entry: LRU within each set,
-// which on the bench's Zipf keys hits within a percent of one LRU list over
-// the whole capacity (simulated: 80.2% against 80.8%). SetCapacity rebuilds
-// each shard at its new size (holding the old and the new array of one shard
-// at a time).
+// Memory: 4-way sets, one 64-byte cache line each, holding four 16-byte
+// entries (the location, a 32-bit tag of the key, the snapshot sequence it
+// is valid from, its rank in the set's LRU order): a lookup reads one line.
+// Each shard has an equal slice of the sets. They are allocated in one block
+// when the first entry arrives (a store nobody reads from holds none; one
+// block, rather than one per shard, keeps the cache from spreading small
+// blocks over the heap while a load allocates around it), and Stats().bytes
+// counts exactly that block (sets x 64 bytes; the shard headers, 128 B each
+// and allocated once, are not counted). A full set replaces its least
+// recently used entry: LRU within each set, which on the bench's Zipf keys
+// hits within a percent of one LRU list over the whole capacity (simulated:
+// 80.2% against 80.8%). SetCapacity re-places the entries in a new block
+// (holding the old and the new one meanwhile).
 //
 // Keys are not stored, only a 32-bit tag: the low half of the key's mix,
 // which also picks its set (so a shard can be rebuilt at another size). Two
@@ -54,7 +56,8 @@
 // check and the index answers; erasing a key may erase its twin.
 //
 // Thread-safe: one mutex per shard. InvalidateBatch holds every shard's
-// mutex for one pass over the batch's keys; nothing else holds two at once.
+// mutex for one pass over the batch's keys, SetCapacity while it re-places
+// the entries; lookups and inserts take one.
 #pragma once
 
 #include <atomic>
@@ -116,9 +119,10 @@ class LookupCache {
   // Erases every entry and raises every shard's watermark to `sequence`.
   void InvalidateAll(uint64_t sequence);
 
-  // Rebuilds every shard for the new capacity, keeping in each new set the
-  // most recently used of the entries that map to it (the rest count as
-  // evictions). 0 disables.
+  // Re-places the entries in sets for the new capacity, keeping in each new
+  // set the most recently used of those that map to it (between entries of
+  // different old sets the order is arbitrary); the rest count as
+  // evictions. 0 disables and frees the sets.
   void SetCapacity(size_t capacity_bytes);
 
   LookupCacheStats Stats() const;
@@ -132,11 +136,24 @@ class LookupCache {
   struct Shard;
 
   Shard& ShardOf(uint64_t mixed) const;
+  // Points the shard (whose mutex the caller holds) at its slice of the
+  // sets, allocating them all if this is the first entry of the cache.
+  // False when the capacity leaves a shard no set.
+  bool AttachSets(Shard& shard);
+  void LockAllShards();  // in shard order: the only order two are taken in
+  void UnlockAllShards();
 
   std::atomic<size_t> capacity_;
   const size_t shard_count_;
   const uint32_t shard_bits_;  // log2(shard_count_)
   std::unique_ptr<Shard[]> shards_;
+  // Every shard's sets in one block (shard s has sets [s * sets_per_shard_,
+  // (s + 1) * sets_per_shard_)): one allocation, made at the first insert,
+  // replaced by SetCapacity with all shards locked. Shards keep pointers
+  // into it. Taken after a shard's mutex, never before.
+  mutable std::mutex sets_mu_;
+  std::unique_ptr<Set[]> sets_;  // GUARDED_BY sets_mu_ and all shard mutexes
+  size_t sets_per_shard_;       // likewise
 };
 
 }  // namespace zcmedia

@@ -92,21 +92,22 @@ void ExpectCounts(const LookupCache& cache, const Counts& want) {
 
 TEST(LookupCacheTest, BytesAreExactlyWhatIsAllocated) {
   // Four shards of 25,000 bytes: 390 sets of 64 bytes each (24,960 bytes),
-  // allocated when a shard gets its first entry.
+  // allocated together when the first entry arrives.
   constexpr size_t kCapacity = 100000;
   LookupCache cache(kCapacity, 4);
   EXPECT_EQ(LookupCache::MaxEntries(kCapacity, 4), 4u * 390 * 4);
   EXPECT_EQ(cache.Stats().bytes, 0u);
+  uint64_t loc = 0;
+  EXPECT_FALSE(cache.Lookup(Space::kId, 1, 1, &loc));  // looking allocates nothing
+  EXPECT_EQ(cache.Stats().bytes, 0u);
   cache.Insert(Space::kId, 1, 8, 1);
-  EXPECT_EQ(cache.Stats().bytes, 24960u);
-  uint64_t key = 1;
-  while (cache.Stats().bytes < 4 * 24960u && key < 100) ++key, cache.Insert(Space::kId, key, key * 8, 1);
   EXPECT_EQ(cache.Stats().bytes, 4 * 24960u);
-  for (; key <= 100000; ++key) cache.Insert(Space::kId, key, key * 8, 1);  // far over capacity
+  for (uint64_t key = 2; key <= 100000; ++key) cache.Insert(Space::kId, key, key * 8, 1);  // far over capacity
   LookupCacheStats st = cache.Stats();
   EXPECT_EQ(st.bytes, 4 * 24960u);
   EXPECT_LE(st.bytes, kCapacity);
   EXPECT_EQ(st.inserts, 100000u);
+  EXPECT_EQ(st.misses, 1u);
   EXPECT_EQ(st.entries, LookupCache::MaxEntries(kCapacity, 4));  // 64 keys a set: every set is full
   EXPECT_EQ(st.evictions, st.inserts - st.entries);
 
@@ -497,8 +498,8 @@ TEST(LookupCacheStoreTest, ConcurrentReadersAgreeWithTheIndexes) {
 TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   TempDir dir;
   std::unique_ptr<Store> store;
-  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(size_t{64} << 20), &store).ok());
-  EXPECT_EQ(store->GetStats().cache_capacity, MemoryProfile::ForBudget(size_t{64} << 20).cache_bytes);
+  ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(size_t{256} << 20), &store).ok());
+  EXPECT_EQ(store->GetStats().cache_capacity, MemoryProfile::ForBudget(size_t{256} << 20).cache_bytes);
   constexpr int kRecords = 20000;
   std::vector<int64_t> ids;
   {
@@ -516,7 +517,7 @@ TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   MediaFileView v;
   for (int64_t id : ids) ASSERT_TRUE(snap->Get(id, &v).ok());
   StoreStats st = store->GetStats();
-  // 4 MiB has room for 262,144: all but a few that met three others in a set.
+  // 8 MiB has room for 524,288: all, but for any that met four others in a set.
   EXPECT_GE(st.cache_entries, uint64_t{kRecords} - 10);
   EXPECT_EQ(st.cache_entries + st.cache_evictions, uint64_t{kRecords});
   const uint64_t evicted_before = st.cache_evictions;
@@ -526,7 +527,7 @@ TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   const size_t capacity = MemoryProfile::ForBudget(size_t{1} << 20).cache_bytes;
   EXPECT_EQ(st.cache_capacity, capacity);
   EXPECT_EQ(st.cache_bytes, capacity);  // every shard had entries
-  EXPECT_EQ(st.cache_entries, LookupCache::MaxEntries(capacity));  // 64 KiB: 4,096, every set full
+  EXPECT_EQ(st.cache_entries, LookupCache::MaxEntries(capacity));  // 32 KiB: 2,048, every set full
   EXPECT_EQ(st.cache_evictions, kRecords - st.cache_entries);
   EXPECT_GT(st.cache_evictions, evicted_before);
   uint64_t hits = 0;
