@@ -64,16 +64,17 @@ Status NoThrow(const std::string& what, Body&& body) {
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // A third for the caller's WriteBatch (~360 B per encoded record), a tenth
   // for in-memory runs (plus as much again while a background checkpoint
-  // writes the previous ones out), a sixteenth for the lookup cache, the
-  // rest for the batch's constraint maps, the run write buffer and small
-  // state. (Measured peak at 1M records without the cache: about 5.3 MiB of
-  // the default 6 MiB, which leaves room for the cache's 384 KiB;
-  // docs/performance.md.)
+  // writes the previous ones out), a thirty-second for the lookup cache,
+  // the rest for the batch's constraint maps, the run write buffer and small
+  // state. (Measured peak at 1M records: about 5.3 MiB of the default 6 MiB
+  // without readers; a reader thread during the load adds the snapshots it
+  // pins and the cache, 5.8 MiB in all with the cache's 192 KiB, where a
+  // sixteenth came to 6.0; docs/performance.md.)
   MemoryProfile p;
   p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
   p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
   p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
-  p.cache_bytes = budget / 16;
+  p.cache_bytes = budget / 32;
   return p;
 }
 

@@ -47,7 +47,7 @@ struct Options {
   bool sync = true;
 
   // Keep an LRU cache of where point lookups (Snapshot::Get, FindByPath and
-  // their bulk forms) found their records, in memory_budget / 16 of the
+  // their bulk forms) found their records, in memory_budget / 32 of the
   // budget (docs/configuration.md, "The lookup cache"): a repeated lookup
   // skips the index probes. Off saves each lookup a lock and a probe when
   // keys rarely repeat. Default: true.
