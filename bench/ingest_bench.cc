@@ -8,10 +8,14 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_util.h"
@@ -52,6 +56,51 @@ class RecordFeed {
   GeneratedRecord record_;
 };
 
+// With --reader: looks up records already stored, by id, from a new
+// snapshot every 1,000 lookups, until stopped. Ids are drawn log-uniformly
+// (Zipf, s = 1: the oldest records are asked for most), so the lookup cache
+// fills and stays in use while the load commits and invalidates.
+class StoreReader {
+ public:
+  StoreReader(Store* store, uint64_t seed) : thread_([this, store, seed] { Run(store, seed); }) {}
+  // Stops and joins; throws BenchError if a lookup failed.
+  uint64_t Stop() {
+    stop_.store(true);
+    thread_.join();
+    if (!error_.empty()) throw BenchError("reader thread: " + error_);
+    return lookups_;
+  }
+
+ private:
+  void Run(Store* store, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    MediaFileView view;
+    while (!stop_.load()) {
+      std::shared_ptr<const Snapshot> snapshot = store->GetSnapshot();
+      const int64_t last = snapshot->next_id() - 1;
+      if (last < 1) {
+        std::this_thread::yield();
+        continue;
+      }
+      for (int k = 0; k < 1000; ++k) {
+        const auto id = static_cast<int64_t>(std::exp(unit(rng) * std::log(double(last) + 1)));
+        Status s = snapshot->Get(std::clamp<int64_t>(id, 1, last), &view);
+        if (!s.ok()) {
+          error_ = s.ToString();
+          return;
+        }
+        ++lookups_;
+      }
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  uint64_t lookups_ = 0;  // read after join
+  std::string error_;
+  std::thread thread_;  // last: starts once the rest is constructed
+};
+
 // Child: open a fresh store, stream N records into it in recommended-size
 // batches (durable commit each), compact the indexes. Timed from Open to the
 // end of CompactIndexes; closing is timed separately.
@@ -73,11 +122,18 @@ void StoreIngestChild(const IngestBenchOptions& options, const std::string& aren
   CheckOk(Store::Open(dir, store_options, &store), "Store::Open('" + dir + "')");
   const double open_s = clock.Seconds();
   {
+    std::optional<StoreReader> reader;
+    if (options.reader) reader.emplace(store.get(), options.seed);
     BatchedStoreWriter writer(store.get(), {}, getenv("ZC_NOPIPE") == nullptr);
     while (feed.Next(&fields)) writer.Put(fields);
     writer.Flush();
     out["batch_records"] = double(writer.batch_records());
     out["batches"] = double(writer.batches_written());
+    out["reader_lookups"] = reader ? double(reader->Stop()) : 0;
+    const StoreStats stats = store->GetStats();
+    out["cache_hits"] = double(stats.cache_hits);
+    out["cache_misses"] = double(stats.cache_misses);
+    out["cache_bytes"] = double(stats.cache_bytes);
   }
   const double written_s = clock.Seconds();
   CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
@@ -149,6 +205,7 @@ struct StoreRun {
   double records_per_s, ingest_records_per_s, total_s, compact_s, close_s, bytes_per_record, allocated_per_record;
   double peak_anon_kib, raw_peak_anon_kib, baseline_anon_kib, hwm_kib;
   double batch_records, index_runs, reopen_ms;
+  double reader_lookups, cache_hit_rate, cache_kib;
   int64_t samples;
 };
 
@@ -191,6 +248,10 @@ StoreRun MeasureStore(const IngestBenchOptions& options, const std::string& aren
   run.batch_records = report.at("batch_records");
   run.index_runs = report.at("info_index_runs");
   run.reopen_ms = report.at("reopen_ms");
+  run.reader_lookups = report.at("reader_lookups");
+  const double asked = report.at("cache_hits") + report.at("cache_misses");
+  run.cache_hit_rate = asked > 0 ? report.at("cache_hits") / asked : 0;
+  run.cache_kib = report.at("cache_bytes") / 1024;
   run.samples = report.samples;
   return run;
 }
@@ -295,6 +356,10 @@ int RunIngestBench(const IngestBenchOptions& options) {
                     run + 1, options.runs, FormatSi(r.records_per_s).c_str(), r.total_s,
                     r.compact_s, r.bytes_per_record, Kib(r.peak_anon_kib).c_str(),
                     Kib(r.raw_peak_anon_kib).c_str());
+        if (options.reader)
+          std::printf("               reader: %s lookups during the load, lookup cache %s (hit rate %.1f%%)\n",
+                      FormatThousands(uint64_t(r.reader_lookups)).c_str(), Kib(r.cache_kib).c_str(),
+                      100 * r.cache_hit_rate);
       } else {
         SqliteRun r = MeasureSqlite(options, arena_path, keep);
         sqlite_runs.push_back(r);
@@ -320,6 +385,9 @@ int RunIngestBench(const IngestBenchOptions& options) {
   const Summary store_baseline = SummarizeField(store_runs, &StoreRun::baseline_anon_kib);
   const Summary store_hwm = SummarizeField(store_runs, &StoreRun::hwm_kib);
   const Summary store_reopen = SummarizeField(store_runs, &StoreRun::reopen_ms);
+  const Summary store_reader_lookups = SummarizeField(store_runs, &StoreRun::reader_lookups);
+  const Summary store_cache_hit_rate = SummarizeField(store_runs, &StoreRun::cache_hit_rate);
+  const Summary store_cache_kib = SummarizeField(store_runs, &StoreRun::cache_kib);
   // (With --store-only there are no SQLite runs: its figures stay unset.)
   Summary sqlite_rate, sqlite_total, sqlite_commit, sqlite_bytes, sqlite_open_bytes, sqlite_peak, ratio_runs;
   double ratio = 0;
@@ -362,6 +430,11 @@ int RunIngestBench(const IngestBenchOptions& options) {
   std::printf("                        raw peak %s, baseline %s, VmHWM (incl. file-backed) %s\n",
               FormatSummary(store_raw_peak, kib).c_str(), FormatSummary(store_baseline, kib).c_str(),
               FormatSummary(store_hwm, kib).c_str());
+  if (options.reader)
+    std::printf("  with a reader thread  %s lookups by id during the load (rates not comparable with runs "
+                "without it), lookup cache %s KiB, hit rate %s\n",
+                FormatSummary(store_reader_lookups, kib).c_str(), FormatSummary(store_cache_kib, kib).c_str(),
+                FormatSummary(store_cache_hit_rate, [](double v) { return Fixed(100 * v, "%.1f%%"); }).c_str());
   if (options.store_only) {
     std::printf("sqlite: not run (--store-only)\n");
   } else {
@@ -406,7 +479,12 @@ int RunIngestBench(const IngestBenchOptions& options) {
         .Add("records_source", options.stream ? "stream" : "arena")
         .Add("generation_in_timed_loop", options.stream)
         .Add("memory_samples_per_run", any_store.samples)
-        .Add("store_only", options.store_only);
+        .Add("store_only", options.store_only)
+        .Add("reader", options.reader);
+    if (options.reader)
+      json.Add("store_reader_lookups", store_reader_lookups.median)
+          .Add("store_cache_hit_rate", store_cache_hit_rate.median)
+          .Add("store_cache_kib", store_cache_kib.median);
     if (!options.store_only) {
       json.Add("sqlite_records_per_s", sqlite_rate.median)
           .Add("sqlite_records_per_s_min", sqlite_rate.min)

@@ -94,7 +94,7 @@ void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
   }
   writer.Flush();
   db->Commit();
-  CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
+  if (options.compact) CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
   for (const SampledRecord& sample : keys->items()) {
     if (sample.store_id == 0) {
       throw BenchError("no store id was reported for record " + std::to_string(sample.ordinal));
@@ -414,7 +414,8 @@ int RunLookupBench(const LookupBenchOptions& options) {
       .Add("runs", options.runs)
       .Add("seed", options.seed)
       .Add("lookups", options.lookups)
-      .Add("directories", options.directories);
+      .Add("directories", options.directories)
+      .Add("compacted", options.compact);
   for (QueryKind& kind : kinds) {
     const Summary store_rate = Summarize(kind.store_rates);
     const Summary sqlite_rate = Summarize(kind.sqlite_rates);

@@ -115,6 +115,9 @@ int RunCommandLine(int argc, char** argv) {
   ingest_cmd->add_flag("--keep", ingest.keep, "Keep the last run's store and database");
   ingest_cmd->add_flag("--store-only", ingest.store_only,
                        "Measure the store alone (no SQLite runs, no ratio): for quick checks at large N");
+  ingest_cmd->add_flag("--reader", ingest.reader,
+                       "A thread looks records up by id (skewed keys) during the store's load: peak memory "
+                       "with the lookup cache in use");
   ingest_cmd->add_flag("--stream", ingest.stream,
                        "Generate records inside the timed loops (default: read them from an arena "
                        "file written before the runs)");
@@ -138,6 +141,9 @@ int RunCommandLine(int argc, char** argv) {
       ->capture_default_str();
   lookup_cmd->add_option("--budget", lookup.memory_budget, "Store memory budget in bytes")
       ->transform(CLI::AsSizeValue(false));
+  bool lookup_no_compact = false;
+  lookup_cmd->add_flag("--no-compact", lookup_no_compact,
+                       "Query the store as loaded (several index runs), without CompactIndexes");
   AddSeedOption(lookup_cmd, &lookup.seed);
 
   GenerateBenchOptions generate;
@@ -170,7 +176,10 @@ int RunCommandLine(int argc, char** argv) {
     if (compact_cmd->parsed()) return zcmedia::shell::RunCompactIndexes(compact_dir);
 #if ZCMEDIA_WITH_BENCHMARKS
     if (ingest_cmd->parsed()) return RunIngestBench(ingest);
-    if (lookup_cmd->parsed()) return RunLookupBench(lookup);
+    if (lookup_cmd->parsed()) {
+      lookup.compact = !lookup_no_compact;
+      return RunLookupBench(lookup);
+    }
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;
       return RunGenerateBench(generate);
