@@ -75,6 +75,12 @@ MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
   p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
   p.cache_bytes = budget / 32;
+  // Only where the budget says memory is plentiful: at 6 MiB the index
+  // pages a reader needs come in as it needs them. (Measured on the
+  // project's VM, advising the runs MADV_RANDOM to save reads slowed cold
+  // lookups by 40% and cold directory listings sixfold: the kernel's
+  // read-around is kept at every budget.)
+  p.index_prefetch_bytes = budget >= (size_t{256} << 20) ? uint64_t{4} * budget : 0;
   return p;
 }
 
@@ -112,6 +118,7 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       batch_records_(profile_.batch_records),
       memory_budget_(options.memory_budget),
       sync_(options.sync),
+      index_prefetch_left_(profile_.index_prefetch_bytes),
       lookup_cache_on_(options.lookup_cache),
       lookup_cache_(std::make_shared<LookupCache>(LookupCacheCapacity())) {}
 
@@ -275,6 +282,7 @@ Status StoreImpl::OpenRun(uint32_t kind, uint32_t number, RunPtr* out) {
     return Status::OK();
   }
   ZC_RETURN_IF_ERROR(OpenRunFile(env_, dir_, kind, number, out));
+  index_prefetch_left_ -= (*out)->PrefetchFile(index_prefetch_left_);
   run_cache_[key] = *out;
   return Status::OK();
 }

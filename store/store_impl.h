@@ -26,6 +26,10 @@ struct MemoryProfile {
   size_t memtable_bytes;     // in-memory runs before a checkpoint writes them out
   size_t run_write_buffer;   // buffer of a run file being written
   size_t cache_bytes;        // LookupCache capacity (lookup_cache.h)
+  // Read-ahead: how many bytes of index run files Open asks the kernel to
+  // load into the page cache in the background (0: the kernel's own
+  // read-around only; docs/configuration.md).
+  uint64_t index_prefetch_bytes;
   static MemoryProfile ForBudget(size_t budget);
 };
 
@@ -164,6 +168,8 @@ class StoreImpl final : public Store {
   Status sticky_error_;      // set when a commit may be half-done: writes refused until reopen
   std::map<uint32_t, SegmentPtr> segment_cache_;                    // by number
   std::map<std::pair<uint32_t, uint32_t>, RunPtr> run_cache_;       // by (kind, number)
+  // Index read-ahead left for the run files Open maps (GUARDED_BY write_mu_).
+  uint64_t index_prefetch_left_;
   // Read-only stores: where the last replay stopped.
   uint32_t replayed_segment_ = 0;
   uint64_t replayed_offset_ = 0;

@@ -275,10 +275,8 @@ TEST(LookupCacheTest, SetCapacityShrinksAndGrows) {
 // ---- Through a store ---------------------------------------------------------
 
 Options StoreOptions(size_t budget = Options{}.memory_budget) {
-  Options o;
-  o.use_environment = false;
+  Options o = test::BudgetOptions(budget);
   o.sync = false;
-  o.memory_budget = budget;
   return o;
 }
 
