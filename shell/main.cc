@@ -116,7 +116,7 @@ int RunCommandLine(int argc, char** argv) {
   ingest_cmd->add_flag("--store-only", ingest.store_only,
                        "Measure the store alone (no SQLite runs, no ratio): for quick checks at large N");
   ingest_cmd->add_flag("--reader", ingest.reader,
-                       "A thread looks records up by id (skewed keys) during the store's load: peak memory "
+                       "A thread looks records up by id and path (skewed keys) during the store's load: peak memory "
                        "with the lookup cache in use");
   ingest_cmd->add_flag("--stream", ingest.stream,
                        "Generate records inside the timed loops (default: read them from an arena "

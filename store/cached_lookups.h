@@ -1,11 +1,13 @@
-// Point lookups of a snapshot through the store's LookupCache: a cached
-// location is read and verified like any record and must hold the record
-// asked for, else (and on a miss) the indexes answer, and their answer is
-// offered to the cache. The writer's constraint checks never come here:
-// they ask ReadView directly, exact and uncached.
+// Lookups by path through the store's LookupCache: a cached location is
+// read and verified like any record and must hold the path asked for, else
+// (and on a miss) the path index answers, and its answer is offered to the
+// cache. The writer's constraint checks never come here: they ask ReadView
+// directly, exact and uncached. Lookups by id are not cached: the id index
+// finds an id in one probe (its runs hold disjoint id ranges), no dearer
+// than a cache probe, and caching them measured 5-10% slower
+// (docs/performance.md).
 #pragma once
 
-#include <cstdint>
 #include <string_view>
 
 #include "lookup_cache.h"
@@ -13,9 +15,8 @@
 
 namespace zcmedia {
 
-// ReadView::Get and ReadView::FindByPath with the same answers, through
-// `cache` (null or disabled: straight to the indexes).
-Status CachedGet(const ReadView& view, LookupCache* cache, int64_t id, MediaFileView* out);
+// ReadView::FindByPath with the same answers, through `cache` (null or
+// disabled: straight to the index).
 Status CachedFindByPath(const ReadView& view, LookupCache* cache, std::string_view path, MediaFileView* out);
 
 }  // namespace zcmedia

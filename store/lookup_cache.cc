@@ -7,10 +7,10 @@ namespace zcmedia {
 
 namespace {
 
-// Spreads sequential ids over shards and sets (MurmurHash3's finalizer);
-// the key space is folded in so an id and an equal path hash differ.
-uint64_t Mix(LookupCache::KeySpace space, uint64_t key) {
-  uint64_t x = key ^ (space == LookupCache::KeySpace::kPath ? 0x9E3779B97F4A7C15ull : 0);
+// Spreads keys over shards and sets whatever their bits (MurmurHash3's
+// finalizer): path hashes are even already, but nothing relies on it.
+uint64_t Mix(uint64_t key) {
+  uint64_t x = key;
   x ^= x >> 33;
   x *= 0xFF51AFD7ED558CCDull;
   x ^= x >> 33;
@@ -37,8 +37,7 @@ uint64_t Unpack(uint64_t packed) {
 }
 
 // One entry, 16 bytes. `word`: bit 63 in use, bits 61-62 its rank in the
-// set (0 the most recently used), bit 60 the key space, bits 0-59 the
-// packed location.
+// set (0 the most recently used), bits 0-59 the packed location.
 struct Entry {
   uint64_t word;
   uint32_t tag;
@@ -47,15 +46,12 @@ struct Entry {
   static constexpr uint64_t kUsed = uint64_t{1} << 63;
   static constexpr int kRankShift = 61;
   static constexpr uint64_t kRankMask = uint64_t{3} << kRankShift;
-  static constexpr uint64_t kSpace = uint64_t{1} << 60;
-  static constexpr uint64_t kLocationMask = kSpace - 1;
+  static constexpr uint64_t kLocationMask = (uint64_t{1} << 60) - 1;
 
   bool used() const { return word & kUsed; }
   uint32_t rank() const { return static_cast<uint32_t>((word & kRankMask) >> kRankShift); }
   void set_rank(uint32_t r) { word = (word & ~kRankMask) | (uint64_t{r} << kRankShift); }
-  bool Is(LookupCache::KeySpace space, uint32_t t) const {
-    return used() && tag == t && ((word & kSpace) != 0) == (space == LookupCache::KeySpace::kPath);
-  }
+  bool Is(uint32_t t) const { return used() && tag == t; }
   uint64_t location() const { return Unpack(word & kLocationMask); }
   void set_location(uint64_t location) { word = (word & ~kLocationMask) | Pack(location); }
 };
@@ -78,9 +74,9 @@ class LookupCache::Table {
   size_t entries() const { return entries_; }
   Set* SetOf(uint32_t tag) const { return sets_ ? &sets_[SetIndex(tag, set_count_)] : nullptr; }
 
-  static int Find(const Set& set, KeySpace space, uint32_t tag) {
+  static int Find(const Set& set, uint32_t tag) {
     for (int i = 0; i < static_cast<int>(kWays); ++i)
-      if (set.entries[i].Is(space, tag)) return i;
+      if (set.entries[i].Is(tag)) return i;
     return -1;
   }
 
@@ -94,7 +90,7 @@ class LookupCache::Table {
 
   // A slot for a new key, the newest of its set: a free one, else the
   // least recently used entry's (*evicted).
-  int Add(Set& set, KeySpace space, uint32_t tag, uint64_t location, uint32_t valid_low, bool* evicted) {
+  int Add(Set& set, uint32_t tag, uint64_t location, uint32_t valid_low, bool* evicted) {
     int slot = -1;
     for (int i = 0; i < static_cast<int>(kWays) && slot < 0; ++i)
       if (!set.entries[i].used()) slot = i;
@@ -109,7 +105,7 @@ class LookupCache::Table {
     for (Entry& e : set.entries)
       if (e.used()) e.set_rank(std::min<uint32_t>(e.rank() + 1, kWays - 1));
     Entry& e = set.entries[slot];
-    e.word = Entry::kUsed | (space == KeySpace::kPath ? Entry::kSpace : 0);
+    e.word = Entry::kUsed;
     e.set_location(location);
     e.tag = tag;
     e.valid_low = valid_low;
@@ -139,8 +135,7 @@ class LookupCache::Table {
         for (const Entry& e : old.entries) {
           if (!e.used() || e.rank() != rank) continue;
           bool evicted = false;
-          const KeySpace space = (e.word & Entry::kSpace) ? KeySpace::kPath : KeySpace::kId;
-          Add(*SetOf(e.tag), space, e.tag, e.location(), e.valid_low, &evicted);
+          Add(*SetOf(e.tag), e.tag, e.location(), e.valid_low, &evicted);
         }
     }
   }
@@ -157,7 +152,7 @@ struct alignas(64) LookupCache::Shard {
   uint64_t invalidated_through = 0;  // newest commit sequence that erased keys here
   uint32_t sequence_high = 0;        // high half of every entry's valid_from
   uint64_t hits = 0, misses = 0, inserts = 0, evictions = 0;
-  bool touched = false;              // scratch of InvalidateBatch
+  bool touched = false;              // scratch of InvalidateKeys
 
   uint64_t ValidFrom(const Entry& e) const { return uint64_t{sequence_high} << 32 | e.valid_low; }
 };
@@ -185,14 +180,14 @@ bool LookupCache::AttachSets(Shard& shard) {
   return true;
 }
 
-bool LookupCache::Lookup(KeySpace space, uint64_t key, uint64_t sequence, uint64_t* location) {
+bool LookupCache::Lookup(uint64_t key, uint64_t sequence, uint64_t* location) {
   if (!enabled()) return false;  // not counted: there is no cache to miss
-  const uint64_t mixed = Mix(space, key);
+  const uint64_t mixed = Mix(key);
   const uint32_t tag = TagOf(mixed);
   Shard& shard = ShardOf(mixed);
   std::lock_guard<std::mutex> g(shard.mu);
   Set* set = shard.table.SetOf(tag);
-  const int i = set ? Table::Find(*set, space, tag) : -1;
+  const int i = set ? Table::Find(*set, tag) : -1;
   if (i < 0 || shard.ValidFrom(set->entries[i]) > sequence) {
     ++shard.misses;
     return false;
@@ -203,9 +198,9 @@ bool LookupCache::Lookup(KeySpace space, uint64_t key, uint64_t sequence, uint64
   return true;
 }
 
-void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64_t sequence) {
+void LookupCache::Insert(uint64_t key, uint64_t location, uint64_t sequence) {
   if (!enabled() || !Packable(location)) return;
-  const uint64_t mixed = Mix(space, key);
+  const uint64_t mixed = Mix(key);
   const uint32_t tag = TagOf(mixed);
   Shard& shard = ShardOf(mixed);
   std::lock_guard<std::mutex> g(shard.mu);
@@ -224,7 +219,7 @@ void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64
   if (shard.table.SetOf(tag) == nullptr && !AttachSets(shard)) return;
   Set& set = *shard.table.SetOf(tag);
   const auto low = static_cast<uint32_t>(sequence);
-  int i = Table::Find(set, space, tag);
+  int i = Table::Find(set, tag);
   if (i >= 0) {
     Entry& e = set.entries[i];
     // Both offers were right for their snapshots; the same location was
@@ -235,7 +230,7 @@ void LookupCache::Insert(KeySpace space, uint64_t key, uint64_t location, uint64
     return;
   }
   bool evicted = false;
-  shard.table.Add(set, space, tag, location, low, &evicted);
+  shard.table.Add(set, tag, location, low, &evicted);
   ++shard.inserts;
   shard.evictions += evicted ? 1 : 0;
 }
@@ -248,26 +243,21 @@ void LookupCache::UnlockAllShards() {
   for (size_t s = 0; s < shard_count_; ++s) shards_[s].mu.unlock();
 }
 
-void LookupCache::InvalidateBatch(std::span<const format::RunEntry> id_entries,
-                                  std::span<const format::RunEntry> path_entries, uint64_t sequence) {
+void LookupCache::InvalidateKeys(std::span<const format::RunEntry> entries, uint64_t sequence) {
   // All shards at once (in order, as SetCapacity): one pass over the keys,
   // however they spread.
   LockAllShards();
   for (size_t s = 0; s < shard_count_; ++s) shards_[s].touched = false;
-  auto erase = [&](KeySpace space, std::span<const format::RunEntry> entries) {
-    for (const format::RunEntry& e : entries) {
-      const uint64_t mixed = Mix(space, e.key);
-      const uint32_t tag = TagOf(mixed);
-      Shard& shard = ShardOf(mixed);
-      shard.touched = true;
-      if (shard.table.entries() == 0) continue;
-      Set& set = *shard.table.SetOf(tag);
-      const int i = Table::Find(set, space, tag);
-      if (i >= 0) shard.table.Erase(set, i);
-    }
-  };
-  erase(KeySpace::kId, id_entries);
-  erase(KeySpace::kPath, path_entries);
+  for (const format::RunEntry& e : entries) {
+    const uint64_t mixed = Mix(e.key);
+    const uint32_t tag = TagOf(mixed);
+    Shard& shard = ShardOf(mixed);
+    shard.touched = true;
+    if (shard.table.entries() == 0) continue;
+    Set& set = *shard.table.SetOf(tag);
+    const int i = Table::Find(set, tag);
+    if (i >= 0) shard.table.Erase(set, i);
+  }
   for (size_t s = 0; s < shard_count_; ++s)
     if (shards_[s].touched) shards_[s].invalidated_through = std::max(shards_[s].invalidated_through, sequence);
   UnlockAllShards();

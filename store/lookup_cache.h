@@ -1,19 +1,19 @@
-// LookupCache: a bounded, sharded, 4-way set-associative LRU map from a
-// point-lookup key (a record id, or the 64-bit hash of a path) to the
-// location of the record the indexes answered with, so that a repeated
-// lookup skips the index probes.
+// LookupCache: a bounded, sharded, 4-way set-associative LRU map from the
+// 64-bit hash of a path to the location of the record the path index
+// answered with, so that a repeated lookup by path skips the index probes
+// (a Bloom filter and a key-directory slot and bucket per run).
 //
 // It is never the only copy of anything. Every entry was read from an
 // index; a hit is still read from the segment and verified like any record
-// (and must carry the asked id or path, else the index decides); dropping
+// (and must carry the asked path, else the index decides); dropping
 // any or all entries at any time changes no answer, only its speed. Nothing
 // of it is persistent. Negative answers (NotFound) are not cached.
 //
 // Consistency with snapshots, the contract that makes a hit safe:
-//  * The writer calls InvalidateBatch with the index entries of commit Y
-//    (every id it writes or removes, every path hash it claims or frees)
-//    BEFORE it publishes the snapshot of sequence Y. That erases those keys
-//    and raises the `invalidated_through` watermark of their shards to Y.
+//  * The writer calls InvalidateKeys with the path index entries of commit
+//    Y (every path hash it claims or frees) BEFORE it publishes the
+//    snapshot of sequence Y. That erases those keys and raises the
+//    `invalidated_through` watermark of their shards to Y.
 //  * A reader at snapshot S offers what its index lookup found (Insert); the
 //    entry is taken only if its shard's watermark is <= S (checked under the
 //    shard lock), and remembers valid_from = S.
@@ -52,10 +52,10 @@
 // keys of one set with the same tag are taken for each other: with 2^16
 // sets a shard (a 1 GiB budget) a set's tags share 16 bits, so about one
 // miss in 16,000 finds a twin (fewer with smaller budgets). That is
-// harmless: the record at the location then fails the caller's id or path
-// check and the index answers; erasing a key may erase its twin.
+// harmless: the record at the location then fails the caller's path check
+// and the index answers; erasing a key may erase its twin.
 //
-// Thread-safe: one mutex per shard. InvalidateBatch holds every shard's
+// Thread-safe: one mutex per shard. InvalidateKeys holds every shard's
 // mutex for one pass over the batch's keys, SetCapacity while it re-places
 // the entries; lookups and inserts take one.
 #pragma once
@@ -83,9 +83,6 @@ struct LookupCacheStats {
 
 class LookupCache {
  public:
-  // Distinct key spaces: id 5 and a path whose hash is 5 are different keys.
-  enum class KeySpace : uint32_t { kId = 0, kPath = 1 };
-
   static constexpr size_t kDefaultShards = 16;
   static constexpr size_t kWays = 4;        // entries per set
   static constexpr size_t kSetBytes = 64;   // one cache line
@@ -105,17 +102,16 @@ class LookupCache {
   // The location cached for `key`, if there is one a reader at snapshot
   // `sequence` may use (it becomes the most recently used of its set).
   // Counts a hit or a miss.
-  bool Lookup(KeySpace space, uint64_t key, uint64_t sequence, uint64_t* location);
+  bool Lookup(uint64_t key, uint64_t sequence, uint64_t* location);
   // Offers what the index of snapshot `sequence` answered for `key`. Taken
   // unless a commit newer than `sequence` invalidated the key's shard; may
   // evict the least recently used entry of the key's set.
-  void Insert(KeySpace space, uint64_t key, uint64_t location, uint64_t sequence);
+  void Insert(uint64_t key, uint64_t location, uint64_t sequence);
 
   // Writer, before publishing snapshot `sequence`: erases the keys of the
-  // commit's id index entries and path index entries and raises the
-  // watermark of their shards (see the top of this file).
-  void InvalidateBatch(std::span<const format::RunEntry> id_entries,
-                       std::span<const format::RunEntry> path_entries, uint64_t sequence);
+  // commit's path index entries and raises the watermark of their shards
+  // (see the top of this file).
+  void InvalidateKeys(std::span<const format::RunEntry> entries, uint64_t sequence);
   // Erases every entry and raises every shard's watermark to `sequence`.
   void InvalidateAll(uint64_t sequence);
 

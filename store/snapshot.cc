@@ -92,7 +92,7 @@ void ReadView::LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* l
   }
 }
 
-Status ReadView::Get(int64_t id, MediaFileView* out, uint64_t* location) const {
+Status ReadView::Get(int64_t id, MediaFileView* out) const {
   const uint64_t loc = LocateId(id);
   ZC_RETURN_IF_ERROR(IndexDamage(kIdIndex));
   if (loc == 0) return Status::NotFound("no media file with id " + std::to_string(id));
@@ -102,7 +102,6 @@ Status ReadView::Get(int64_t id, MediaFileView* out, uint64_t* location) const {
     return Status::Corruption("id index entry for " + std::to_string(id) + " points at record " +
                               std::to_string(rec->id()) + "; the index must be rebuilt from the segments");
   *out = MediaFileView(rec);
-  if (location != nullptr) *location = loc;
   return Status::OK();
 }
 
@@ -158,10 +157,6 @@ size_t ReadView::MemoryRunBytes() const {
   return bytes;
 }
 
-Status SnapshotImpl::Get(int64_t id, MediaFileView* out) const {
-  return Counted(1, CachedGet(view_, cache_.get(), id, out));
-}
-
 Status SnapshotImpl::FindByPath(std::string_view path, MediaFileView* out) const {
   return Counted(1, CachedFindByPath(view_, cache_.get(), path, out));
 }
@@ -172,7 +167,7 @@ Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFile
   out->reserve(ids.size());
   for (int64_t id : ids) {
     MediaFileView v;
-    Status s = CachedGet(view_, cache_.get(), id, &v);
+    Status s = view_.Get(id, &v);
     if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }

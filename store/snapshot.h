@@ -47,11 +47,10 @@ class ReadView {
   // is not a tombstone, ascending (appended to `locations`).
   void LookupMulti(uint32_t kind, uint64_t key, std::vector<uint64_t>* locations) const;
 
-  // NotFound if absent. `location`, when given, receives the record's
-  // location on success (what the LookupCache keeps).
-  Status Get(int64_t id, MediaFileView* out, uint64_t* location = nullptr) const;
+  Status Get(int64_t id, MediaFileView* out) const;       // NotFound if absent
   Status FindByPath(std::string_view path, MediaFileView* out) const;
-  // The same with PathHash(path) already computed.
+  // The same with PathHash(path) already computed. `location`, when given,
+  // receives the record's location on success (what the LookupCache keeps).
   Status FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out,
                     uint64_t* location = nullptr) const;
   // In id order.
@@ -66,8 +65,8 @@ class ReadView {
 class SnapshotImpl final : public Snapshot {
  public:
   // `counters`: where lookups and read errors are counted; `cache`: the
-  // store's LookupCache for Get and FindByPath (may be null). Both shared
-  // with the store, so a snapshot may outlive it.
+  // store's LookupCache for lookups by path (may be null). Both shared with
+  // the store, so a snapshot may outlive it.
   SnapshotImpl(ReadView view, std::shared_ptr<StoreCounters> counters,
                std::shared_ptr<LookupCache> cache = nullptr)
       : view_(std::move(view)), counters_(std::move(counters)), cache_(std::move(cache)) {}
@@ -78,8 +77,8 @@ class SnapshotImpl final : public Snapshot {
   uint64_t record_count() const override { return view_.record_count; }
   LibraryTotals totals() const override { return view_.totals; }
   uint64_t dead_bytes() const override { return view_.dead_bytes; }
-  Status Get(int64_t id, MediaFileView* out) const override;  // through the cache
-  Status FindByPath(std::string_view path, MediaFileView* out) const override;
+  Status Get(int64_t id, MediaFileView* out) const override { return Counted(1, view_.Get(id, out)); }
+  Status FindByPath(std::string_view path, MediaFileView* out) const override;  // through the cache
   Status GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const override;
   Status FindManyByPath(std::span<const std::string_view> paths,
                         std::vector<MediaFileView>* out) const override;

@@ -158,8 +158,8 @@ std::string StatsToPrometheus(const StoreStats& s) {
   gauge("memtable_records", "Committed records not yet in index run files.", std::to_string(s.memtable_records));
   gauge("process_anon_bytes", "Anonymous memory of the process (RssAnon).", std::to_string(s.process_anon_bytes));
   gauge("memory_budget_bytes", "The store's heap budget (Options::memory_budget).", std::to_string(s.memory_budget));
-  counter("cache_hits_total", "Point lookups answered from the lookup cache.", s.cache_hits);
-  counter("cache_misses_total", "Point lookups the indexes answered (cache consulted).", s.cache_misses);
+  counter("cache_hits_total", "Lookups by path answered from the lookup cache.", s.cache_hits);
+  counter("cache_misses_total", "Lookups by path the index answered (cache consulted).", s.cache_misses);
   counter("cache_inserts_total", "Record locations added to the lookup cache.", s.cache_inserts);
   counter("cache_evictions_total", "Record locations dropped from the lookup cache for room.", s.cache_evictions);
   gauge("cache_entries", "Record locations held by the lookup cache.", std::to_string(s.cache_entries));

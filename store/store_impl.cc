@@ -765,7 +765,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     BatchIndexEntries entries = applier.TakeAllEntries();
     // Before the snapshot of this commit can be published (if the commit
     // fails, the next one takes the same sequence: erasing was only early).
-    lookup_cache_->InvalidateBatch(entries[kIdIndex], entries[kPathIndex], meta.sequence + 1);
+    lookup_cache_->InvalidateKeys(entries[kPathIndex], meta.sequence + 1);
     AddMemoryRuns(&view, std::move(entries), checkpoint_ ? &checkpoint_->frozen_memory_runs : nullptr);
   }
   meta.sequence += 1;

@@ -70,7 +70,6 @@ struct CountAllocations {
 
 using test::OwnedRecord;
 using test::TempDir;
-using Space = LookupCache::KeySpace;
 
 std::vector<format::RunEntry> Keys(std::initializer_list<uint64_t> keys) {
   std::vector<format::RunEntry> entries;
@@ -98,11 +97,11 @@ TEST(LookupCacheTest, BytesAreExactlyWhatIsAllocated) {
   EXPECT_EQ(LookupCache::MaxEntries(kCapacity, 4), 4u * 390 * 4);
   EXPECT_EQ(cache.Stats().bytes, 0u);
   uint64_t loc = 0;
-  EXPECT_FALSE(cache.Lookup(Space::kId, 1, 1, &loc));  // looking allocates nothing
+  EXPECT_FALSE(cache.Lookup(1, 1, &loc));  // looking allocates nothing
   EXPECT_EQ(cache.Stats().bytes, 0u);
-  cache.Insert(Space::kId, 1, 8, 1);
+  cache.Insert(1, 8, 1);
   EXPECT_EQ(cache.Stats().bytes, 4 * 24960u);
-  for (uint64_t key = 2; key <= 100000; ++key) cache.Insert(Space::kId, key, key * 8, 1);  // far over capacity
+  for (uint64_t key = 2; key <= 100000; ++key) cache.Insert(key, key * 8, 1);  // far over capacity
   LookupCacheStats st = cache.Stats();
   EXPECT_EQ(st.bytes, 4 * 24960u);
   EXPECT_LE(st.bytes, kCapacity);
@@ -112,7 +111,7 @@ TEST(LookupCacheTest, BytesAreExactlyWhatIsAllocated) {
   EXPECT_EQ(st.evictions, st.inserts - st.entries);
 
   // Invalidation frees entries, not allocations.
-  cache.InvalidateBatch(Keys({99999, 100000}), {}, 5);
+  cache.InvalidateKeys(Keys({99999, 100000}), 5);
   EXPECT_EQ(cache.Stats().entries, st.entries - 2);
   cache.InvalidateAll(6);
   st = cache.Stats();
@@ -130,7 +129,7 @@ TEST(LookupCacheTest, BytesAreWhatWasAskedOfTheAllocator) {
   size_t asked = 0;
   {
     CountAllocations counting(&asked);
-    for (uint64_t k = 1; k <= 3000; ++k) cache.Insert(Space::kPath, k * 0x9E3779B97F4A7C15ull, k * 8, 1);
+    for (uint64_t k = 1; k <= 3000; ++k) cache.Insert(k * 0x9E3779B97F4A7C15ull, k * 8, 1);
   }
   const LookupCacheStats st = cache.Stats();
   EXPECT_EQ(st.entries + st.evictions, 3000u);
@@ -141,62 +140,47 @@ TEST(LookupCacheTest, BytesAreWhatWasAskedOfTheAllocator) {
 
 TEST(LookupCacheTest, EvictsTheLeastRecentlyUsedOfASet) {
   LookupCache cache(LookupCache::kSetBytes, 1);  // one set: four entries
-  for (uint64_t k = 1; k <= 4; ++k) cache.Insert(Space::kId, k, k * 8, 1);
+  for (uint64_t k = 1; k <= 4; ++k) cache.Insert(k, k * 8, 1);
   uint64_t loc = 0;
-  ASSERT_TRUE(cache.Lookup(Space::kId, 1, 1, &loc));  // newest first: 1 4 3 2
+  ASSERT_TRUE(cache.Lookup(1, 1, &loc));  // newest first: 1 4 3 2
   EXPECT_EQ(loc, 8u);
-  cache.Insert(Space::kId, 3, 3 * 8, 1);  // offering a key again also makes it recent: 3 1 4 2
-  cache.Insert(Space::kId, 5, 5 * 8, 1);  // 5 3 1 4
-  cache.Insert(Space::kId, 6, 6 * 8, 1);  // 6 5 3 1
-  EXPECT_FALSE(cache.Lookup(Space::kId, 2, 1, &loc));
-  EXPECT_FALSE(cache.Lookup(Space::kId, 4, 1, &loc));
+  cache.Insert(3, 3 * 8, 1);  // offering a key again also makes it recent: 3 1 4 2
+  cache.Insert(5, 5 * 8, 1);  // 5 3 1 4
+  cache.Insert(6, 6 * 8, 1);  // 6 5 3 1
+  EXPECT_FALSE(cache.Lookup(2, 1, &loc));
+  EXPECT_FALSE(cache.Lookup(4, 1, &loc));
   for (uint64_t k : {1, 3, 5, 6}) {
-    ASSERT_TRUE(cache.Lookup(Space::kId, k, 1, &loc)) << k;
+    ASSERT_TRUE(cache.Lookup(k, 1, &loc)) << k;
     EXPECT_EQ(loc, k * 8);
   }
   ExpectCounts(cache, {.entries = 4, .inserts = 6, .evictions = 2, .hits = 5, .misses = 2});
-  cache.InvalidateBatch(Keys({5}), {}, 1);  // the lookups left 6 5 3 1; now 6 3 1
-  cache.Insert(Space::kId, 7, 7 * 8, 1);    // a free slot: nothing evicted
-  cache.Insert(Space::kId, 8, 8 * 8, 1);    // evicts 1
-  EXPECT_FALSE(cache.Lookup(Space::kId, 1, 1, &loc));
-  for (uint64_t k : {3, 6, 7, 8}) EXPECT_TRUE(cache.Lookup(Space::kId, k, 1, &loc)) << k;
-}
-
-TEST(LookupCacheTest, KeySpacesAreDistinct) {
-  LookupCache cache(64 << 10, 2);
-  cache.Insert(Space::kId, 5, 40, 1);
-  uint64_t loc = 0;
-  EXPECT_FALSE(cache.Lookup(Space::kPath, 5, 1, &loc));
-  cache.Insert(Space::kPath, 5, 48, 1);
-  ASSERT_TRUE(cache.Lookup(Space::kId, 5, 1, &loc));
-  EXPECT_EQ(loc, 40u);
-  ASSERT_TRUE(cache.Lookup(Space::kPath, 5, 1, &loc));
-  EXPECT_EQ(loc, 48u);
-  cache.InvalidateBatch({}, Keys({5}), 2);  // a path change leaves id 5 alone
-  EXPECT_TRUE(cache.Lookup(Space::kId, 5, 2, &loc));
-  EXPECT_FALSE(cache.Lookup(Space::kPath, 5, 2, &loc));
+  cache.InvalidateKeys(Keys({5}), 1);  // the lookups left 6 5 3 1; now 6 3 1
+  cache.Insert(7, 7 * 8, 1);    // a free slot: nothing evicted
+  cache.Insert(8, 8 * 8, 1);    // evicts 1
+  EXPECT_FALSE(cache.Lookup(1, 1, &loc));
+  for (uint64_t k : {3, 6, 7, 8}) EXPECT_TRUE(cache.Lookup(k, 1, &loc)) << k;
 }
 
 TEST(LookupCacheTest, LocationsRoundTrip) {
   LookupCache cache(64 << 10, 1);
   const uint64_t far = format::MakeLocation(format::kMaxSegmentNumber, (uint64_t{1} << 40) - 8);
-  cache.Insert(Space::kId, 1, far, 1);
-  cache.Insert(Space::kId, 2, format::MakeLocation(1, 4096), 1);
-  cache.Insert(Space::kId, 3, format::MakeLocation(1, 4097), 1);  // not a record's: not cached
+  cache.Insert(1, far, 1);
+  cache.Insert(2, format::MakeLocation(1, 4096), 1);
+  cache.Insert(3, format::MakeLocation(1, 4097), 1);  // not a record's: not cached
   uint64_t loc = 0;
-  ASSERT_TRUE(cache.Lookup(Space::kId, 1, 1, &loc));
+  ASSERT_TRUE(cache.Lookup(1, 1, &loc));
   EXPECT_EQ(loc, far);
-  ASSERT_TRUE(cache.Lookup(Space::kId, 2, 1, &loc));
+  ASSERT_TRUE(cache.Lookup(2, 1, &loc));
   EXPECT_EQ(loc, format::MakeLocation(1, 4096));
-  EXPECT_FALSE(cache.Lookup(Space::kId, 3, 1, &loc));
+  EXPECT_FALSE(cache.Lookup(3, 1, &loc));
 }
 
 TEST(LookupCacheTest, CapacityZeroDisables) {
   LookupCache cache(0);
   EXPECT_FALSE(cache.enabled());
-  cache.Insert(Space::kId, 1, 8, 1);
+  cache.Insert(1, 8, 1);
   uint64_t loc = 0;
-  EXPECT_FALSE(cache.Lookup(Space::kId, 1, 1, &loc));
+  EXPECT_FALSE(cache.Lookup(1, 1, &loc));
   ExpectCounts(cache, {});
   EXPECT_EQ(cache.Stats().bytes, 0u);
   EXPECT_EQ(cache.Stats().capacity, 0u);
@@ -205,26 +189,26 @@ TEST(LookupCacheTest, CapacityZeroDisables) {
 TEST(LookupCacheTest, SnapshotSequenceRule) {
   LookupCache cache(64 << 10, 1);
   uint64_t loc = 0;
-  cache.Insert(Space::kId, 7, 100 * 8, 10);            // found by a reader at snapshot 10
-  EXPECT_FALSE(cache.Lookup(Space::kId, 7, 9, &loc));  // an older snapshot may differ
-  EXPECT_TRUE(cache.Lookup(Space::kId, 7, 10, &loc));
-  EXPECT_TRUE(cache.Lookup(Space::kId, 7, 50, &loc));
-  cache.Insert(Space::kId, 7, 100 * 8, 8);  // same location from snapshot 8: valid from 8 on
-  EXPECT_TRUE(cache.Lookup(Space::kId, 7, 8, &loc));
+  cache.Insert(7, 100 * 8, 10);            // found by a reader at snapshot 10
+  EXPECT_FALSE(cache.Lookup(7, 9, &loc));  // an older snapshot may differ
+  EXPECT_TRUE(cache.Lookup(7, 10, &loc));
+  EXPECT_TRUE(cache.Lookup(7, 50, &loc));
+  cache.Insert(7, 100 * 8, 8);  // same location from snapshot 8: valid from 8 on
+  EXPECT_TRUE(cache.Lookup(7, 8, &loc));
 
-  cache.InvalidateBatch(Keys({7}), {}, 12);  // commit 12 changes id 7
-  EXPECT_FALSE(cache.Lookup(Space::kId, 7, 12, &loc));
-  cache.Insert(Space::kId, 7, 100 * 8, 11);  // a reader still at 11 offers the old location: refused
-  EXPECT_FALSE(cache.Lookup(Space::kId, 7, 11, &loc));
-  EXPECT_FALSE(cache.Lookup(Space::kId, 7, 12, &loc));
-  cache.Insert(Space::kId, 7, 200 * 8, 12);  // a reader at 12 offers the new one
-  ASSERT_TRUE(cache.Lookup(Space::kId, 7, 12, &loc));
+  cache.InvalidateKeys(Keys({7}), 12);  // commit 12 changes id 7
+  EXPECT_FALSE(cache.Lookup(7, 12, &loc));
+  cache.Insert(7, 100 * 8, 11);  // a reader still at 11 offers the old location: refused
+  EXPECT_FALSE(cache.Lookup(7, 11, &loc));
+  EXPECT_FALSE(cache.Lookup(7, 12, &loc));
+  cache.Insert(7, 200 * 8, 12);  // a reader at 12 offers the new one
+  ASSERT_TRUE(cache.Lookup(7, 12, &loc));
   EXPECT_EQ(loc, 200u * 8);
-  EXPECT_FALSE(cache.Lookup(Space::kId, 7, 11, &loc));
+  EXPECT_FALSE(cache.Lookup(7, 11, &loc));
 
   cache.InvalidateAll(20);
-  cache.Insert(Space::kId, 9, 300 * 8, 19);
-  EXPECT_FALSE(cache.Lookup(Space::kId, 9, 25, &loc));
+  cache.Insert(9, 300 * 8, 19);
+  EXPECT_FALSE(cache.Lookup(9, 25, &loc));
 }
 
 TEST(LookupCacheTest, SequencesBeyondThirtyTwoBits) {
@@ -232,20 +216,20 @@ TEST(LookupCacheTest, SequencesBeyondThirtyTwoBits) {
   LookupCache cache(64 << 10, 1);
   constexpr uint64_t kHigh = uint64_t{1} << 32;
   uint64_t loc = 0;
-  cache.Insert(Space::kId, 1, 8, kHigh - 1);
-  ASSERT_TRUE(cache.Lookup(Space::kId, 1, kHigh + 5, &loc));
-  cache.Insert(Space::kId, 2, 16, kHigh + 3);  // a new high half: the shard starts over
-  EXPECT_FALSE(cache.Lookup(Space::kId, 1, kHigh + 5, &loc));
-  EXPECT_FALSE(cache.Lookup(Space::kId, 2, kHigh + 2, &loc));  // not 3 - 2^32
-  EXPECT_FALSE(cache.Lookup(Space::kId, 2, 4, &loc));
-  ASSERT_TRUE(cache.Lookup(Space::kId, 2, kHigh + 3, &loc));
-  cache.Insert(Space::kId, 3, 24, kHigh - 2);  // an older high half: refused
-  EXPECT_FALSE(cache.Lookup(Space::kId, 3, kHigh + 9, &loc));
+  cache.Insert(1, 8, kHigh - 1);
+  ASSERT_TRUE(cache.Lookup(1, kHigh + 5, &loc));
+  cache.Insert(2, 16, kHigh + 3);  // a new high half: the shard starts over
+  EXPECT_FALSE(cache.Lookup(1, kHigh + 5, &loc));
+  EXPECT_FALSE(cache.Lookup(2, kHigh + 2, &loc));  // not 3 - 2^32
+  EXPECT_FALSE(cache.Lookup(2, 4, &loc));
+  ASSERT_TRUE(cache.Lookup(2, kHigh + 3, &loc));
+  cache.Insert(3, 24, kHigh - 2);  // an older high half: refused
+  EXPECT_FALSE(cache.Lookup(3, kHigh + 9, &loc));
 }
 
 TEST(LookupCacheTest, SetCapacityShrinksAndGrows) {
   LookupCache cache(64 << 10, 1);
-  for (uint64_t k = 1; k <= 1000; ++k) cache.Insert(Space::kId, k, k * 8, 1);
+  for (uint64_t k = 1; k <= 1000; ++k) cache.Insert(k, k * 8, 1);
   const LookupCacheStats full = cache.Stats();
   EXPECT_EQ(full.entries + full.evictions, 1000u);
   cache.SetCapacity(LookupCache::kSetBytes);  // one set
@@ -257,7 +241,7 @@ TEST(LookupCacheTest, SetCapacityShrinksAndGrows) {
   uint64_t loc = 0;
   int kept = 0;
   for (uint64_t k = 1; k <= 1000; ++k) {
-    if (!cache.Lookup(Space::kId, k, 1, &loc)) continue;
+    if (!cache.Lookup(k, 1, &loc)) continue;
     EXPECT_EQ(loc, k * 8);
     ++kept;
   }
@@ -282,16 +266,11 @@ Options StoreOptions(size_t budget = Options{}.memory_budget) {
 
 const ReadView& ViewOf(const Snapshot& snap) { return static_cast<const SnapshotImpl&>(snap).view(); }
 
-// What the snapshot's indexes alone answer, compared with its (cached) API.
-void ExpectSameAsIndex(const Snapshot& snap, int64_t id, std::string_view path, const std::string& where) {
+// What the snapshot's path index alone answers, compared with its (cached) API.
+void ExpectSameAsIndex(const Snapshot& snap, std::string_view path, const std::string& where) {
   MediaFileView cached, exact;
-  Status c = snap.Get(id, &cached), e = ViewOf(snap).Get(id, &exact);
-  ASSERT_EQ(c.code(), e.code()) << where << ": Get(" << id << ") " << c.ToString() << " vs " << e.ToString();
-  if (e.ok()) {
-    ASSERT_EQ(cached.path().data(), exact.path().data()) << where << ": Get(" << id << ")";
-  }
-  c = snap.FindByPath(path, &cached);
-  e = ViewOf(snap).FindByPath(path, &exact);
+  const Status c = snap.FindByPath(path, &cached);
+  const Status e = ViewOf(snap).FindByPath(path, &exact);
   ASSERT_EQ(c.code(), e.code()) << where << ": FindByPath(" << path << ") " << c.ToString();
   if (e.ok()) {
     ASSERT_EQ(cached.path().data(), exact.path().data()) << where << ": FindByPath(" << path << ")";
@@ -314,13 +293,13 @@ TEST(LookupCacheStoreTest, SnapshotsNeverSeeAStaleLocation) {
   MediaFileView v;
   for (int round = 0; round < 2; ++round)  // warm: the second round hits
     for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(before->Get(ids[i], &v).ok());
+      ASSERT_TRUE(before->Get(ids[i], &v).ok());  // (ids are not cached)
       ASSERT_TRUE(before->FindByPath(recs[i].path, &v).ok());
     }
   const StoreStats warm = store->GetStats();
-  EXPECT_EQ(warm.cache_hits, 20u);
-  EXPECT_EQ(warm.cache_misses, 20u);
-  EXPECT_EQ(warm.cache_inserts, 20u);
+  EXPECT_EQ(warm.cache_hits, 10u);
+  EXPECT_EQ(warm.cache_misses, 10u);
+  EXPECT_EQ(warm.cache_inserts, 10u);
 
   // Record 0 moves to a new path, record 1 is removed, record 2 changes in
   // place (same path, new version at a new location).
@@ -365,9 +344,9 @@ TEST(LookupCacheStoreTest, SnapshotsNeverSeeAStaleLocation) {
     EXPECT_EQ(got[0].valid(), !is_after);
     EXPECT_EQ(got[1].valid(), is_after);
     EXPECT_EQ(got[2].size(), is_after ? 424242 : recs[2].size);
-    for (int i = 0; i < 10; ++i) ExpectSameAsIndex(*snap, ids[i], recs[i].path, is_after ? "after" : "before");
+    for (int i = 0; i < 10; ++i) ExpectSameAsIndex(*snap, recs[i].path, is_after ? "after" : "before");
   }
-  EXPECT_GT(store->GetStats().cache_hits, warm.cache_hits + 20);
+  EXPECT_GT(store->GetStats().cache_hits, warm.cache_hits + 10);
 
   // A path given back and taken again in later commits.
   {
@@ -447,7 +426,7 @@ TEST(LookupCacheStoreTest, ConcurrentReadersAgreeWithTheIndexes) {
       for (int k = 0; k < 200; ++k) {
         const int i = static_cast<int>(rng() % kRecords);
         const std::string path = path_of(i, static_cast<int>(rng() % 3));
-        ExpectSameAsIndex(*snap, ids[i], path, "reader");
+        ExpectSameAsIndex(*snap, path, "reader");
         if (testing::Test::HasFailure()) return;
         checked.fetch_add(1);
       }
@@ -499,21 +478,21 @@ TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   ASSERT_TRUE(Store::Open(dir.path(), StoreOptions(size_t{256} << 20), &store).ok());
   EXPECT_EQ(store->GetStats().cache_capacity, MemoryProfile::ForBudget(size_t{256} << 20).cache_bytes);
   constexpr int kRecords = 20000;
-  std::vector<int64_t> ids;
+  std::vector<std::string> paths;
   {
     WriteBatch b;
     for (int i = 0; i < kRecords; ++i) {
       MediaFileFields f;
-      const std::string path = "/m/" + std::to_string(i) + ".mp3";
-      f.path = path;
+      paths.push_back("/m/" + std::to_string(i) + ".mp3");
+      f.path = paths.back();
       FillDerivedColumns(f);
       b.Put(f);
     }
-    ASSERT_TRUE(store->Write(b, &ids).ok());
+    ASSERT_TRUE(store->Write(b).ok());
   }
   auto snap = store->GetSnapshot();
   MediaFileView v;
-  for (int64_t id : ids) ASSERT_TRUE(snap->Get(id, &v).ok());
+  for (const std::string& path : paths) ASSERT_TRUE(snap->FindByPath(path, &v).ok());
   StoreStats st = store->GetStats();
   // 8 MiB has room for 524,288: all, but for any that met four others in a set.
   EXPECT_GE(st.cache_entries, uint64_t{kRecords} - 10);
@@ -529,8 +508,8 @@ TEST(LookupCacheStoreTest, SetOptionResizesTheCache) {
   EXPECT_EQ(st.cache_evictions, kRecords - st.cache_entries);
   EXPECT_GT(st.cache_evictions, evicted_before);
   uint64_t hits = 0;
-  for (int64_t id : ids) {  // still answered, within the new bound; what stayed hits
-    ASSERT_TRUE(snap->Get(id, &v).ok());
+  for (const std::string& path : paths) {  // still answered, within the new bound; what stayed hits
+    ASSERT_TRUE(snap->FindByPath(path, &v).ok());
     hits = store->GetStats().cache_hits;
   }
   EXPECT_GT(hits, 0u);
@@ -543,16 +522,16 @@ TEST(LookupCacheStoreTest, SwitchedOffByOptionEnvironmentAndSetOption) {
   Options off = StoreOptions();
   off.lookup_cache = false;
   ASSERT_TRUE(Store::Open(dir.path(), off, &store).ok());
-  std::vector<int64_t> ids;
+  const OwnedRecord r = OwnedRecord::Sample(1);
   {
     WriteBatch b;
-    b.Put(OwnedRecord::Sample(1).fields());
-    ASSERT_TRUE(store->Write(b, &ids).ok());
+    b.Put(r.fields());
+    ASSERT_TRUE(store->Write(b).ok());
   }
   MediaFileView v;
   auto look_twice = [&] {
     auto snap = store->GetSnapshot();
-    for (int i = 0; i < 2; ++i) ASSERT_TRUE(snap->Get(ids[0], &v).ok());
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(snap->FindByPath(r.path, &v).ok());
   };
   look_twice();
   StoreStats st = store->GetStats();

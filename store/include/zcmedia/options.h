@@ -46,11 +46,11 @@ struct Options {
   // Default: true.
   bool sync = true;
 
-  // Keep an LRU cache of where point lookups (Snapshot::Get, FindByPath and
-  // their bulk forms) found their records, in memory_budget / 32 of the
+  // Keep an LRU cache of where lookups by path (Snapshot::FindByPath,
+  // FindManyByPath) found their records, in memory_budget / 32 of the
   // budget (docs/configuration.md, "The lookup cache"): a repeated lookup
   // skips the index probes. Off saves each lookup a lock and a probe when
-  // keys rarely repeat. Default: true.
+  // paths rarely repeat. Default: true.
   bool lookup_cache = true;
 
   // A segment file is closed for appends once it reaches this size, and a

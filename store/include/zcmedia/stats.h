@@ -49,9 +49,9 @@ struct StoreStats {
   uint64_t memory_budget = 0;
 
   // -- The lookup cache (locations of recently found records, for
-  // Snapshot::Get/FindByPath and their bulk forms; never consulted by
-  // writes). Counters since Open; entries and bytes now.
-  uint64_t cache_hits = 0;       // lookups answered from the cache (the record still read and checked)
+  // Snapshot::FindByPath and FindManyByPath; never consulted by writes).
+  // Counters since Open; entries and bytes now.
+  uint64_t cache_hits = 0;       // lookups by path answered from the cache (the record still read and checked)
   uint64_t cache_misses = 0;     // lookups the indexes answered (nothing cached, or cached too recently for the snapshot)
   uint64_t cache_inserts = 0;    // locations added
   uint64_t cache_evictions = 0;  // locations dropped for room (least recently used first)
