@@ -66,10 +66,10 @@ MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // for in-memory runs (plus as much again while a background checkpoint
   // writes the previous ones out), a thirty-second for the lookup cache,
   // the rest for the batch's constraint maps, the run write buffer and small
-  // state. (Measured peak at 1M records: about 5.3 MiB of the default 6 MiB
+  // state. (Measured peak at 1M records: about 5.2 MiB of the default 6 MiB
   // without readers; a reader thread during the load adds the snapshots it
-  // pins and the cache, 5.8 MiB in all with the cache's 192 KiB, where a
-  // sixteenth came to 6.0; docs/performance.md.)
+  // pins and the cache: 5.8 MiB in all with the cache's 192 KiB, where a
+  // sixteenth came to 5.9-6.0; docs/performance.md.)
   MemoryProfile p;
   p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
   p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
@@ -78,8 +78,8 @@ MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // Only where the budget says memory is plentiful: at 6 MiB the index
   // pages a reader needs come in as it needs them. (Measured on the
   // project's VM, advising the runs MADV_RANDOM to save reads slowed cold
-  // lookups by 40% and cold directory listings sixfold: the kernel's
-  // read-around is kept at every budget.)
+  // lookups by 40% and more and cold directory listings five- to
+  // thirteenfold: the kernel's read-around is kept at every budget.)
   p.index_prefetch_bytes = budget >= (size_t{256} << 20) ? uint64_t{4} * budget : 0;
   return p;
 }
