@@ -5,9 +5,9 @@
 //
 // It is never the only copy of anything. Every entry was read from an
 // index; a hit is still read from the segment and verified like any record
-// (and must carry the asked path, else the index decides); dropping
-// any or all entries at any time changes no answer, only its speed. Nothing
-// of it is persistent. Negative answers (NotFound) are not cached.
+// (and must carry the asked path, else the index decides); dropping any or
+// all entries at any time changes no answer, only its speed. Nothing of it
+// is persistent. Negative answers (NotFound) are not cached.
 //
 // Consistency with snapshots, the contract that makes a hit safe:
 //  * The writer calls InvalidateKeys with the path index entries of commit
@@ -49,9 +49,9 @@
 //
 // Keys are not stored, only a 32-bit tag: the low half of the key's mix,
 // which also picks its set (so a shard can be rebuilt at another size). Two
-// keys of one set with the same tag are taken for each other: with 2^16
-// sets a shard (a 1 GiB budget) a set's tags share 16 bits, so about one
-// miss in 16,000 finds a twin (fewer with smaller budgets). That is
+// keys of one set with the same tag are taken for each other: with 2^15
+// sets a shard (a 1 GiB budget) a set's tags share 15 bits, so about one
+// miss in 33,000 finds a twin (fewer with smaller budgets). That is
 // harmless: the record at the location then fails the caller's path check
 // and the index answers; erasing a key may erase its twin.
 //
