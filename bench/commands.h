@@ -23,6 +23,7 @@ struct IngestBenchOptions {
   bool keep = false;               // leave the last run's files in place
   bool stream = false;             // generate inside the timed loops instead of reading an arena
   bool store_only = false;         // skip SQLite (quick scale checks; no ratio)
+  bool reader = false;             // a thread looking records up during the store's load (memory with the lookup cache in use)
   std::string baseline;            // JSON of a saved run: flag figures >10% worse
 };
 int RunIngestBench(const IngestBenchOptions& options);
@@ -37,6 +38,7 @@ struct LookupBenchOptions {
   size_t memory_budget = 0;
   uint64_t seed = kDefaultSeed;
   std::string baseline;            // JSON of a saved run: flag figures >10% worse
+  bool compact = true;             // CompactIndexes after the load (one run per index)
 };
 int RunLookupBench(const LookupBenchOptions& options);
 

@@ -275,25 +275,32 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   ZC_RETURN_IF_ERROR(file->Size(&size));
   if (size < sizeof(RunHeader))
     return Status::Corruption(path + ": run file truncated to " + std::to_string(size) + " bytes");
+  // The header and the block table are read with pread, not through the
+  // mapping: a page fault on a cold mapping reads around it (megabytes with
+  // a large device read-ahead), and opening needs a few KiB of each file.
+  RunHeader h;
+  size_t got = 0;
+  ZC_RETURN_IF_ERROR(file->PRead(0, &h, sizeof(h), &got));
+  if (got != sizeof(h)) return Status::Corruption(path + ": run file header cannot be read whole");
+  ZC_RETURN_IF_ERROR(CheckHeader(path, kind, h, size));
+  const uint64_t body_bytes = RunBodyBytes(kind, h.entry_count, h.bloom_blocks);
+  if (!just_written) {
+    std::vector<uint64_t> table(format::RunBlocks(body_bytes));
+    ZC_RETURN_IF_ERROR(file->PRead(sizeof(RunHeader) + body_bytes, table.data(), table.size() * sizeof(uint64_t), &got));
+    if (got != table.size() * sizeof(uint64_t) || Checksum64(table.data(), got) != h.body_checksum)
+      return Status::Corruption(path + ": run block table checksum mismatch (offset " +
+                                std::to_string(sizeof(RunHeader) + body_bytes) +
+                                "); the index must be rebuilt from the segments (RepairIndexes)");
+  }
   std::unique_ptr<Mapping> mapping;
   ZC_RETURN_IF_ERROR(env->Map(file.get(), size, &mapping));
-  mapping->AdviseRandomAccess();  // a cold open reads two pages, not megabytes around them
-  RunHeader h;
-  std::memcpy(&h, mapping->data(), sizeof(h));
-  ZC_RETURN_IF_ERROR(CheckHeader(path, kind, h, size));
   const auto* entries = reinterpret_cast<const RunEntry*>(mapping->data() + sizeof(RunHeader));
   const uint8_t* bloom = mapping->data() + sizeof(RunHeader) + h.entry_count * sizeof(RunEntry);
   const auto* directory = reinterpret_cast<const uint32_t*>(bloom + h.bloom_blocks * format::kBloomBlockBytes);
-  const uint64_t body_bytes = RunBodyBytes(kind, h.entry_count, h.bloom_blocks);
-  const uint8_t* block_sums = mapping->data() + sizeof(RunHeader) + body_bytes;
   // Opening reads the header and the block table only: the body's blocks
   // are verified when a reader first touches them (Run::VerifyBytes), so
   // opening a store costs nothing per record.
-  if (!just_written &&
-      Checksum64(block_sums, format::RunBlocks(body_bytes) * sizeof(uint64_t)) != h.body_checksum)
-    return Status::Corruption(path + ": run block table checksum mismatch (offset " +
-                              std::to_string(sizeof(RunHeader) + body_bytes) +
-                              "); the index must be rebuilt from the segments (RepairIndexes)");
+  const uint8_t* block_sums = mapping->data() + sizeof(RunHeader) + body_bytes;
   Run::FileLayout layout{path,       entries,          h.entry_count,
                          h.min_key,  h.max_key,        bloom,
                          h.bloom_blocks, directory,    mapping->data() + sizeof(RunHeader),

@@ -14,6 +14,7 @@
 // tombstones the old location. Entries are sorted by identity.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <atomic>
 #include <memory>
@@ -79,6 +80,14 @@ class Run {
   size_t size() const { return count_; }
   // Bytes of the run file (entries, filter and directory); 0 in memory.
   uint64_t file_bytes() const { return mapping_ ? mapping_->length() : 0; }
+  // Asks the kernel to read up to `max_bytes` of the file into the page
+  // cache in the background (Mapping::Prefetch); returns how many it asked
+  // for (0 in memory).
+  uint64_t PrefetchFile(uint64_t max_bytes) const {
+    const uint64_t bytes = std::min(max_bytes, file_bytes());
+    if (bytes > 0) mapping_->Prefetch(static_cast<size_t>(bytes));
+    return bytes;
+  }
   const RunEntry* begin() const { return data_; }
   const RunEntry* end() const { return data_ + count_; }
   uint64_t min_key() const { return count_ ? min_key_ : 0; }

@@ -160,6 +160,8 @@ Status ApplyEnvironment(Options* options) {
     ZC_RETURN_IF_ERROR(ParseDuration(text, "ZCMEDIA_LOCK_TIMEOUT", &updated.lock_timeout));
   if (std::string_view text = variable("ZCMEDIA_SYNC"); !text.empty())
     ZC_RETURN_IF_ERROR(ParseSwitch(text, "ZCMEDIA_SYNC", &updated.sync));
+  if (std::string_view text = variable("ZCMEDIA_LOOKUP_CACHE"); !text.empty())
+    ZC_RETURN_IF_ERROR(ParseSwitch(text, "ZCMEDIA_LOOKUP_CACHE", &updated.lookup_cache));
   Status valid = ValidateOptions(updated);
   if (!valid.ok())
     return Status::InvalidArgument(valid.message() + " (set by a ZCMEDIA_* environment variable)");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "cached_lookups.h"
 #include "checksum.h"
 #include "zcmedia/media_generated.h"
 
@@ -137,7 +138,8 @@ Status ReadView::FindByPath(std::string_view path, MediaFileView* out) const {
   return FindByPath(path, PathHash(path), out);
 }
 
-Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const {
+Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out,
+                            uint64_t* location) const {
   thread_local std::vector<uint64_t> locations;  // reused; nothing below looks up paths again
   if (locations.capacity() > 4096) std::vector<uint64_t>().swap(locations);
   locations.clear();
@@ -149,6 +151,7 @@ Status ReadView::FindByPath(std::string_view path, uint64_t path_hash, MediaFile
     MediaFileView v(rec);
     if (v.path() == path) {
       *out = v;
+      if (location != nullptr) *location = loc;
       return Status::OK();
     }
   }
@@ -183,6 +186,10 @@ size_t ReadView::MemoryRunBytes() const {
   return bytes;
 }
 
+Status SnapshotImpl::FindByPath(std::string_view path, MediaFileView* out) const {
+  return Counted(1, CachedFindByPath(view_, cache_.get(), path, out));
+}
+
 Status SnapshotImpl::GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const {
   counters_->CountLookups(ids.size());
   out->clear();
@@ -203,7 +210,7 @@ Status SnapshotImpl::FindManyByPath(std::span<const std::string_view> paths,
   out->reserve(paths.size());
   for (std::string_view p : paths) {
     MediaFileView v;
-    Status s = view_.FindByPath(p, &v);
+    Status s = CachedFindByPath(view_, cache_.get(), p, &v);
     if (!s.ok() && !s.IsNotFound()) return counters_->CountError(s);
     out->push_back(v);
   }

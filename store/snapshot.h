@@ -14,6 +14,8 @@
 
 namespace zcmedia {
 
+class LookupCache;
+
 struct SegmentRef {
   SegmentPtr segment;
   uint64_t committed = 0;  // bytes readable in this view
@@ -62,8 +64,10 @@ class ReadView {
 
   Status Get(int64_t id, MediaFileView* out) const;       // NotFound if absent
   Status FindByPath(std::string_view path, MediaFileView* out) const;
-  // The same with PathHash(path) already computed.
-  Status FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out) const;
+  // The same with PathHash(path) already computed. `location`, when given,
+  // receives the record's location on success (what the LookupCache keeps).
+  Status FindByPath(std::string_view path, uint64_t path_hash, MediaFileView* out,
+                    uint64_t* location = nullptr) const;
   // In id order.
   // `family`: only records of that mime family.
   Status ListDirectory(std::string_view parent, std::vector<MediaFileView>* out,
@@ -89,10 +93,12 @@ class ReadView {
 
 class SnapshotImpl final : public Snapshot {
  public:
-  // `counters`: where lookups and read errors are counted (shared with the
-  // store, so a snapshot may outlive it).
-  SnapshotImpl(ReadView view, std::shared_ptr<StoreCounters> counters)
-      : view_(std::move(view)), counters_(std::move(counters)) {}
+  // `counters`: where lookups and read errors are counted; `cache`: the
+  // store's LookupCache for lookups by path (may be null). Both shared with
+  // the store, so a snapshot may outlive it.
+  SnapshotImpl(ReadView view, std::shared_ptr<StoreCounters> counters,
+               std::shared_ptr<LookupCache> cache = nullptr)
+      : view_(std::move(view)), counters_(std::move(counters)), cache_(std::move(cache)) {}
   const ReadView& view() const { return view_; }
 
   uint64_t sequence() const override { return view_.sequence; }
@@ -101,9 +107,7 @@ class SnapshotImpl final : public Snapshot {
   LibraryTotals totals() const override { return view_.totals; }
   uint64_t dead_bytes() const override { return view_.dead_bytes; }
   Status Get(int64_t id, MediaFileView* out) const override { return Counted(1, view_.Get(id, out)); }
-  Status FindByPath(std::string_view path, MediaFileView* out) const override {
-    return Counted(1, view_.FindByPath(path, out));
-  }
+  Status FindByPath(std::string_view path, MediaFileView* out) const override;  // through the cache
   Status GetMany(std::span<const int64_t> ids, std::vector<MediaFileView>* out) const override;
   Status FindManyByPath(std::span<const std::string_view> paths,
                         std::vector<MediaFileView>* out) const override;
@@ -151,6 +155,7 @@ class SnapshotImpl final : public Snapshot {
 
   ReadView view_;
   std::shared_ptr<StoreCounters> counters_;
+  std::shared_ptr<LookupCache> cache_;
 };
 
 }  // namespace zcmedia

@@ -107,6 +107,13 @@ std::string StatsToJson(const StoreStats& s) {
   field("memtable_records", u(s.memtable_records));
   field("process_anon_bytes", u(s.process_anon_bytes));
   field("memory_budget", u(s.memory_budget));
+  field("cache_hits", u(s.cache_hits));
+  field("cache_misses", u(s.cache_misses));
+  field("cache_inserts", u(s.cache_inserts));
+  field("cache_evictions", u(s.cache_evictions));
+  field("cache_entries", u(s.cache_entries));
+  field("cache_bytes", u(s.cache_bytes));
+  field("cache_capacity", u(s.cache_capacity));
   return out + "}";
 }
 
@@ -155,6 +162,14 @@ std::string StatsToPrometheus(const StoreStats& s) {
   gauge("memtable_records", "Committed records not yet in index run files.", std::to_string(s.memtable_records));
   gauge("process_anon_bytes", "Anonymous memory of the process (RssAnon).", std::to_string(s.process_anon_bytes));
   gauge("memory_budget_bytes", "The store's heap budget (Options::memory_budget).", std::to_string(s.memory_budget));
+  counter("cache_hits_total", "Lookups by path answered from the lookup cache.", s.cache_hits);
+  counter("cache_misses_total", "Lookups by path the index answered (cache consulted).", s.cache_misses);
+  counter("cache_inserts_total", "Record locations added to the lookup cache.", s.cache_inserts);
+  counter("cache_evictions_total", "Record locations dropped from the lookup cache for room.", s.cache_evictions);
+  gauge("cache_entries", "Record locations held by the lookup cache.", std::to_string(s.cache_entries));
+  gauge("cache_bytes", "Heap bytes held by the lookup cache.", std::to_string(s.cache_bytes));
+  gauge("cache_capacity_bytes", "Capacity of the lookup cache (from the memory budget).",
+        std::to_string(s.cache_capacity));
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include "batch_applier.h"
 #include "format.h"
+#include "lookup_cache.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "write_batch.h"
@@ -24,6 +25,11 @@ struct MemoryProfile {
   size_t batch_records;      // recommended WriteBatch size
   size_t memtable_bytes;     // in-memory runs before a checkpoint writes them out
   size_t run_write_buffer;   // buffer of a run file being written
+  size_t cache_bytes;        // LookupCache capacity (lookup_cache.h)
+  // Read-ahead: how many bytes of index run files Open asks the kernel to
+  // load into the page cache in the background (0: the kernel's own
+  // read-around only; docs/configuration.md).
+  uint64_t index_prefetch_bytes;
   static MemoryProfile ForBudget(size_t budget);
 };
 
@@ -175,6 +181,8 @@ class StoreImpl final : public Store {
   Status sticky_error_;      // set when a commit may be half-done: writes refused until reopen
   std::map<uint32_t, SegmentPtr> segment_cache_;                    // by number
   std::map<std::pair<uint32_t, uint32_t>, RunPtr> run_cache_;       // by (kind, number)
+  // Index read-ahead left for the run files Open maps (GUARDED_BY write_mu_).
+  uint64_t index_prefetch_left_;
   // Read-only stores: where the last replay stopped.
   uint32_t replayed_segment_ = 0;
   uint64_t replayed_offset_ = 0;
@@ -187,6 +195,13 @@ class StoreImpl final : public Store {
   WriteBatch::Rep directory_names_;
 
   std::shared_ptr<StoreCounters> counters_ = std::make_shared<StoreCounters>();
+  // Shared with every snapshot (they may outlive the store). Invalidated
+  // before each Publish that changes what a key finds (lookup_cache.h).
+  // Sized profile_.cache_bytes, or 0 while lookup_cache_on_ is false
+  // (GUARDED_BY write_mu_, like profile_).
+  bool lookup_cache_on_;  // (declared first: it sizes lookup_cache_)
+  std::shared_ptr<LookupCache> lookup_cache_;
+  size_t LookupCacheCapacity() const { return lookup_cache_on_ ? profile_.cache_bytes : 0; }
   std::mutex stats_mu_;  // the records_per_second interval
   std::chrono::steady_clock::time_point stats_interval_start_ = std::chrono::steady_clock::now();
   uint64_t stats_interval_records_ = 0;

@@ -191,18 +191,19 @@ TEST_F(EnvironmentTest, OpenSizesTheStoreFromTheEnvironmentBudget) {
 // The profile table in docs/configuration.md.
 TEST(MemoryProfileTest, DocumentedProfiles) {
   struct Row {
-    size_t budget, batch_records, memtable_bytes, run_write_buffer;
+    size_t budget, batch_records, memtable_bytes, run_write_buffer, cache_bytes;
   } rows[] = {
-      {size_t{6} << 20, 5825, (size_t{6} << 20) / 10, size_t{128} << 10},
-      {size_t{64} << 20, 62137, (size_t{64} << 20) / 10, (size_t{64} << 20) / 48},
-      {size_t{256} << 20, 248551, (size_t{256} << 20) / 10, size_t{4} << 20},
-      {size_t{1} << 30, 994205, (size_t{1} << 30) / 10, size_t{4} << 20},
+      {size_t{6} << 20, 5825, (size_t{6} << 20) / 10, size_t{128} << 10, size_t{192} << 10},
+      {size_t{64} << 20, 62137, (size_t{64} << 20) / 10, (size_t{64} << 20) / 48, size_t{2} << 20},
+      {size_t{256} << 20, 248551, (size_t{256} << 20) / 10, size_t{4} << 20, size_t{8} << 20},
+      {size_t{1} << 30, 994205, (size_t{1} << 30) / 10, size_t{4} << 20, size_t{32} << 20},
   };
   for (const Row& r : rows) {
     const MemoryProfile p = MemoryProfile::ForBudget(r.budget);
     EXPECT_EQ(p.batch_records, r.batch_records) << FormatByteSize(r.budget);
     EXPECT_EQ(p.memtable_bytes, r.memtable_bytes) << FormatByteSize(r.budget);
     EXPECT_EQ(p.run_write_buffer, r.run_write_buffer) << FormatByteSize(r.budget);
+    EXPECT_EQ(p.cache_bytes, r.cache_bytes) << FormatByteSize(r.budget);
   }
 }
 
@@ -254,7 +255,7 @@ TEST(SetOptionTest, RefusesBadValuesAndSettingsFixedAtOpen) {
   EXPECT_TRUE(store->SetOption("sync", "sometimes").IsInvalidArgument());
   s = store->SetOption("segment_max_bytes", "2G");
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_NE(s.message().find("sync and memory_budget can"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("sync, memory_budget and lookup_cache can"), std::string::npos) << s.message();
 }
 
 TEST(LockTimeoutTest, SecondWriterGivesUpAfterTheTimeoutNamingTheHolder) {

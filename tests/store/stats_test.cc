@@ -127,6 +127,8 @@ TEST(StatsTest, JsonAndPrometheusExports) {
   s.bytes[static_cast<int>(MimeFamily::kVideo)] = 4096;
   s.errors[static_cast<int>(Status::Code::kIOError)] = 2;
   s.records_per_second = 1.5e6;
+  s.cache_hits = 77;
+  s.cache_capacity = 393216;
 
   const std::string json = StatsToJson(s);
   EXPECT_EQ(json.front(), '{');
@@ -136,6 +138,8 @@ TEST(StatsTest, JsonAndPrometheusExports) {
       << json;
   EXPECT_NE(json.find("\"io_error\": 2"), std::string::npos) << json;
   EXPECT_NE(json.find("\"records_per_second\": 1.5e+06"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"cache_hits\": 77"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"cache_capacity\": 393216"), std::string::npos) << json;
   int depth = 0;
   for (char c : json) {
     depth += c == '{' ? 1 : c == '}' ? -1 : 0;
@@ -150,6 +154,8 @@ TEST(StatsTest, JsonAndPrometheusExports) {
   EXPECT_NE(prom.find("zcmedia_files{family=\"video\"} 3\n"), std::string::npos);
   EXPECT_NE(prom.find("zcmedia_file_bytes{family=\"video\"} 4096\n"), std::string::npos);
   EXPECT_NE(prom.find("zcmedia_errors_total{code=\"io_error\"} 2\n"), std::string::npos);
+  EXPECT_NE(prom.find("# TYPE zcmedia_cache_hits_total counter\nzcmedia_cache_hits_total 77\n"), std::string::npos);
+  EXPECT_NE(prom.find("zcmedia_cache_capacity_bytes 393216\n"), std::string::npos);
   // Every line is a HELP or TYPE comment or a well-formed sample, and every
   // sampled metric was declared first.
   const std::regex sample(R"(^(zcmedia_[a-z_]+)(\{[a-z]+="[a-z_]+"\})? -?[0-9][0-9.e+]*$)");

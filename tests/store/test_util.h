@@ -10,8 +10,18 @@
 #include <string>
 
 #include "zcmedia/media_file.h"
+#include "zcmedia/options.h"
 
 namespace zcmedia::test {
+
+// Options with `memory_budget` that ignore the ZCMEDIA_* variables of the
+// environment the tests run in.
+inline Options BudgetOptions(size_t memory_budget = Options{}.memory_budget) {
+  Options o;
+  o.use_environment = false;
+  o.memory_budget = memory_budget;
+  return o;
+}
 
 class TempDir {
  public:

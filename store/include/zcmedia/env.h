@@ -48,10 +48,9 @@ class Mapping {
   Mapping& operator=(const Mapping&) = delete;
   const uint8_t* data() const { return base_; }
   size_t length() const { return length_; }
-  // A hint: pages will be touched in no useful order, so a page fault
-  // should read that page only (no read-around). Index runs use it: a cold
-  // open touches a header and a block table, a lookup a few cache lines.
-  void AdviseRandomAccess() const;
+  // Asks the kernel to start reading the first `bytes` into the page cache
+  // (madvise WILLNEED): a hint, with no effect on what is read.
+  void Prefetch(size_t bytes) const;
 
  private:
   const uint8_t* base_ = nullptr;

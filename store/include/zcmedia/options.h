@@ -46,6 +46,13 @@ struct Options {
   // Default: true.
   bool sync = true;
 
+  // Keep an LRU cache of where lookups by path (Snapshot::FindByPath,
+  // FindManyByPath) found their records, in memory_budget / 32 of the
+  // budget (docs/configuration.md, "The lookup cache"): a repeated lookup
+  // skips the index probes. Off saves each lookup a lock and a probe when
+  // paths rarely repeat. Default: true.
+  bool lookup_cache = true;
+
   // A segment file is closed for appends once it reaches this size, and a
   // new one started. Every segment is mapped once at this size (address
   // space only), so mappings never move. Minimum 1 MiB, maximum 64 GiB.
@@ -73,6 +80,7 @@ struct Options {
 //   ZCMEDIA_MEMORY_BUDGET      memory_budget      size, 1 MiB .. 1 TiB
 //   ZCMEDIA_LOCK_TIMEOUT       lock_timeout       duration, 0 .. 24 h
 //   ZCMEDIA_SYNC               sync               switch
+//   ZCMEDIA_LOOKUP_CACHE       lookup_cache       switch
 //   ZCMEDIA_SEGMENT_MAX_BYTES  segment_max_bytes  size, 1 MiB .. 64 GiB
 //
 // An unset or empty variable leaves its field alone. A malformed or

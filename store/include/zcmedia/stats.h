@@ -49,6 +49,17 @@ struct StoreStats {
   // a monitor compares with it.
   uint64_t process_anon_bytes = 0;
   uint64_t memory_budget = 0;
+
+  // -- The lookup cache (locations of recently found records, for
+  // Snapshot::FindByPath and FindManyByPath; never consulted by writes).
+  // Counters since Open; entries and bytes now.
+  uint64_t cache_hits = 0;       // lookups by path answered from the cache (the record still read and checked)
+  uint64_t cache_misses = 0;     // lookups the indexes answered (nothing cached, or cached too recently for the snapshot)
+  uint64_t cache_inserts = 0;    // locations added
+  uint64_t cache_evictions = 0;  // locations dropped for room (least recently used first)
+  uint64_t cache_entries = 0;
+  uint64_t cache_bytes = 0;      // heap the cache holds, counted exactly; at most cache_capacity
+  uint64_t cache_capacity = 0;   // from memory_budget (docs/configuration.md); 0: cache off
 };
 
 // One JSON object, keys as the field names (errors as an object keyed by

@@ -290,7 +290,9 @@ class Store {
   // is safe, in the forms of docs/configuration.md:
   //   "sync"           switch: on/off (takes effect at the next commit)
   //   "memory_budget"  size, 1 MiB .. 1 TiB: the next commit and checkpoint
-  //                    use the new profile (batch size, in-memory index)
+  //                    use the new profile (batch size, in-memory index);
+  //                    the lookup cache is resized at once
+  //   "lookup_cache"   switch: off empties and frees the lookup cache
   // Anything else is InvalidArgument naming the settings that can change
   // (segment_max_bytes, for one, fixes how segments are mapped: reopen).
   virtual Status SetOption(std::string_view name, std::string_view value) = 0;
