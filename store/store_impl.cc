@@ -63,17 +63,16 @@ Status NoThrow(const std::string& what, Body&& body) {
 }
 
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
-  // A third for the caller's WriteBatch (~360 B per encoded record), a tenth
-  // for in-memory runs (plus as much again while a background checkpoint
-  // writes the previous ones out), a thirty-second for the lookup cache,
-  // the rest for the batch's constraint maps, the run write buffer and small
-  // state. (Measured peak at 1M records: about 5.2 MiB of the default 6 MiB
-  // without readers; a reader thread during the load adds the snapshots it
-  // pins and the cache: 5.8 MiB in all with the cache's 192 KiB, where a
-  // sixteenth came to 5.9-6.0; docs/performance.md.)
+  // A third for the caller's WriteBatch (~360 B per encoded record), a
+  // twelfth for in-memory runs (plus as much again while a background
+  // checkpoint writes the previous ones out), a thirty-second for the lookup
+  // cache, the rest for the batch's constraint maps, the directory tree's
+  // per-batch sums, the run write buffer and small state. (A tenth for the
+  // in-memory runs peaked 36 KiB over the 6 MiB budget in a 10M load once
+  // the directory tree was maintained; docs/performance.md.)
   MemoryProfile p;
   p.batch_records = std::clamp<size_t>(budget / 3 / 360, 256, 1 << 20);
-  p.memtable_bytes = std::max<size_t>(budget / 10, 64 << 10);
+  p.memtable_bytes = std::max<size_t>(budget / 12, 64 << 10);
   p.run_write_buffer = std::clamp<size_t>(budget / 48, 16 << 10, 4 << 20);
   p.cache_bytes = budget / 32;
   // Only where the budget says memory is plentiful: at 6 MiB the index

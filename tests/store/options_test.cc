@@ -193,10 +193,10 @@ TEST(MemoryProfileTest, DocumentedProfiles) {
   struct Row {
     size_t budget, batch_records, memtable_bytes, run_write_buffer, cache_bytes;
   } rows[] = {
-      {size_t{6} << 20, 5825, (size_t{6} << 20) / 10, size_t{128} << 10, size_t{192} << 10},
-      {size_t{64} << 20, 62137, (size_t{64} << 20) / 10, (size_t{64} << 20) / 48, size_t{2} << 20},
-      {size_t{256} << 20, 248551, (size_t{256} << 20) / 10, size_t{4} << 20, size_t{8} << 20},
-      {size_t{1} << 30, 994205, (size_t{1} << 30) / 10, size_t{4} << 20, size_t{32} << 20},
+      {size_t{6} << 20, 5825, (size_t{6} << 20) / 12, size_t{128} << 10, size_t{192} << 10},
+      {size_t{64} << 20, 62137, (size_t{64} << 20) / 12, (size_t{64} << 20) / 48, size_t{2} << 20},
+      {size_t{256} << 20, 248551, (size_t{256} << 20) / 12, size_t{4} << 20, size_t{8} << 20},
+      {size_t{1} << 30, 994205, (size_t{1} << 30) / 12, size_t{4} << 20, size_t{32} << 20},
   };
   for (const Row& r : rows) {
     const MemoryProfile p = MemoryProfile::ForBudget(r.budget);
