@@ -382,6 +382,23 @@ int RunDemo(const DemoOptions& options) {
   std::printf("  library: %s audio, %s video, %s image files, %s in all (maintained totals, no scan)\n",
               files(MimeFamily::kAudio).c_str(), files(MimeFamily::kVideo).c_str(), files(MimeFamily::kImage).c_str(),
               FormatByteSize(static_cast<uint64_t>(totals.total_bytes())).c_str());
+  // The directory tree: /media's subdirectories hold every file, so their
+  // counts must add up to the maintained totals.
+  std::vector<DirectoryInfo> top;
+  CheckOk(snapshot->ListSubdirectories("/media", std::nullopt, &top), "ListSubdirectories('/media')");
+  std::vector<DirectoryInfo> with_video;
+  CheckOk(snapshot->ListSubdirectories("/media", MimeFamily::kVideo, &with_video), "ListSubdirectories(video)");
+  uint64_t below = 0;
+  std::string names;
+  for (const DirectoryInfo& d : top) {
+    below += d.total_files();
+    names += (names.empty() ? "" : ", ") + std::string(d.name) + " (" + FormatThousands(d.total_files()) + ")";
+  }
+  if (below != totals.total_files())
+    check.Mismatch("the subdirectories of /media hold " + std::to_string(below) + " files, the totals say " +
+                   std::to_string(totals.total_files()));
+  std::printf("  directories: /media holds %s; %s of them hold video\n", names.c_str(),
+              FormatThousands(with_video.size()).c_str());
   const StoreStats stats = store->GetStats();
   uint64_t errors = 0;
   for (uint64_t e : stats.errors) errors += e;
