@@ -59,7 +59,7 @@ void BuildBoth(const LookupBenchOptions& options, const std::string& store_dir,
   }
   writer.Flush();
   db->Commit();
-  CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
+  if (options.compact) CheckOk(store->CompactIndexes(), "Store::CompactIndexes");
   for (const SampledRecord& key : sample->records()) {
     if (key.store_id == 0) {
       throw BenchError("no store id was reported for record " + std::to_string(key.ordinal));

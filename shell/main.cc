@@ -160,6 +160,10 @@ int RunCommandLine(int argc, char** argv) {
       ->capture_default_str();
   AddBudgetOption(lookup_cmd, &lookup.memory_budget);
   AddSeedOption(lookup_cmd, &lookup.seed);
+  bool lookup_no_compact = false;
+  lookup_cmd->add_flag("--no-compact", lookup_no_compact,
+                       "Query the store as loaded (several index runs per index, as a live store between "
+                       "compactions), without CompactIndexes");
 
   ScaleBenchOptions scale;
   CLI::App* scale_cmd = bench_cmd->add_subcommand(
@@ -232,7 +236,10 @@ int RunCommandLine(int argc, char** argv) {
     if (compact_cmd->parsed()) return zcmedia::shell::RunCompact(compact_dir, compact_indexes_only);
 #if ZCMEDIA_WITH_BENCHMARKS
     if (ingest_cmd->parsed()) return RunIngestBench(ingest);
-    if (lookup_cmd->parsed()) return RunLookupBench(lookup);
+    if (lookup_cmd->parsed()) {
+      lookup.compact = !lookup_no_compact;
+      return RunLookupBench(lookup);
+    }
     if (scale_cmd->parsed()) return RunScaleBench(scale);
     if (profiles_cmd->parsed()) return RunProfilesBench(profiles);
 
