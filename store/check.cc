@@ -9,6 +9,7 @@
 
 #include "category.h"
 #include "checksum.h"
+#include "directory_tree.h"
 #include "index_run.h"
 #include "meta.h"
 #include "playlist_codec.h"
@@ -205,10 +206,10 @@ class Checker {
         Status read = ReadBatch(*ref.segment, pos, ref.committed, &sequence, &next, [&](const BatchEntry& e) {
           const uint64_t location = MakeLocation(number, e.offset);
           if (e.kind == EntryKind::kPutDirectory) {  // written once, never dead
-            const uint64_t key = NameKeyOf(e.directory);
+            const uint64_t key = DirectoryNameKey(e.directory);
             ++expected[kTreeIndex];
             if (!HasLiveEntry(view, kTreeIndex, key, location))
-              Problem(IndexName(kTreeIndex), 0, "directory '..." + std::string(TailOf(e.directory)) +
+              Problem(IndexName(kTreeIndex), 0, "directory '..." + std::string(DirectoryTail(e.directory)) +
                                                     "' is missing under key " + std::to_string(key), true);
             return;
           }
@@ -276,11 +277,6 @@ class Checker {
     return location;
   }
 
-  static std::string_view TailOf(const fb::Directory* d) { return {d->tail()->data(), d->tail()->size()}; }
-  static uint64_t NameKeyOf(const fb::Directory* d) {
-    return TreeKey(TreeSpace::kName, 0) | (d->hash() & ((uint64_t{1} << kTreeSpaceShift) - 1));
-  }
-
   // Deep pass, part 1, for a name entry of the tree index: it points at a
   // Directory record whose path hashes to the key.
   void CheckDirectoryName(const ReadView& view, const RunEntry& e) {
@@ -288,8 +284,8 @@ class Checker {
     const Status read = view.DirectoryAt(e.value & ~kTombstone, &d);
     const std::string what = "name entry for key " + std::to_string(e.key);
     if (!read.ok()) return Problem(IndexName(kTreeIndex), 0, what + ": " + read.message(), true);
-    if (NameKeyOf(d) != e.key)
-      Problem(IndexName(kTreeIndex), 0, what + " points at directory '..." + std::string(TailOf(d)) +
+    if (DirectoryNameKey(d) != e.key)
+      Problem(IndexName(kTreeIndex), 0, what + " points at directory '..." + std::string(DirectoryTail(d)) +
                                             "', whose hash is another", true);
   }
 

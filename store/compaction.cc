@@ -24,14 +24,32 @@ using namespace format;
 
 namespace {
 
-// One live record to copy: where it is now and what it is.
+// One live record to copy: the verified entry (its record in the base
+// view's mapping, as replay gets it from ReadBatch) and where it lies there.
 struct LiveEntry {
-  EntryKind kind;
-  int64_t id;
-  uint64_t location;  // in the base view
-  const void* record; // verified, in the base view's mapping
-  uint32_t entry_bytes;
+  BatchEntry entry;
+  uint64_t location;
 };
+LiveEntry Live(uint64_t location, uint32_t bytes, const fb::MediaFile* r) {
+  LiveEntry e{{EntryKind::kPutMedia, r->id(), LocationOffset(location), bytes}, location};
+  e.entry.record = r;
+  return e;
+}
+LiveEntry Live(uint64_t location, uint32_t bytes, const fb::Playlist* r) {
+  LiveEntry e{{EntryKind::kPutPlaylist, r->id(), LocationOffset(location), bytes}, location};
+  e.entry.playlist = r;
+  return e;
+}
+LiveEntry Live(uint64_t location, uint32_t bytes, const fb::PlaylistEntry* r) {
+  LiveEntry e{{EntryKind::kPutPlaylistEntry, r->id(), LocationOffset(location), bytes}, location};
+  e.entry.playlist_entry = r;
+  return e;
+}
+LiveEntry Live(uint64_t location, uint32_t bytes, const fb::Directory* r) {
+  LiveEntry e{{EntryKind::kPutDirectory, 0, LocationOffset(location), bytes}, location};
+  e.entry.directory = r;
+  return e;
+}
 
 }  // namespace
 
@@ -63,13 +81,13 @@ class StoreImpl::SegmentRewriter {
   uint64_t directories() const { return directories_; }  // Directory records kept
 
   Status Add(const ReadView& base, const LiveEntry& e) {
-    if (body_.size() + e.entry_bytes > batch_bytes_ && !pending_.empty()) ZC_RETURN_IF_ERROR(Flush());
+    if (body_.size() + e.entry.entry_bytes > batch_bytes_ && !pending_.empty()) ZC_RETURN_IF_ERROR(Flush());
     Status s;
     const SegmentRef* ref = base.SegmentOf(e.location, &s);
     if (ref == nullptr) return s;
     const uint8_t* bytes = ref->segment->base() + LocationOffset(e.location);
     const size_t at = body_.size();
-    body_.insert(body_.end(), bytes, bytes + e.entry_bytes);
+    body_.insert(body_.end(), bytes, bytes + e.entry.entry_bytes);
     pending_.push_back({e, at});
     return Status::OK();
   }
@@ -112,38 +130,15 @@ class StoreImpl::SegmentRewriter {
     // sums the totals.
     BatchApplier applier(empty_view_, /*check_constraints=*/false, pending_.size());
     applier.set_track_directories(false);  // the tree's counts are copied (AddIndexEntry)
-    constexpr auto kReplay = BatchApplier::PutMode::kReplay;
-    for (const Pending& p : pending_) {
-      const uint64_t location = MakeLocation(number, body_offset + p.body_offset);
-      const LiveEntry& e = p.entry;
-      Status s;
-      switch (e.kind) {
-        case EntryKind::kPutMedia:
-          s = applier.Put(e.id, static_cast<const fb::MediaFile*>(e.record), location, e.entry_bytes, kReplay);
-          break;
-        case EntryKind::kPutPlaylist:
-          s = applier.PutPlaylist(e.id, static_cast<const fb::Playlist*>(e.record), location, e.entry_bytes, kReplay);
-          break;
-        case EntryKind::kPutPlaylistEntry:
-          s = applier.PutPlaylistEntry(e.id, static_cast<const fb::PlaylistEntry*>(e.record), location, e.entry_bytes,
-                                       kReplay);
-          break;
-        case EntryKind::kPutDirectory:
-          s = applier.PutDirectoryName(static_cast<const fb::Directory*>(e.record), location);
-          break;
-        default:
-          s = Status::InvalidArgument("compaction copies Put entries only");
-          break;
-      }
-      ZC_RETURN_IF_ERROR(s);
-    }
+    for (const Pending& p : pending_)
+      ZC_RETURN_IF_ERROR(ApplyLogged(p.entry.entry, MakeLocation(number, body_offset + p.body_offset), &applier));
     meta_->record_count = static_cast<uint64_t>(static_cast<int64_t>(meta_->record_count) + applier.record_delta());
     AddTotals(applier, meta_);
     for (uint32_t k = 0; k < kRunKinds; ++k) {
       std::vector<RunEntry> entries = applier.TakeUnsortedEntries(k);
       gathered_[k].insert(gathered_[k].end(), entries.begin(), entries.end());
     }
-    for (const Pending& p : pending_) (p.entry.kind == EntryKind::kPutDirectory ? directories_ : records_) += 1;
+    for (const Pending& p : pending_) (p.entry.entry.kind == EntryKind::kPutDirectory ? directories_ : records_) += 1;
     pending_.clear();
     body_.clear();
     return SpillIfFull();
@@ -419,7 +414,7 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     if (status.ok() && rec->id() != static_cast<int64_t>(e.key))
       status = Status::Corruption("id index entry for " + std::to_string(e.key) + " points at record " +
                                   std::to_string(rec->id()) + "; run `zcmedia check --repair`");
-    if (status.ok()) status = rewriter->Add(base, {EntryKind::kPutMedia, rec->id(), e.value, rec, bytes});
+    if (status.ok()) status = rewriter->Add(base, Live(e.value, bytes, rec));
   });
   ZC_RETURN_IF_ERROR(status);
   // Then playlists and entries, each in id order (their id key spaces).
@@ -436,12 +431,12 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
       if (space == PlaylistKeySpace::kPlaylistById) {
         const fb::Playlist* rec = nullptr;
         status = base.PlaylistAt(location, &rec, &bytes);
-        if (status.ok()) status = rewriter->Add(base, {EntryKind::kPutPlaylist, rec->id(), location, rec, bytes});
+        if (status.ok()) status = rewriter->Add(base, Live(location, bytes, rec));
       } else {
         const fb::PlaylistEntry* rec = nullptr;
         status = base.PlaylistEntryAt(location, &rec, &bytes);
         if (status.ok())
-          status = rewriter->Add(base, {EntryKind::kPutPlaylistEntry, rec->id(), location, rec, bytes});
+          status = rewriter->Add(base, Live(location, bytes, rec));
       }
     });
     ZC_RETURN_IF_ERROR(status);
@@ -468,7 +463,7 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     status = base.DirectoryAt(e.value, &rec, &bytes);
     if (!status.ok()) return;
     if (DirectoryFiles(base, rec) == 0) return;  // empty: its name goes
-    status = rewriter->Add(base, {EntryKind::kPutDirectory, 0, e.value, rec, bytes});
+    status = rewriter->Add(base, Live(e.value, bytes, rec));
   });
   return status;
 }

@@ -6,7 +6,7 @@
 
 #include "batch_applier.h"
 #include "checksum.h"
-#include "playlist_codec.h"
+#include "record_codec.h"
 #include "zcmedia/media_generated.h"
 
 namespace zcmedia {
@@ -19,26 +19,25 @@ constexpr TreeSpace kCountSpaces[kMimeFamilies] = {TreeSpace::kAudioFiles, TreeS
                                                    TreeSpace::kImageFiles, TreeSpace::kOtherFiles};
 constexpr uint64_t kHash60Mask = (uint64_t{1} << kTreeSpaceShift) - 1;
 
-// Key of `space` for a directory whose 60-bit hash (PathHash >> 4) is `h60`.
-uint64_t TreeKey60(TreeSpace space, uint64_t h60) {
-  return (uint64_t{static_cast<uint8_t>(space)} << kTreeSpaceShift) | (h60 & kHash60Mask);
-}
-
-void ReadCounts(const ReadView& view, uint64_t path_hash, uint64_t counts[kMimeFamilies]) {
-  for (int f = 0; f < kMimeFamilies; ++f) counts[f] = view.LookupSingle(kTreeIndex, TreeKey(kCountSpaces[f], path_hash));
+// The file counts of the directory whose 60-bit hash is `h60`.
+void ReadCounts(const ReadView& view, uint64_t h60, uint64_t counts[kMimeFamilies]) {
+  for (int f = 0; f < kMimeFamilies; ++f) counts[f] = view.LookupSingle(kTreeIndex, TreeKey60(kCountSpaces[f], h60));
 }
 
 }  // namespace
 
+std::string_view DirectoryTail(const fb::Directory* d) { return {d->tail()->data(), d->tail()->size()}; }
+uint64_t DirectoryNameKey(const fb::Directory* d) { return TreeKey60(TreeSpace::kName, d->hash()); }
+
 uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d) {
   uint64_t counts[kMimeFamilies];
-  ReadCounts(view, d->hash() << 4, counts);
+  ReadCounts(view, d->hash() & kHash60Mask, counts);
   return counts[0] + counts[1] + counts[2] + counts[3];
 }
 
 namespace {
 
-std::string_view TailOf(const fb::Directory* d) { return {d->tail()->data(), d->tail()->size()}; }
+std::string_view TailOf(const fb::Directory* d) { return DirectoryTail(d); }
 std::string_view TailOf(std::string_view path) { return path.substr(DeriveParentPath(path).size()); }
 std::string_view NameOf(std::string_view tail) {
   return !tail.empty() && (tail[0] == '/' || tail[0] == '\\') ? tail.substr(1) : tail;
@@ -68,7 +67,7 @@ Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Dir
 // ---- Applier -----------------------------------------------------------------
 
 Status BatchApplier::PutDirectoryName(const fb::Directory* record, uint64_t location) {
-  Emit(kTreeIndex, TreeKey60(TreeSpace::kName, record->hash()), location);
+  Emit(kTreeIndex, DirectoryNameKey(record), location);
   return Status::OK();
 }
 
@@ -95,7 +94,7 @@ Status BatchApplier::FinishDirectories() {
   });
   changes.ForEach([&](uint64_t h, const Change& c) {
     uint64_t old_counts[kMimeFamilies];
-    ReadCounts(base_, h, old_counts);
+    ReadCounts(base_, h >> 4, old_counts);
     uint64_t old_total = 0, new_total = 0;
     for (int f = 0; f < kMimeFamilies; ++f) {
       // Never below zero: a replay of a log the writer checked cannot get
@@ -116,6 +115,8 @@ Status BatchApplier::FinishDirectories() {
 
 // ---- Writer --------------------------------------------------------------------
 
+namespace {
+// Whether a Directory record names `path` in `view`.
 Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) {
   const fb::Directory* d = nullptr;
   const std::string_view tail = TailOf(path);
@@ -123,13 +124,15 @@ Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) 
   *named = d != nullptr;
   return Status::OK();
 }
+}  // namespace
+
 
 Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, WriteBatch::Rep* names) {
   // Directories known to be named: in the base or by this step. A name is
   // never removed while a file lies below it, and every ancestor of a named
   // directory is named, so the walk up stops at the first named one.
   struct Known {
-    std::string path;
+    std::string_view path;  // a view into the batch's body, which does not move
   };
   FlatMap<Known> known(64);
   std::string_view last_parent;  // bulk loads put many files of one directory in a row
@@ -150,7 +153,7 @@ Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, Wri
       bool named = false;
       status = DirectoryNamed(base, dir, &named);
       if (!status.ok()) return false;
-      known.Insert(h).path = std::string(dir);
+      known.Insert(h).path = dir;
       if (named) return false;
       EncodeDirectory(dir, &names->builder);
       names->AppendBuilt(WriteBatch::Rep::Op::kPut, WriteBatch::Rep::Table::kDirectory, 0, EntryKind::kPutDirectory);
@@ -166,7 +169,7 @@ Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, Wri
 Status GetDirectory(const ReadView& view, std::string_view path, DirectoryInfo* out) {
   const uint64_t h = PathHash(path);
   DirectoryInfo info;
-  ReadCounts(view, h, info.files);
+  ReadCounts(view, h >> 4, info.files);
   ZC_RETURN_IF_ERROR(view.IndexDamage(kTreeIndex));
   const fb::Directory* d = nullptr;
   const std::string_view tail = TailOf(path);
@@ -199,7 +202,7 @@ Status ListSubdirectories(const ReadView& view, std::string_view parent, std::op
     DirectoryInfo info;
     info.tail = TailOf(d);
     info.name = NameOf(info.tail);
-    ReadCounts(view, PathHash(path), info.files);
+    ReadCounts(view, h60, info.files);
     if (info.total_files() == 0) continue;
     if (family && info.files[static_cast<int>(*family)] == 0) continue;
     out->push_back(info);

@@ -29,8 +29,10 @@ void ForEachDirectoryUp(std::string_view dir, F&& f) {
 // The live records at any depth below the directory `d` names.
 uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d);
 
-// Whether a Directory record names `path` in `view`.
-Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named);
+// A Directory record's tail (its path minus its parent's) and its key in
+// the tree index's name space.
+std::string_view DirectoryTail(const fb::Directory* d);
+uint64_t DirectoryNameKey(const fb::Directory* d);
 
 // The writer's step before a batch is placed: adds to `names` a Directory
 // record (an item of Table::kDirectory) for every directory the Puts of

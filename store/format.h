@@ -116,9 +116,11 @@ enum class TreeSpace : uint8_t {
   kName = 6,        // value: location of the Directory record naming it
 };
 constexpr int kTreeSpaceShift = 60;
-inline uint64_t TreeKey(TreeSpace space, uint64_t path_hash) {
-  return (uint64_t{static_cast<uint8_t>(space)} << kTreeSpaceShift) | (path_hash >> 4);
+// `h60`: the directory's 60-bit hash, PathHash(path) >> 4.
+inline uint64_t TreeKey60(TreeSpace space, uint64_t h60) {
+  return (uint64_t{static_cast<uint8_t>(space)} << kTreeSpaceShift) | (h60 & ((uint64_t{1} << kTreeSpaceShift) - 1));
 }
+inline uint64_t TreeKey(TreeSpace space, uint64_t path_hash) { return TreeKey60(space, path_hash >> 4); }
 inline bool IsCountKey(uint64_t key) {
   const uint64_t space = key >> kTreeSpaceShift;
   return space >= 1 && space <= 4;

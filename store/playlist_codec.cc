@@ -84,17 +84,6 @@ const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {
   return Verify<fb::PlaylistEntry>(data, n);
 }
 
-const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
-  const fb::Directory* d = Verify<fb::Directory>(data, n);
-  return d != nullptr && d->tail() != nullptr ? d : nullptr;
-}
-
-void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
-  b->Clear();
-  const std::string_view tail = path.substr(DeriveParentPath(path).size());
-  auto t = b->CreateString(tail.data(), tail.size());
-  b->FinishSizePrefixed(fb::CreateDirectory(*b, PathHash(path) >> 4, t));
-}
 
 // ---- Index keys ---------------------------------------------------------------
 

@@ -11,8 +11,6 @@
 
 namespace zcmedia {
 
-namespace fb { struct Directory; }
-
 // Builds a size-prefixed record into `builder` (cleared first). The id is
 // always present so the store can patch it in place at commit.
 void EncodePlaylist(const PlaylistFields& f, int64_t id, flatbuffers::FlatBufferBuilder* builder);
@@ -20,8 +18,6 @@ void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::
 
 // The FlatBuffers verifier over exactly `n` bytes; nullptr when it fails.
 const fb::Playlist* VerifyPlaylist(const uint8_t* data, size_t n);
-const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n);
-void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* builder);
 const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n);
 
 // Keys of the playlist index (format::kPlaylistIndex; docs/format.md,

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "checksum.h"
 #include "zcmedia/media_generated.h"
 
 namespace zcmedia {
@@ -90,6 +91,24 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
   if (mime_code != 0) mb.add_mime_code(mime_code);
   if (derived != 0) mb.add_derived(static_cast<Derived>(derived));
   b->FinishSizePrefixed(mb.Finish(), fb::MediaFileIdentifier());
+}
+
+void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
+  b->Clear();
+  const std::string_view tail = path.substr(DeriveParentPath(path).size());
+  auto t = b->CreateString(tail.data(), tail.size());
+  b->FinishSizePrefixed(fb::CreateDirectory(*b, PathHash(path) >> 4, t));
+}
+
+const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
+  if (n < sizeof(flatbuffers::uoffset_t) * 2) return nullptr;
+  flatbuffers::Verifier::Options opts;
+  opts.max_depth = 4;
+  opts.max_tables = 4;
+  flatbuffers::Verifier verifier(data, n, opts);
+  if (!verifier.VerifySizePrefixedBuffer<fb::Directory>(nullptr)) return nullptr;
+  const fb::Directory* d = flatbuffers::GetSizePrefixedRoot<fb::Directory>(data);
+  return d->tail() != nullptr ? d : nullptr;  // tail is required
 }
 
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n) {

@@ -11,6 +11,8 @@
 
 namespace zcmedia {
 
+namespace fb { struct Directory; }
+
 // The fixed table of legacy mime types (docs/format.md). Index 0 is unused:
 // mime_code 0 means "not in the table". Append only; never reorder.
 std::string_view MimeTypeForCode(uint8_t code);  // "" for unknown codes
@@ -24,5 +26,10 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
 // Runs the FlatBuffers verifier over a size-prefixed buffer of exactly `n`
 // bytes and returns the record, or nullptr when it does not verify.
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n);
+
+// A Directory record of the tree (docs/format.md, "Directory tree") for
+// `path`: its 60-bit hash and its tail; and its verifier.
+void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* builder);
+const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n);
 
 }  // namespace zcmedia

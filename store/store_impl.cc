@@ -455,9 +455,9 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
 }
 
 Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
-                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete, const MemoryProfile* profile) {
+                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
   CheckpointOutput out;
-  Status s = WriteCheckpointRuns(view->runs, merge_everything, profile ? *profile : profile_, &out);
+  Status s = WriteCheckpointRuns(view->runs, merge_everything, profile_, &out);
   if (!s.ok()) {
     RemoveRunFiles(out.created);
     return s;
@@ -474,9 +474,8 @@ Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everythi
   return Status::OK();
 }
 
-bool StoreImpl::CheckpointDue(const ReadView& view, const MemoryProfile* profile) const {
-  const size_t memtable_bytes = profile ? profile->memtable_bytes : profile_.memtable_bytes;
-  return view.MemoryRunBytes() > memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns;
+bool StoreImpl::CheckpointDue(const ReadView& view) const {
+  return view.MemoryRunBytes() > profile_.memtable_bytes || MemoryRunCount(view) > kMaxMemoryRuns;
 }
 
 Status StoreImpl::MaybeCheckpoint() {

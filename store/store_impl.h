@@ -112,14 +112,13 @@ class StoreImpl final : public Store {
   // The most in-memory runs any index has.
   static size_t MemoryRunCount(const ReadView& view);
   // Whether the in-memory runs of `view` have outgrown their budget.
-  // `profile`: the sizes to use instead of the store's (compaction's own).
-  bool CheckpointDue(const ReadView& view, const MemoryProfile* profile = nullptr) const;
+  bool CheckpointDue(const ReadView& view) const;
   // Writes the in-memory runs of `view` out as run files and applies the
   // merge policy; fills `obsolete` with run files no longer needed.
   // Sets the checkpoint to the committed end of the log (a replay that
   // spills moves it back to where it stands).
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
-                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete, const MemoryProfile* profile = nullptr);
+                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
   // The work of a checkpoint on `runs` (an index's runs, newest first:
   // in-memory, then files): writes, syncs and returns the new file runs.
   // Touches no StoreImpl state but the file-number counter: thread-safe.
