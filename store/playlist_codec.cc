@@ -1,6 +1,7 @@
 #include "playlist_codec.h"
 
 #include "checksum.h"
+#include "record_codec.h"
 #include "zcmedia/media_generated.h"
 
 namespace zcmedia {
@@ -62,26 +63,14 @@ void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::
   b->FinishSizePrefixed(eb.Finish());
 }
 
-namespace {
-template <typename T>
-const T* Verify(const uint8_t* data, size_t n) {
-  if (n < sizeof(flatbuffers::uoffset_t) * 2) return nullptr;
-  flatbuffers::Verifier::Options opts;
-  opts.max_depth = 4;
-  opts.max_tables = 8;
-  flatbuffers::Verifier verifier(data, n, opts);
-  if (!verifier.VerifySizePrefixedBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetSizePrefixedRoot<T>(data);
-}
-}  // namespace
 
 const fb::Playlist* VerifyPlaylist(const uint8_t* data, size_t n) {
-  const fb::Playlist* p = Verify<fb::Playlist>(data, n);
+  const fb::Playlist* p = VerifyRecord<fb::Playlist>(data, n);
   return p != nullptr && p->name() != nullptr ? p : nullptr;  // name is NOT NULL
 }
 
 const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {
-  return Verify<fb::PlaylistEntry>(data, n);
+  return VerifyRecord<fb::PlaylistEntry>(data, n);
 }
 
 

@@ -101,14 +101,8 @@ void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
 }
 
 const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
-  if (n < sizeof(flatbuffers::uoffset_t) * 2) return nullptr;
-  flatbuffers::Verifier::Options opts;
-  opts.max_depth = 4;
-  opts.max_tables = 4;
-  flatbuffers::Verifier verifier(data, n, opts);
-  if (!verifier.VerifySizePrefixedBuffer<fb::Directory>(nullptr)) return nullptr;
-  const fb::Directory* d = flatbuffers::GetSizePrefixedRoot<fb::Directory>(data);
-  return d->tail() != nullptr ? d : nullptr;  // tail is required
+  const fb::Directory* d = VerifyRecord<fb::Directory>(data, n);
+  return d != nullptr && d->tail() != nullptr ? d : nullptr;  // tail is required
 }
 
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n) {

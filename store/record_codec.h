@@ -27,6 +27,20 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
 // bytes and returns the record, or nullptr when it does not verify.
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n);
 
+// The FlatBuffers verifier over exactly `n` bytes of a size-prefixed table
+// without a file identifier (playlists, entries, directories; all shallow);
+// nullptr when it fails.
+template <typename T>
+const T* VerifyRecord(const uint8_t* data, size_t n) {
+  if (n < sizeof(flatbuffers::uoffset_t) * 2) return nullptr;
+  flatbuffers::Verifier::Options opts;
+  opts.max_depth = 4;
+  opts.max_tables = 8;
+  flatbuffers::Verifier verifier(data, n, opts);
+  if (!verifier.VerifySizePrefixedBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetSizePrefixedRoot<T>(data);
+}
+
 // A Directory record of the tree (docs/format.md, "Directory tree") for
 // `path`: its 60-bit hash and its tail; and its verifier.
 void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* builder);
