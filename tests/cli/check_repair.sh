@@ -38,6 +38,9 @@ expect_exit 1 "damaged segment" "$zcmedia" check "$dir/store" --repair
 grep -q "restore the store from a backup" "$dir/out" || fail "damaged segment: no backup advice"
 
 expect_exit 2 "missing store" "$zcmedia" check "$dir/none"
+expect_exit 2 "compact a missing store" "$zcmedia" compact "$dir/none"
+grep -q "no zcmedia store here" "$dir/out" || { cat "$dir/out"; fail "compact of a missing store: no clear error"; }
+[ ! -e "$dir/none" ] || fail "compact of a missing store created it"
 
 # bench --baseline (when the benchmarks are built): a saved run of another
 # size, or a file that holds no run, is refused with a clear error.
@@ -58,5 +61,10 @@ if has_bench_commands "$zcmedia"; then
   expect_exit 1 "malformed baseline" "$zcmedia" bench ingest --records 2000 --runs 1 --store-only \
     --dir "$dir" --baseline "$dir/bad.json"
   grep -q "holds no JSON line" "$dir/out" || fail "malformed baseline: no clear error"
+  # bench compact: a small run gives its JSON line; no records is refused.
+  expect_exit 0 "bench compact" "$zcmedia" bench compact --records 2000 --runs 1 --json --dir "$dir"
+  grep -q '"records": 2000' "$dir/out" || { cat "$dir/out"; fail "bench compact: no JSON line"; }
+  expect_exit 1 "bench compact --records 0" "$zcmedia" bench compact --records 0 --runs 1 --dir "$dir"
+  grep -q -- "--records must be at least 1" "$dir/out" || fail "bench compact --records 0: no clear error"
 fi
 echo "PASS"
