@@ -227,6 +227,8 @@ class Checker {
           const int family = static_cast<int>(MimeFamilyOf(v.mime_type()));
           ++totals.files[family];
           totals.bytes[family] += v.size();
+          if (e.record->canonical_path() != nullptr || e.record->canonical_parent_path() != nullptr)
+            ++totals.noncanonical_files;
           auto expect = [&](uint32_t kind, uint64_t key) {
             ++expected[kind];
             if (!HasLiveEntry(view, kind, key, location))
@@ -258,6 +260,8 @@ class Checker {
       compare(meta, "bytes of mime family " + std::to_string(f), static_cast<uint64_t>(view.totals.bytes[f]),
               static_cast<uint64_t>(totals.bytes[f]));
     }
+    compare(meta, "files with canonical columns of their own", view.totals.noncanonical_files,
+            totals.noncanonical_files);
     compare(meta, "dead bytes", view.dead_bytes, dead);
     compare(meta, "playlist count", view.playlist_count, playlists);
     compare(meta, "playlist entry count", view.entry_count, entries);

@@ -338,6 +338,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   meta.dead_bytes = 0;
   meta.playlist_count = 0;
   meta.entry_count = 0;
+  meta.noncanonical_files = 0;
   ReadView view;
   view.sequence = meta.sequence;
   SetIdSequences(meta, &view);

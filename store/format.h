@@ -14,7 +14,8 @@ namespace zcmedia::format {
 // 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
 __extension__ typedef unsigned __int128 uint128;
 
-constexpr uint32_t kFormatVersion = 4;  // 2: the category index; 3: playlists; 4: the directory tree
+constexpr uint32_t kFormatVersion = 5;  // 2: the category index; 3: playlists; 4: the directory tree;
+                                        // 5: the noncanonical_files total
 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
@@ -222,7 +223,8 @@ struct MetaPage {
   int64_t next_entry_id;       // like next_id, for playlist entries
   uint64_t playlist_count;     // live playlists
   uint64_t entry_count;        // live playlist entries
-  uint8_t padding[kMetaPageSize - 88 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 8];
+  uint64_t noncanonical_files; // live records with canonical columns of their own (LibraryTotals)
+  uint8_t padding[kMetaPageSize - 88 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 16];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

@@ -223,7 +223,8 @@ namespace {
 // tombstones. Lifetime: borrows the view of its Snapshot.
 class IdOrderIterator final : public RecordIterator {
  public:
-  explicit IdOrderIterator(const ReadView* view) : view_(view) {}
+  // `read_records`: false walks the id index only (record() is invalid).
+  IdOrderIterator(const ReadView* view, bool read_records) : view_(view), read_records_(read_records) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override { Seek(std::numeric_limits<int64_t>::min()); }
@@ -275,8 +276,10 @@ class IdOrderIterator final : public RecordIterator {
         if (c.pos != c.end && c.pos->key == e.key) ++c.pos;
       if (e.value & kTombstone) continue;
       const fb::MediaFile* rec = nullptr;
-      status_ = view_->RecordAt(e.value, &rec);
-      if (!status_.ok()) return;
+      if (read_records_) {
+        status_ = view_->RecordAt(e.value, &rec);
+        if (!status_.ok()) return;
+      }
       id_ = static_cast<int64_t>(e.key);
       record_ = MediaFileView(rec);
       valid_ = true;
@@ -285,6 +288,7 @@ class IdOrderIterator final : public RecordIterator {
   }
 
   const ReadView* view_;
+  const bool read_records_;
   std::vector<Cursor> cursors_;  // few: one per run
   bool valid_ = false;
   int64_t id_ = 0;
@@ -296,7 +300,12 @@ class IdOrderIterator final : public RecordIterator {
 
 std::unique_ptr<RecordIterator> SnapshotImpl::NewIterator() const {
   counters_->CountLookups(1);
-  return std::make_unique<IdOrderIterator>(&view_);
+  return std::make_unique<IdOrderIterator>(&view_, /*read_records=*/true);
+}
+
+std::unique_ptr<RecordIterator> SnapshotImpl::NewIdIterator() const {
+  counters_->CountLookups(1);
+  return std::make_unique<IdOrderIterator>(&view_, /*read_records=*/false);
 }
 
 // ---- Categories (category.cc does the work) ---------------------------------

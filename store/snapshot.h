@@ -118,6 +118,7 @@ class SnapshotImpl final : public Snapshot {
     return Counted(1, view_.ListDirectory(parent, out, family));
   }
   std::unique_ptr<RecordIterator> NewIterator() const override;
+  std::unique_ptr<RecordIterator> NewIdIterator() const override;
 
   Status ListCategory(Category category, std::vector<CategoryCount>* out) const override;
   Status ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const override;

@@ -234,6 +234,7 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   meta.dead_bytes = 0;
   meta.playlist_count = 0;
   meta.entry_count = 0;
+  meta.noncanonical_files = 0;
   meta.checkpoint_segment = meta.segments[0].number;
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
@@ -592,6 +593,8 @@ void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
   for (int f = 0; f < kMimeFamilies; ++f) meta->family_files[f] = static_cast<uint64_t>(files[f]);
   meta->playlist_count = static_cast<uint64_t>(static_cast<int64_t>(meta->playlist_count) + applier.playlist_delta());
   meta->entry_count = static_cast<uint64_t>(static_cast<int64_t>(meta->entry_count) + applier.entry_delta());
+  meta->noncanonical_files =
+      static_cast<uint64_t>(static_cast<int64_t>(meta->noncanonical_files) + applier.noncanonical_delta());
 }
 
 void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
@@ -599,6 +602,7 @@ void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
     view->totals.files[f] = meta.family_files[f];
     view->totals.bytes[f] = meta.family_bytes[f];
   }
+  view->totals.noncanonical_files = meta.noncanonical_files;
   view->dead_bytes = meta.dead_bytes;
   view->playlist_count = meta.playlist_count;
   view->entry_count = meta.entry_count;

@@ -120,6 +120,10 @@ struct CategoryCount {
 struct LibraryTotals {
   uint64_t files[kMimeFamilies] = {};
   int64_t bytes[kMimeFamilies] = {};  // sum of the `size` column
+  // Records whose canonical_path or canonical_parent_path is set and differs
+  // from path / parent_path (Windows-style canonical forms). While it is 0,
+  // a lookup by a canonical column is a lookup by the original one.
+  uint64_t noncanonical_files = 0;
   uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
   int64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
 };
@@ -167,6 +171,9 @@ class Snapshot {
                                std::vector<MediaFileView>* out) const = 0;
 
   virtual std::unique_ptr<RecordIterator> NewIterator() const = 0;
+  // The same walk over ids only: record() is an invalid view and no record
+  // is read or verified (what `SELECT count(*)` and `SELECT rowid` need).
+  virtual std::unique_ptr<RecordIterator> NewIdIterator() const = 0;
 
   // Music categories, answered from the category index (no scan of the
   // library; a listing reads the index entries of that category and one

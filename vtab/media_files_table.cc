@@ -1,0 +1,520 @@
+// media_files: the legacy table's columns over the store's media records.
+//
+// Plans (docs/query-plans.md has the full encoding): xBestIndex picks one,
+// writes its number in idxNum and in idxStr its name followed by one token
+// per xFilter argument (`id=`, `path-in`, `limit`, ...) and, when the plan
+// delivers the ORDER BY itself, an `order:` token. EXPLAIN QUERY PLAN shows
+// it as `VIRTUAL TABLE INDEX <idxNum>:<idxStr>`.
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan.h"
+#include "table.h"
+#include "tables.h"
+#include "values.h"
+
+namespace zcmedia::vtab {
+namespace {
+
+enum Column : int {
+  kId = 0, kPath, kParentPath, kCanonicalPath, kCanonicalParentPath, kFilename, kSize, kModified,
+  kMimeType, kDuration, kTitle, kArtist, kAlbum, kGenre, kTrackNumber, kYear, kAlbumArtist,
+  kCreatedAt, kUpdatedAt, kColumnCount
+};
+
+const char* const kColumnNames[kColumnCount] = {
+    "id", "path", "parent_path", "canonical_path", "canonical_parent_path", "filename", "size", "modified",
+    "mime_type", "duration", "title", "artist", "album", "genre", "track_number", "year", "album_artist",
+    "created_at", "updated_at"};
+
+// The legacy shape D columns, in the legacy order, with their types. The
+// NOT NULL constraints are enforced by xUpdate (SQLite leaves that to the
+// module); `id` is the rowid (xRowid returns it).
+constexpr const char* kDeclaration =
+    "CREATE TABLE x(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, parent_path TEXT NOT NULL, "
+    "canonical_path TEXT, canonical_parent_path TEXT, filename TEXT NOT NULL, size INTEGER NOT NULL, "
+    "modified INTEGER NOT NULL, mime_type TEXT NOT NULL, duration INTEGER, title TEXT, artist TEXT, "
+    "album TEXT, genre TEXT, track_number INTEGER, year INTEGER, album_artist TEXT, "
+    "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)";
+
+bool IsIntegerColumn(int column) {
+  switch (column) {
+    case kId: case kSize: case kModified: case kDuration: case kTrackNumber: case kYear:
+    case kCreatedAt: case kUpdatedAt:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One column of a record as a sortable value.
+SqlValue ColumnOf(const MediaFileView& r, int column) {
+  switch (column) {
+    case kId: return SqlValue::Int(r.id());
+    case kPath: return SqlValue::Text(r.path());
+    case kParentPath: return SqlValue::OptText(r.parent_path());
+    case kCanonicalPath: return SqlValue::OptText(r.canonical_path());
+    case kCanonicalParentPath: return SqlValue::OptText(r.canonical_parent_path());
+    case kFilename: return SqlValue::OptText(r.filename());
+    case kSize: return SqlValue::Int(r.size());
+    case kModified: return SqlValue::Int(r.modified());
+    case kMimeType: return SqlValue::OptText(r.mime_type());
+    case kDuration: return SqlValue::OptInt(r.duration());
+    case kTitle: return SqlValue::OptText(r.title());
+    case kArtist: return SqlValue::OptText(r.artist());
+    case kAlbum: return SqlValue::OptText(r.album());
+    case kGenre: return SqlValue::OptText(r.genre());
+    case kTrackNumber: return SqlValue::OptInt(r.track_number());
+    case kYear: return SqlValue::OptInt(r.year());
+    case kAlbumArtist: return SqlValue::OptText(r.album_artist());
+    case kCreatedAt: return SqlValue::Int(r.created_at());
+    case kUpdatedAt: return SqlValue::Int(r.updated_at());
+  }
+  return SqlValue::Null();
+}
+
+// The category a column holds, if it is one.
+std::optional<Category> CategoryOfColumn(int column) {
+  switch (column) {
+    case kArtist: return Category::kArtist;
+    case kAlbum: return Category::kAlbum;
+    case kGenre: return Category::kGenre;
+    case kYear: return Category::kYear;
+    case kAlbumArtist: return Category::kAlbumArtist;
+    default: return std::nullopt;
+  }
+}
+
+// The plans. Their numbers are idxNum (stable: docs/query-plans.md).
+enum Plan : int {
+  kScan = 0,             // every record in id order; optional id bounds
+  kIdLookup = 1,         // id = ? or id IN (...)
+  kPathLookup = 2,       // path = ? or path IN (...)
+  kCanonicalLookup = 3,  // canonical_path = ? / IN, through the path index
+  kDirectory = 4,        // parent_path = ?
+  kCanonicalDirectory = 5,  // canonical_parent_path = ?, through the directory index
+  kCategoryTracks = 6,   // mime_type LIKE 'audio/%' AND <category> = ?
+  kCategoryGroups = 7,   // one row per audio track of each category value, no record read
+  kIdsOnly = 8,          // no column read (count(*), rowid): the id index only
+};
+const char* const kPlanNames[] = {"scan", "id", "path", "canonical-path", "parent", "canonical-parent",
+                                  "tracks", "groups", "ids"};
+
+class MediaFilesTable final : public Table {
+ public:
+  using Table::Table;
+  const char* Declaration() const override { return kDeclaration; }
+  int BestIndex(sqlite3_index_info* info) override;
+  std::unique_ptr<Cursor> NewCursor() override;
+  int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
+};
+
+// ---- xBestIndex -----------------------------------------------------------
+
+// Whether every record's canonical columns are NULL or equal to the
+// original ones (always so on Unix): then the path and directory indexes
+// answer lookups by the canonical columns too.
+bool CanonicalColumnsDerived(const Snapshot& snapshot) { return snapshot.totals().noncanonical_files == 0; }
+
+int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
+  std::shared_ptr<const Snapshot> snapshot;
+  if (Status s = session().store().LatestSnapshot(&snapshot); !s.ok()) return Fail(s);
+  const double n = static_cast<double>(std::max<uint64_t>(snapshot->record_count(), 1));
+  const LibraryTotals totals = snapshot->totals();
+  const double audio = static_cast<double>(std::max<uint64_t>(totals.files[0], 1));
+  const bool canonical_derived = CanonicalColumnsDerived(*snapshot);
+
+  PlanBuilder best(info, kScan, kPlanNames[kScan]);
+  best.SetCost(n * 4.0, n);
+
+  ConstraintSet cs(info);
+  auto consider = [&](PlanBuilder&& p) {
+    if (p.cost() < best.cost()) best = std::move(p);
+  };
+
+  // Point lookups and IN lists.
+  auto lookup_plan = [&](int plan, std::initializer_list<int> columns, double per_value_cost) {
+    for (int column : columns) {
+      const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
+      if (c < 0) continue;
+      PlanBuilder p(info, plan, kPlanNames[plan]);
+      const bool in = p.UseEq(c, kColumnNames[column < 0 ? 0 : column], /*exact=*/cs.Exact(c));
+      const double values = in ? 10.0 : 1.0;
+      p.SetCost(per_value_cost * values, values);
+      if (!in) p.SetUnique();
+      p.ConsumeOrderBySorting([](int col) { return col >= -1 && col < kColumnCount; });
+      consider(std::move(p));
+    }
+  };
+  lookup_plan(kIdLookup, {-1, kId}, 1.0);
+  lookup_plan(kPathLookup, {kPath}, 2.0);
+  if (canonical_derived) lookup_plan(kCanonicalLookup, {kCanonicalPath}, 2.0);
+
+  // Directory listings (about n / directories rows; 20 is the legacy average).
+  auto directory_plan = [&](int plan, int column) {
+    const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
+    if (c < 0 || cs.IsIn(c)) return;
+    PlanBuilder p(info, plan, kPlanNames[plan]);
+    p.UseEq(c, kColumnNames[column], cs.Exact(c));
+    p.SetCost(40.0, 20.0);
+    p.ConsumeOrderBySorting([](int col) { return col >= -1 && col < kColumnCount; });
+    consider(std::move(p));
+  };
+  directory_plan(kDirectory, kParentPath);
+  if (canonical_derived) directory_plan(kCanonicalDirectory, kCanonicalParentPath);
+
+  // Music categories: only with `mime_type LIKE 'audio/%'`, which is what
+  // the category index holds.
+  const int audio_like = cs.FindAudioLike(kMimeType);
+  if (audio_like >= 0) {
+    for (int column : {kArtist, kAlbum, kGenre, kYear, kAlbumArtist}) {
+      const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
+      if (c < 0 || cs.IsIn(c) || !cs.Exact(c)) continue;
+      PlanBuilder p(info, kCategoryTracks, std::string(kPlanNames[kCategoryTracks]) + "-" + kColumnNames[column]);
+      p.Omit(audio_like);
+      p.UseEq(c, kColumnNames[column], true);
+      p.SetCost(60.0, 50.0);
+      p.ConsumeOrderBySorting([](int col) { return col >= -1 && col < kColumnCount; });
+      consider(std::move(p));
+    }
+    // Groups: the query reads nothing but the category column and every
+    // constraint is one the category index implies.
+    for (int column : {kArtist, kAlbum, kGenre, kYear, kAlbumArtist}) {
+      const uint64_t allowed = (uint64_t{1} << column) | (uint64_t{1} << kMimeType);
+      if ((info->colUsed & ~allowed) != 0) continue;
+      if (!cs.OnlyImpliedByCategory(column, audio_like, /*text=*/column != kYear)) continue;
+      PlanBuilder p(info, kCategoryGroups, std::string(kPlanNames[kCategoryGroups]) + "-" + kColumnNames[column]);
+      cs.OmitAll(&p);
+      p.SetCost(audio * 0.05 + 100.0, audio);
+      const int distinct = sqlite3_vtab_distinct(info);
+      const bool one_term = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == column;
+      // Rows come grouped by exact value (names in NOCASE order, equal
+      // bytes together; years newest first).
+      if (one_term && (distinct == 1 || distinct == 2)) p.ConsumeOrderBy("");
+      else if (one_term && column == kYear && info->aOrderBy[0].desc) p.ConsumeOrderBy("");
+      if (distinct == 2 || distinct == 3) p.AppendToken("distinct");
+      consider(std::move(p));
+    }
+  }
+
+  // Id ranges on the scan, and the ids-only walk when no column is read.
+  {
+    PlanBuilder p(info, kScan, kPlanNames[kScan]);
+    double fraction = 1.0;
+    for (int column : {-1, static_cast<int>(kId)}) {
+      for (int op : {SQLITE_INDEX_CONSTRAINT_GT, SQLITE_INDEX_CONSTRAINT_GE, SQLITE_INDEX_CONSTRAINT_LT,
+                     SQLITE_INDEX_CONSTRAINT_LE}) {
+        const int c = cs.Find(column, op);
+        if (c < 0 || p.Used(c)) continue;
+        p.UseRange(c, "id", /*exact=*/cs.ExactInteger(c));
+        fraction *= 0.5;
+      }
+    }
+    if (info->colUsed == 0 && cs.count() == 0) {
+      p = PlanBuilder(info, kIdsOnly, kPlanNames[kIdsOnly]);
+      p.SetCost(n * 0.02, n);
+    } else {
+      p.SetCost(n * 4.0 * fraction, n * fraction);
+    }
+    // Rows come in id order.
+    if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
+        !info->aOrderBy[0].desc)
+      p.ConsumeOrderBy("");
+    consider(std::move(p));
+  }
+  best.UseLimitOffsetIfSafe(cs);
+  return best.Commit();
+}
+
+// ---- Cursor ---------------------------------------------------------------
+
+class MediaFilesCursor final : public Cursor {
+ public:
+  explicit MediaFilesCursor(Table* table) : Cursor(table) {}
+  int Filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) override;
+  int Next() override;
+  bool Eof() const override { return eof_; }
+  int Column(sqlite3_context* ctx, int column) override;
+  sqlite3_int64 Rowid() const override;
+
+ private:
+  int Load(const PlanArgs& args);
+  int LoadGroups(Category category, bool distinct);
+  // The audio records whose text `column` is '' (the category index holds
+  // no empty values): a scan, for the rare `artist = ''`.
+  Status ScanForEmpty(int column);
+  // Positions on the first row at or after the current one that the
+  // remaining filters (id bounds of a scan) and OFFSET accept.
+  int Settle();
+  bool InIdBounds(int64_t id) const;
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  bool static_text_ = true;
+  int plan_ = kScan;
+  bool eof_ = true;
+  // kScan / kIdsOnly
+  std::unique_ptr<RecordIterator> iterator_;
+  std::optional<int64_t> id_min_, id_max_;  // inclusive
+  // lookups, directories, tracks
+  std::vector<MediaFileView> rows_;
+  size_t row_ = 0;
+  // kCategoryGroups: each value repeated `tracks` times
+  std::vector<CategoryCount> groups_;
+  Category group_category_ = Category::kArtist;
+  size_t group_ = 0;
+  uint64_t group_repeat_ = 0;
+  int64_t group_rowid_ = 0;
+  // LIMIT / OFFSET taken over from SQLite
+  std::optional<int64_t> limit_;
+  int64_t emitted_ = 0;
+
+  const MediaFileView Current() const {
+    if (plan_ == kScan) return iterator_->record();
+    return rows_[row_];
+  }
+};
+
+int MediaFilesTable::Update(int, sqlite3_value**, sqlite3_int64*) {
+  (void)IsIntegerColumn;
+  return Fail(SQLITE_READONLY, "zcmedia: writes are being written");
+}
+
+std::unique_ptr<Cursor> MediaFilesTable::NewCursor() { return std::make_unique<MediaFilesCursor>(this); }
+
+int MediaFilesCursor::Filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
+  Status s = table()->session().ReadSnapshot(&snapshot_, &static_text_);
+  if (!s.ok()) return table()->Fail(s);
+  plan_ = idx_num;
+  PlanArgs args;
+  s = PlanArgs::Parse(idx_str, argc, argv, &args);
+  if (!s.ok()) return table()->Fail(s);
+  limit_ = args.limit;
+  emitted_ = 0;
+  const int rc = Load(args);
+  if (rc != SQLITE_OK) return rc;
+  // OFFSET: skip rows without handing them to SQLite.
+  for (int64_t skip = args.offset.value_or(0); skip > 0 && !eof_; --skip) {
+    const int next = Next();
+    if (next != SQLITE_OK) return next;
+    --emitted_;
+  }
+  emitted_ = 0;
+  if (limit_ && *limit_ <= 0) eof_ = true;
+  return SQLITE_OK;
+}
+
+int MediaFilesCursor::Load(const PlanArgs& args) {
+  rows_.clear();
+  row_ = 0;
+  groups_.clear();
+  iterator_.reset();
+  eof_ = false;
+  Status s;
+  switch (plan_) {
+    case kScan:
+    case kIdsOnly: {
+      id_min_ = args.IntLowerBound("id");
+      id_max_ = args.IntUpperBound("id");
+      if (args.Empty()) {
+        eof_ = true;
+        return SQLITE_OK;
+      }
+      iterator_ = plan_ == kIdsOnly ? snapshot_->NewIdIterator() : snapshot_->NewIterator();
+      if (id_min_) iterator_->Seek(*id_min_);
+      else iterator_->SeekToFirst();
+      if (!iterator_->status().ok()) return table()->Fail(iterator_->status());
+      eof_ = !iterator_->Valid() || !InIdBounds(iterator_->id());
+      return SQLITE_OK;
+    }
+    case kIdLookup: {
+      std::vector<int64_t> ids = args.IntValues("id");
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      s = snapshot_->GetMany(ids, &rows_);
+      break;
+    }
+    case kPathLookup:
+    case kCanonicalLookup: {
+      const char* column = plan_ == kPathLookup ? "path" : "canonical_path";
+      std::vector<std::string_view> paths = args.TextValues(column);
+      std::sort(paths.begin(), paths.end());
+      paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+      s = snapshot_->FindManyByPath(paths, &rows_);
+      if (s.ok() && plan_ == kCanonicalLookup) {
+        // A record whose canonical_path is NULL is not found by it.
+        for (MediaFileView& r : rows_)
+          if (r.valid() && !r.canonical_path()) r = MediaFileView();
+      }
+      break;
+    }
+    case kDirectory:
+    case kCanonicalDirectory: {
+      const char* column = plan_ == kDirectory ? "parent_path" : "canonical_parent_path";
+      std::vector<std::string_view> parents = args.TextValues(column);
+      if (!parents.empty()) s = snapshot_->ListDirectory(parents.front(), &rows_);
+      if (s.ok() && plan_ == kCanonicalDirectory)
+        std::erase_if(rows_, [](const MediaFileView& r) { return !r.canonical_parent_path(); });
+      break;
+    }
+    case kCategoryTracks: {
+      const std::string& column = args.plan_suffix;
+      const std::optional<Category> category = CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, column));
+      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
+      if (*category == Category::kYear) {
+        std::vector<int64_t> years = args.IntValues(column);
+        if (!years.empty()) s = snapshot_->ListTracksOfYear(years.front(), &rows_);
+      } else {
+        std::vector<std::string_view> names = args.TextValues(column);
+        // '' and NULL belong to no category: no rows, as `artist = ''` AND
+        // the audio filter give none in the index (the legacy table holds
+        // such rows, but the audio filter plus '' leaves them out too).
+        if (!names.empty() && !names.front().empty()) s = snapshot_->ListTracks(*category, names.front(), &rows_);
+        else if (!names.empty()) s = ScanForEmpty(ColumnNamed(kColumnNames, kColumnCount, column));
+      }
+      break;
+    }
+    case kCategoryGroups: {
+      const std::optional<Category> category =
+          CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, args.plan_suffix));
+      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
+      return LoadGroups(*category, args.HasToken("distinct"));
+    }
+    default:
+      return table()->Fail(SQLITE_ERROR, "zcmedia: unknown plan " + std::to_string(plan_));
+  }
+  if (!s.ok()) return table()->Fail(s);
+  std::erase_if(rows_, [](const MediaFileView& r) { return !r.valid(); });
+  if (!args.order.empty()) {
+    std::stable_sort(rows_.begin(), rows_.end(), [&](const MediaFileView& a, const MediaFileView& b) {
+      for (const OrderTerm& t : args.order) {
+        const int c = Compare(ColumnOf(a, t.column < 0 ? kId : t.column), ColumnOf(b, t.column < 0 ? kId : t.column));
+        if (c != 0) return t.desc ? c > 0 : c < 0;
+      }
+      return false;
+    });
+  }
+  eof_ = rows_.empty();
+  return SQLITE_OK;
+}
+
+int MediaFilesCursor::LoadGroups(Category category, bool distinct) {
+  Status s = snapshot_->ListCategory(category, &groups_);
+  if (!s.ok()) return table()->Fail(s);
+  group_category_ = category;
+  if (distinct)
+    for (CategoryCount& g : groups_) g.tracks = 1;
+  std::erase_if(groups_, [](const CategoryCount& g) { return g.tracks == 0; });
+  group_ = 0;
+  group_repeat_ = 0;
+  group_rowid_ = 0;
+  eof_ = groups_.empty();
+  return SQLITE_OK;
+}
+
+Status MediaFilesCursor::ScanForEmpty(int column) {
+  std::unique_ptr<RecordIterator> it = snapshot_->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const MediaFileView r = it->record();
+    if (MimeFamilyOf(r.mime_type()) != MimeFamily::kAudio) continue;
+    const SqlValue v = ColumnOf(r, column);
+    if (v.type == SqlValue::Type::kText && v.s.empty()) rows_.push_back(r);
+  }
+  return it->status();
+}
+
+bool MediaFilesCursor::InIdBounds(int64_t id) const {
+  return (!id_min_ || id >= *id_min_) && (!id_max_ || id <= *id_max_);
+}
+
+int MediaFilesCursor::Next() {
+  ++emitted_;
+  if (limit_ && emitted_ >= *limit_) {
+    eof_ = true;
+    return SQLITE_OK;
+  }
+  switch (plan_) {
+    case kScan:
+    case kIdsOnly:
+      iterator_->Next();
+      if (!iterator_->status().ok()) return table()->Fail(iterator_->status());
+      eof_ = !iterator_->Valid() || !InIdBounds(iterator_->id());
+      break;
+    case kCategoryGroups:
+      ++group_rowid_;
+      if (++group_repeat_ >= groups_[group_].tracks) {
+        group_repeat_ = 0;
+        eof_ = ++group_ >= groups_.size();
+      }
+      break;
+    default:
+      eof_ = ++row_ >= rows_.size();
+  }
+  return SQLITE_OK;
+}
+
+sqlite3_int64 MediaFilesCursor::Rowid() const {
+  switch (plan_) {
+    case kScan:
+    case kIdsOnly:
+      return iterator_->id();
+    case kCategoryGroups:
+      return group_rowid_;  // never asked for: the plan reads no rowid
+    default:
+      return rows_[row_].id();
+  }
+}
+
+int MediaFilesCursor::Column(sqlite3_context* ctx, int column) {
+  if (plan_ == kCategoryGroups) {
+    const CategoryCount& g = groups_[group_];
+    if (group_category_ == Category::kYear) sqlite3_result_int64(ctx, g.year);
+    else ResultText(ctx, g.name, static_text_);
+    if (CategoryOfColumn(column) != group_category_)
+      return table()->Fail(SQLITE_ERROR, "zcmedia: groups plan asked for column " + std::to_string(column));
+    return SQLITE_OK;
+  }
+  if (plan_ == kIdsOnly) {
+    if (column == kId) {
+      sqlite3_result_int64(ctx, iterator_->id());
+      return SQLITE_OK;
+    }
+    return table()->Fail(SQLITE_ERROR, "zcmedia: ids plan asked for column " + std::to_string(column));
+  }
+  if (sqlite3_vtab_nochange(ctx) && column != kId) return SQLITE_OK;  // UPDATE leaving it alone
+  const MediaFileView r = Current();
+  switch (column) {
+    case kId: sqlite3_result_int64(ctx, r.id()); break;
+    case kPath: ResultText(ctx, r.path(), static_text_); break;
+    case kParentPath: ResultOptText(ctx, r.parent_path(), static_text_); break;
+    case kCanonicalPath: ResultOptText(ctx, r.canonical_path(), static_text_); break;
+    case kCanonicalParentPath: ResultOptText(ctx, r.canonical_parent_path(), static_text_); break;
+    case kFilename: ResultOptText(ctx, r.filename(), static_text_); break;
+    case kSize: sqlite3_result_int64(ctx, r.size()); break;
+    case kModified: sqlite3_result_int64(ctx, r.modified()); break;
+    case kMimeType: ResultOptText(ctx, r.mime_type(), static_text_); break;
+    case kDuration: ResultOptInt(ctx, r.duration()); break;
+    case kTitle: ResultOptText(ctx, r.title(), static_text_); break;
+    case kArtist: ResultOptText(ctx, r.artist(), static_text_); break;
+    case kAlbum: ResultOptText(ctx, r.album(), static_text_); break;
+    case kGenre: ResultOptText(ctx, r.genre(), static_text_); break;
+    case kTrackNumber: ResultOptInt(ctx, r.track_number()); break;
+    case kYear: ResultOptInt(ctx, r.year()); break;
+    case kAlbumArtist: ResultOptText(ctx, r.album_artist(), static_text_); break;
+    case kCreatedAt: sqlite3_result_int64(ctx, r.created_at()); break;
+    case kUpdatedAt: sqlite3_result_int64(ctx, r.updated_at()); break;
+    default: sqlite3_result_null(ctx);
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+std::unique_ptr<Table> NewMediaFilesTable(sqlite3* db, std::string schema, std::string name,
+                                          std::shared_ptr<StoreSession> session) {
+  return std::make_unique<MediaFilesTable>(db, std::move(schema), std::move(name), std::move(session));
+}
+
+}  // namespace zcmedia::vtab

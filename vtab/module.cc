@@ -1,0 +1,188 @@
+// The zcmedia module: SQLite's C callbacks, each in one place, each turning
+// into a call on the Table or Cursor (table.h) inside a guard that keeps C++
+// exceptions out of SQLite (DEVELOPERS.md rule 6): std::bad_alloc becomes
+// SQLITE_NOMEM, anything else SQLITE_ERROR with its message.
+#include "module.h"
+
+#include <new>
+#include <string>
+#include <vector>
+
+#include "table.h"
+#include "tables.h"
+
+namespace zcmedia::vtab {
+namespace {
+
+template <typename Fn>
+int Guard(sqlite3_vtab* vtab, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    if (vtab != nullptr) static_cast<Table*>(vtab)->Fail(SQLITE_ERROR, e.what());
+    return SQLITE_ERROR;
+  } catch (...) {
+    return SQLITE_ERROR;
+  }
+}
+
+// An argument value: 'x', "x" or x, with doubled quotes undone.
+std::string Unquote(std::string v) {
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  size_t start = v.find_first_not_of(" \t");
+  v = start == std::string::npos ? "" : v.substr(start);
+  if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) {
+    const char q = v.front();
+    std::string out;
+    for (size_t i = 1; i + 1 < v.size(); ++i) {
+      out.push_back(v[i]);
+      if (v[i] == q && i + 2 < v.size() && v[i + 1] == q) ++i;
+    }
+    return out;
+  }
+  return v;
+}
+
+struct CreateArgs {
+  std::string store;
+  std::string kind;
+};
+
+Status ParseArgs(int argc, const char* const* argv, const std::string& table, CreateArgs* out) {
+  for (int i = 3; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos)
+      return Status::InvalidArgument("zcmedia table " + table + ": argument '" + arg +
+                                     "' is not key=value (expected store='DIR', kind='media_files')");
+    const std::string key = Unquote(arg.substr(0, eq));
+    const std::string value = Unquote(arg.substr(eq + 1));
+    if (key == "store") out->store = value;
+    else if (key == "kind") out->kind = value;
+    else
+      return Status::InvalidArgument("zcmedia table " + table + ": unknown argument '" + key +
+                                     "' (known: store, kind)");
+  }
+  if (out->store.empty())
+    return Status::InvalidArgument("zcmedia table " + table + ": store='DIR' is required");
+  if (out->kind.empty()) out->kind = table;  // CREATE VIRTUAL TABLE media_files USING zcmedia(store=...)
+  return Status::OK();
+}
+
+// A relative store directory is taken relative to the database file's
+// directory, so that a database and its store can move together.
+std::string ResolveStoreDir(sqlite3* db, const char* schema, const std::string& dir) {
+  if (!dir.empty() && dir.front() == '/') return dir;
+  const char* file = sqlite3_db_filename(db, schema);
+  if (file == nullptr || file[0] == '\0') return dir;  // in-memory or temporary database: the working directory
+  std::string base = file;
+  const size_t slash = base.rfind('/');
+  base = slash == std::string::npos ? "." : base.substr(0, slash == 0 ? 1 : slash);
+  return base + "/" + dir;
+}
+
+int CreateOrConnect(bool create, sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out,
+                    char** err) {
+  *out = nullptr;
+  auto fail = [&](const Status& s) {
+    *err = sqlite3_mprintf("%s", s.message().c_str());
+    return SqliteCode(s) == SQLITE_OK ? SQLITE_ERROR : SqliteCode(s);
+  };
+  const std::string schema = argv[1];
+  const std::string table = argv[2];
+  CreateArgs args;
+  Status s = ParseArgs(argc, argv, table, &args);
+  if (!s.ok()) return fail(s);
+  std::optional<TableKind> kind = TableKindNamed(args.kind);
+  if (!kind)
+    return fail(Status::InvalidArgument("zcmedia table " + table + ": unknown kind '" + args.kind +
+                                        "' (kinds: media_files, playlists, playlist_entries)"));
+  std::shared_ptr<SharedStore> store;
+  s = SharedStore::Acquire(ResolveStoreDir(db, argv[1], args.store), create, &store);
+  if (!s.ok()) {
+    *err = sqlite3_mprintf("zcmedia table %s: %s", table.c_str(), s.message().c_str());
+    return SqliteCode(s);
+  }
+  std::unique_ptr<Table> t = NewTable(*kind, db, schema, table, StoreSession::For(db, std::move(store)));
+  if (!t) return fail(Status::InvalidArgument("zcmedia table " + table + ": kind '" + args.kind + "' is not available yet"));
+  int rc = sqlite3_declare_vtab(db, t->Declaration());
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  *out = t.release();
+  return SQLITE_OK;
+}
+
+int xCreate(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** err) {
+  return Guard(nullptr, [&] { return CreateOrConnect(true, db, argc, argv, out, err); });
+}
+int xConnect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** err) {
+  return Guard(nullptr, [&] { return CreateOrConnect(false, db, argc, argv, out, err); });
+}
+int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->BestIndex(info); });
+}
+int xDisconnect(sqlite3_vtab* vtab) {
+  delete static_cast<Table*>(vtab);
+  return SQLITE_OK;
+}
+int xOpen(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+  return Guard(vtab, [&] {
+    *out = static_cast<Table*>(vtab)->NewCursor().release();
+    return SQLITE_OK;
+  });
+}
+int xClose(sqlite3_vtab_cursor* cursor) {
+  delete static_cast<Cursor*>(cursor);
+  return SQLITE_OK;
+}
+int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
+  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Filter(idx_num, idx_str, argc, argv); });
+}
+int xNext(sqlite3_vtab_cursor* cursor) {
+  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Next(); });
+}
+int xEof(sqlite3_vtab_cursor* cursor) { return static_cast<Cursor*>(cursor)->Eof() ? 1 : 0; }
+int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
+  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Column(ctx, column); });
+}
+int xRowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
+  *rowid = static_cast<Cursor*>(cursor)->Rowid();
+  return SQLITE_OK;
+}
+// xUpdate: argc == 1: DELETE argv[0]. argc > 1 and argv[0] NULL: INSERT
+// (argv[1] the new rowid or NULL to assign one, which goes to *rowid).
+// argc > 1 otherwise: UPDATE of row argv[0], new rowid argv[1]. argv[2..] are
+// the columns in declaration order.
+int xUpdate(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Update(argc, argv, rowid); });
+}
+
+sqlite3_module& Module() {
+  static sqlite3_module module = [] {
+    sqlite3_module m{};
+    m.iVersion = 2;
+    m.xCreate = xCreate;
+    m.xConnect = xConnect;
+    m.xBestIndex = xBestIndex;
+    m.xDisconnect = xDisconnect;
+    m.xDestroy = xDisconnect;
+    m.xOpen = xOpen;
+    m.xClose = xClose;
+    m.xFilter = xFilter;
+    m.xNext = xNext;
+    m.xEof = xEof;
+    m.xColumn = xColumn;
+    m.xRowid = xRowid;
+    m.xUpdate = xUpdate;
+    return m;
+  }();
+  return module;
+}
+
+}  // namespace
+
+int RegisterModule(sqlite3* db) { return sqlite3_create_module_v2(db, "zcmedia", &Module(), nullptr, nullptr); }
+
+}  // namespace zcmedia::vtab

@@ -1,0 +1,379 @@
+#include "plan.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "values.h"
+
+namespace zcmedia::vtab {
+
+// ---- ConstraintSet ----------------------------------------------------------
+
+namespace {
+bool IsLimitOrOffset(int op) {
+  return op == SQLITE_INDEX_CONSTRAINT_LIMIT || op == SQLITE_INDEX_CONSTRAINT_OFFSET;
+}
+}  // namespace
+
+ConstraintSet::ConstraintSet(sqlite3_index_info* info) : info_(info) {
+  for (int i = 0; i < info->nConstraint; ++i)
+    if (!IsLimitOrOffset(info->aConstraint[i].op)) ++count_;
+}
+
+int ConstraintSet::Find(int column, int op) const {
+  for (int i = 0; i < info_->nConstraint; ++i) {
+    const auto& c = info_->aConstraint[i];
+    if (c.usable && c.iColumn == column && c.op == op) return i;
+  }
+  return -1;
+}
+
+int ConstraintSet::FindAudioLike(int column) const {
+  for (int i = 0; i < info_->nConstraint; ++i) {
+    const auto& c = info_->aConstraint[i];
+    if (!c.usable || c.iColumn != column || c.op != SQLITE_INDEX_CONSTRAINT_LIKE) continue;
+    sqlite3_value* rhs = nullptr;
+    if (sqlite3_vtab_rhs_value(info_, i, &rhs) != SQLITE_OK || rhs == nullptr) continue;
+    if (sqlite3_value_type(rhs) != SQLITE_TEXT) continue;
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(rhs));
+    // LIKE is ASCII case-insensitive: 'audio/%' in any case is the store's
+    // audio family (mime types starting with "audio/", any case).
+    if (text != nullptr && strcasecmp(text, "audio/%") == 0) return i;
+  }
+  return -1;
+}
+
+bool ConstraintSet::IsIn(int c) const { return sqlite3_vtab_in(info_, c, -1) != 0; }
+
+bool ConstraintSet::Exact(int c) const {
+  const char* collation = sqlite3_vtab_collation(info_, c);
+  return collation == nullptr || sqlite3_stricmp(collation, "BINARY") == 0;
+}
+
+bool ConstraintSet::ExactInteger(int) const { return false; }
+
+bool ConstraintSet::OnlyImpliedByCategory(int column, int audio_like, bool text) const {
+  for (int i = 0; i < info_->nConstraint; ++i) {
+    const auto& c = info_->aConstraint[i];
+    if (IsLimitOrOffset(c.op)) continue;
+    if (!c.usable) return false;
+    if (i == audio_like) continue;
+    // SQLite's LIKE optimization adds mime_type >= 'AUDIO/' AND mime_type
+    // < 'audio0' next to the LIKE: implied by it.
+    if (c.iColumn == info_->aConstraint[audio_like].iColumn &&
+        (c.op == SQLITE_INDEX_CONSTRAINT_GE || c.op == SQLITE_INDEX_CONSTRAINT_LT)) {
+      sqlite3_value* rhs = nullptr;
+      if (sqlite3_vtab_rhs_value(info_, i, &rhs) == SQLITE_OK && rhs != nullptr &&
+          sqlite3_value_type(rhs) == SQLITE_TEXT) {
+        const char* t = reinterpret_cast<const char*>(sqlite3_value_text(rhs));
+        if (strcasecmp(t, c.op == SQLITE_INDEX_CONSTRAINT_GE ? "audio/" : "audio0") == 0) continue;
+      }
+      return false;
+    }
+    if (c.iColumn != column) return false;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) continue;
+    if (text && c.op == SQLITE_INDEX_CONSTRAINT_NE && Exact(i)) {
+      sqlite3_value* rhs = nullptr;
+      if (sqlite3_vtab_rhs_value(info_, i, &rhs) == SQLITE_OK && rhs != nullptr &&
+          sqlite3_value_type(rhs) == SQLITE_TEXT && sqlite3_value_bytes(rhs) == 0)
+        continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+void ConstraintSet::OmitAll(PlanBuilder* plan) const {
+  for (int i = 0; i < info_->nConstraint; ++i)
+    if (info_->aConstraint[i].usable && !IsLimitOrOffset(info_->aConstraint[i].op)) plan->Omit(i);
+}
+
+// ---- PlanBuilder ------------------------------------------------------------
+
+PlanBuilder::PlanBuilder(sqlite3_index_info* info, int plan, std::string name)
+    : info_(info), plan_(plan), name_(std::move(name)) {}
+
+void PlanBuilder::AddArgument(int c, std::string token, bool omit) {
+  const bool in = token.size() > 3 && token.compare(token.size() - 3, 3, "-in") == 0;
+  uses_.push_back({c, static_cast<int>(arg_tokens_.size()) + 1, omit, in});
+  arg_tokens_.push_back(std::move(token));
+}
+
+bool PlanBuilder::UseEq(int c, std::string_view column, bool exact) {
+  const bool in = sqlite3_vtab_in(info_, c, -1) != 0;
+  AddArgument(c, std::string(column) + (in ? "-in" : "="), exact);
+  return in;
+}
+
+void PlanBuilder::UseRange(int c, std::string_view column, bool exact) {
+  const char* op = "";
+  switch (info_->aConstraint[c].op) {
+    case SQLITE_INDEX_CONSTRAINT_GT: op = ">"; break;
+    case SQLITE_INDEX_CONSTRAINT_GE: op = ">="; break;
+    case SQLITE_INDEX_CONSTRAINT_LT: op = "<"; break;
+    case SQLITE_INDEX_CONSTRAINT_LE: op = "<="; break;
+  }
+  AddArgument(c, std::string(column) + op, exact);
+}
+
+// SQLite honours omit only for constraints that are xFilter arguments, so an
+// implied constraint is passed as an argument the cursor ignores ("-").
+void PlanBuilder::Omit(int c) { AddArgument(c, "-", true); }
+
+bool PlanBuilder::Used(int c) const {
+  for (const Use& u : uses_)
+    if (u.constraint == c) return true;
+  return false;
+}
+
+void PlanBuilder::SetCost(double cost, double rows) {
+  cost_ = cost;
+  rows_ = rows;
+}
+
+void PlanBuilder::ConsumeOrderBy(const std::string& note) {
+  if (info_->nOrderBy == 0) return;
+  order_consumed_ = true;
+  order_token_.clear();
+  if (!note.empty()) flags_.push_back(note);
+}
+
+void PlanBuilder::UseLimitOffsetIfSafe(const ConstraintSet& cs) {
+  if (info_->nOrderBy > 0 && !order_consumed_) return;
+  int limit = -1, offset = -1;
+  for (int i = 0; i < info_->nConstraint; ++i) {
+    const auto& c = info_->aConstraint[i];
+    if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) {
+      limit = i;
+      continue;
+    }
+    if (c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
+      offset = i;
+      continue;
+    }
+    // Every other constraint must be ours and omitted.
+    bool omitted = false;
+    for (const Use& u : uses_)
+      if (u.constraint == i && u.omit) omitted = true;
+    if (!omitted) return;
+  }
+  (void)cs;
+  if (limit < 0 || !info_->aConstraint[limit].usable) return;
+  AddArgument(limit, "limit", true);
+  if (offset >= 0 && info_->aConstraint[offset].usable) AddArgument(offset, "offset", true);
+}
+
+int PlanBuilder::Commit() {
+  for (const Use& u : uses_) {
+    info_->aConstraintUsage[u.constraint].argvIndex = u.argv;
+    info_->aConstraintUsage[u.constraint].omit = u.omit ? 1 : 0;
+    if (u.in_all_at_once) sqlite3_vtab_in(info_, u.constraint, 1);
+  }
+  std::string str = name_;
+  for (const std::string& t : arg_tokens_) str += " " + t;
+  if (!order_token_.empty()) str += " " + order_token_;
+  else if (order_consumed_) str += " ordered";
+  for (const std::string& f : flags_) str += " " + f;
+  info_->idxNum = plan_;
+  info_->idxStr = sqlite3_mprintf("%s", str.c_str());
+  if (info_->idxStr == nullptr) return SQLITE_NOMEM;
+  info_->needToFreeIdxStr = 1;
+  info_->orderByConsumed = order_consumed_ ? 1 : 0;
+  info_->estimatedCost = cost_;
+  info_->estimatedRows = static_cast<sqlite3_int64>(rows_ < 1 ? 1 : rows_);
+  if (unique_) info_->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  return SQLITE_OK;
+}
+
+// ---- PlanArgs -----------------------------------------------------------------
+
+namespace {
+std::vector<std::string> Split(const char* s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (; s != nullptr && *s != '\0'; ++s) {
+    if (*s == ' ') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(*s);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+bool IsFlag(const std::string& t) { return t == "ordered" || t == "distinct" || t.rfind("order:", 0) == 0; }
+}  // namespace
+
+Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, PlanArgs* out) {
+  std::vector<std::string> tokens = Split(idx_str);
+  if (tokens.empty()) return Status::InvalidArgument("zcmedia: empty plan");
+  out->plan = tokens[0];
+  const size_t dash = out->plan.find('-');
+  out->plan_suffix = dash == std::string::npos ? "" : out->plan.substr(dash + 1);
+  int a = 0;
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (IsFlag(t)) {
+      if (t.rfind("order:", 0) == 0) {
+        std::string spec = t.substr(6);
+        size_t pos = 0;
+        while (pos <= spec.size()) {
+          size_t comma = spec.find(',', pos);
+          if (comma == std::string::npos) comma = spec.size();
+          std::string term = spec.substr(pos, comma - pos);
+          if (!term.empty()) {
+            const bool desc = term.back() == '-';
+            if (desc) term.pop_back();
+            out->order.push_back({std::atoi(term.c_str()), desc});
+          }
+          pos = comma + 1;
+        }
+      } else {
+        out->flags_.push_back(t);
+      }
+      continue;
+    }
+    if (a >= argc) return Status::InvalidArgument("zcmedia: plan '" + std::string(idx_str) + "' has more arguments than xFilter got");
+    sqlite3_value* v = argv[a++];
+    if (t == "-") continue;  // an implied constraint (PlanBuilder::Omit)
+    if (t == "limit" || t == "offset") {
+      const std::optional<int64_t> n = AsExactInteger(v);
+      if (t == "limit") out->limit = n.value_or(-1) < 0 ? std::nullopt : n;  // negative LIMIT: no limit
+      else out->offset = n && *n > 0 ? n : std::nullopt;
+      continue;
+    }
+    size_t op_start = t.find_first_of("=<>");
+    std::string column, op;
+    if (t.size() > 3 && t.compare(t.size() - 3, 3, "-in") == 0) {
+      column = t.substr(0, t.size() - 3);
+      op = "in";
+    } else if (op_start != std::string::npos) {
+      column = t.substr(0, op_start);
+      op = t.substr(op_start);
+    } else {
+      return Status::InvalidArgument("zcmedia: bad plan token '" + t + "'");
+    }
+    Arg arg{column, op, {}};
+    if (op == "in") {
+      sqlite3_value* item = nullptr;
+      int rc = sqlite3_vtab_in_first(v, &item);
+      for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) arg.values.push_back(item);
+      if (rc != SQLITE_OK && rc != SQLITE_DONE) return Status::IOError("zcmedia: reading an IN list failed");
+    } else {
+      arg.values.push_back(v);
+    }
+    out->args_.push_back(std::move(arg));
+  }
+  return Status::OK();
+}
+
+bool PlanArgs::HasToken(std::string_view flag) const {
+  for (const std::string& f : flags_)
+    if (f == flag) return true;
+  return false;
+}
+
+std::vector<int64_t> PlanArgs::IntValues(std::string_view column) const {
+  std::vector<int64_t> out;
+  for (const Arg& a : args_) {
+    if (a.column != column || (a.op != "=" && a.op != "in")) continue;
+    for (sqlite3_value* v : a.values)
+      if (std::optional<int64_t> i = AsExactInteger(v)) out.push_back(*i);
+  }
+  return out;
+}
+
+std::vector<std::string_view> PlanArgs::TextValues(std::string_view column) const {
+  std::vector<std::string_view> out;
+  for (const Arg& a : args_) {
+    if (a.column != column || (a.op != "=" && a.op != "in")) continue;
+    for (sqlite3_value* v : a.values)
+      if (std::optional<std::string> t = AsText(v)) out.push_back(text_storage_.emplace_back(std::move(*t)));
+  }
+  return out;
+}
+
+namespace {
+// A bound on an INTEGER column from any value, as SQLite compares them:
+// NULL admits nothing; numbers < text < blobs.
+struct Bound {
+  bool none = false;      // no row passes
+  bool unbounded = false; // every integer passes
+  int64_t value = 0;      // inclusive
+};
+Bound IntBound(sqlite3_value* v, bool lower, bool strict) {
+  Bound b;
+  const int type = sqlite3_value_type(v);
+  if (type == SQLITE_NULL) {
+    b.none = true;
+    return b;
+  }
+  double d;
+  if (type == SQLITE_INTEGER) {
+    const int64_t i = sqlite3_value_int64(v);
+    if (strict) {
+      if (lower && i == INT64_MAX) b.none = true;
+      else if (!lower && i == INT64_MIN) b.none = true;
+      b.value = lower ? i + 1 : i - 1;
+    } else {
+      b.value = i;
+    }
+    return b;
+  }
+  if (type == SQLITE_FLOAT) {
+    d = sqlite3_value_double(v);
+  } else if (type == SQLITE_TEXT) {
+    if (std::optional<int64_t> i = AsExactInteger(v)) {
+      d = static_cast<double>(*i);
+    } else {
+      // Text that is not an integer: compare as SQLite would only roughly;
+      // a superset is enough (omit is off for ranges, SQLite checks again).
+      b.unbounded = true;
+      return b;
+    }
+  } else {
+    b.unbounded = true;
+    return b;
+  }
+  if (std::isnan(d)) {
+    b.none = true;
+    return b;
+  }
+  if (lower) {
+    if (d > 9.2e18) b.none = true;
+    else if (d < -9.2e18) b.unbounded = true;
+    else b.value = static_cast<int64_t>(std::floor(d)) - 1;  // superset; SQLite re-checks
+  } else {
+    if (d < -9.2e18) b.none = true;
+    else if (d > 9.2e18) b.unbounded = true;
+    else b.value = static_cast<int64_t>(std::ceil(d)) + 1;
+  }
+  return b;
+}
+}  // namespace
+
+std::optional<int64_t> PlanArgs::IntLowerBound(std::string_view column) const {
+  std::optional<int64_t> lo;
+  for (const Arg& a : args_) {
+    if (a.column != column || (a.op != ">" && a.op != ">=")) continue;
+    Bound b = IntBound(a.values[0], true, a.op == ">");
+    if (b.none) empty_ = true;
+    else if (!b.unbounded && (!lo || b.value > *lo)) lo = b.value;
+  }
+  return lo;
+}
+
+std::optional<int64_t> PlanArgs::IntUpperBound(std::string_view column) const {
+  std::optional<int64_t> hi;
+  for (const Arg& a : args_) {
+    if (a.column != column || (a.op != "<" && a.op != "<=")) continue;
+    Bound b = IntBound(a.values[0], false, a.op == "<");
+    if (b.none) empty_ = true;
+    else if (!b.unbounded && (!hi || b.value < *hi)) hi = b.value;
+  }
+  return hi;
+}
+
+}  // namespace zcmedia::vtab

@@ -1,0 +1,160 @@
+// Query plans of the zcmedia tables: how xBestIndex describes a plan and how
+// xFilter reads it back (docs/query-plans.md is the reference).
+//
+// idxNum is the plan's number in its table. idxStr is the plan's name
+// (possibly with a suffix: "tracks-artist") followed by one token per xFilter
+// argument in argv order -- `<column><op>` with op one of = in > >= < <=,
+// `limit` / `offset`, or `-` for a constraint the plan implies and ignores --
+// and then flags: `order:<col>[-],...` when the
+// plan hands rows over in the ORDER BY order (`-` for DESC), `distinct`
+// when duplicates may be dropped. EXPLAIN QUERY PLAN shows
+// `VIRTUAL TABLE INDEX <idxNum>:<idxStr>`.
+//
+// Rules the builder keeps (../shared/notes/vtab-techniques.md A1-A4):
+// argvIndex values are contiguous; omit is set only where the plan's own
+// comparison is exactly SQLite's (BINARY collation, the column's affinity);
+// IN lists are taken all at once (sqlite3_vtab_in) or not at all; LIMIT and
+// OFFSET are taken only when every other constraint is omitted and the
+// ORDER BY (if any) is consumed.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sqlite_api.h"
+#include "zcmedia/status.h"
+
+namespace zcmedia::vtab {
+
+// The usable constraints of one xBestIndex call.
+class ConstraintSet {
+ public:
+  explicit ConstraintSet(sqlite3_index_info* info);
+  // Index of the first usable constraint on `column` (-1: rowid) with `op`, or -1.
+  int Find(int column, int op) const;
+  // `column LIKE 'audio/%'` with a literal right-hand side, or -1.
+  int FindAudioLike(int column) const;
+  bool IsIn(int c) const;
+  // Whether a plan comparing exactly (bytes, or integers) agrees with
+  // SQLite on constraint c: BINARY collation for text.
+  bool Exact(int c) const;
+  // The same for an integer range bound (the right-hand side might be real:
+  // then SQLite keeps checking).
+  bool ExactInteger(int c) const;
+  // Whether the usable constraints are only: the audio LIKE, and on
+  // `column` IS NOT NULL and (text) != ''. Unusable constraints also count.
+  bool OnlyImpliedByCategory(int column, int audio_like, bool text) const;
+  // Marks every usable constraint as omitted, without argument.
+  void OmitAll(class PlanBuilder* plan) const;
+  // Usable constraints other than LIMIT and OFFSET (and unusable ones).
+  int count() const { return count_; }
+  sqlite3_index_info* info() const { return info_; }
+
+ private:
+  sqlite3_index_info* info_;
+  int count_ = 0;
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(sqlite3_index_info* info, int plan, std::string name);
+
+  // Takes EQ constraint c as an argument. Returns true if it is an IN list
+  // taken all at once (the argument is then the list).
+  bool UseEq(int c, std::string_view column, bool exact);
+  void UseRange(int c, std::string_view column, bool exact);
+  void Omit(int c);
+  bool Used(int c) const;
+  void SetCost(double cost, double rows);
+  void SetUnique() { unique_ = true; }
+  // The rows arrive in the ORDER BY order as they are.
+  void ConsumeOrderBy(const std::string& note);
+  // The cursor sorts its (few) rows by the ORDER BY terms, if they are all
+  // columns `column_ok` accepts.
+  template <typename ColumnOk>
+  void ConsumeOrderBySorting(ColumnOk column_ok) {
+    if (info_->nOrderBy == 0) return;
+    std::string token = "order:";
+    for (int i = 0; i < info_->nOrderBy; ++i) {
+      const auto& o = info_->aOrderBy[i];
+      if (!column_ok(o.iColumn)) return;
+      if (i > 0) token += ",";
+      token += std::to_string(o.iColumn);
+      if (o.desc) token += "-";
+    }
+    order_token_ = token;
+    order_consumed_ = true;
+  }
+  void AppendToken(std::string token) { flags_.push_back(std::move(token)); }
+  // Takes LIMIT/OFFSET when the rules above allow it.
+  void UseLimitOffsetIfSafe(const ConstraintSet& cs);
+  double cost() const { return cost_; }
+  // Writes the plan into the index info.
+  int Commit();
+
+ private:
+  void AddArgument(int c, std::string token, bool omit);
+
+  sqlite3_index_info* info_;
+  int plan_;
+  std::string name_;
+  std::vector<std::string> arg_tokens_;
+  std::vector<std::string> flags_;
+  std::string order_token_;
+  struct Use {
+    int constraint;
+    int argv;  // 0: none (omitted without argument)
+    bool omit;
+    bool in_all_at_once;
+  };
+  std::vector<Use> uses_;
+  double cost_ = 1e18;
+  double rows_ = 1e9;
+  bool unique_ = false;
+  bool order_consumed_ = false;
+};
+
+struct OrderTerm {
+  int column;  // -1: rowid
+  bool desc;
+};
+
+// xFilter's view of the plan: the arguments by token, values copied (argv
+// is only valid during xFilter).
+class PlanArgs {
+ public:
+  static Status Parse(const char* idx_str, int argc, sqlite3_value** argv, PlanArgs* out);
+
+  std::string plan;          // the first token
+  std::string plan_suffix;   // after its first '-' ("tracks-artist" -> "artist")
+  std::vector<OrderTerm> order;
+  std::optional<int64_t> limit;
+  std::optional<int64_t> offset;
+
+  bool HasToken(std::string_view flag) const;
+  // Values of the `=`/`in` arguments on `column`, converted with the
+  // column's affinity (values equal to no row left out).
+  std::vector<int64_t> IntValues(std::string_view column) const;
+  std::vector<std::string_view> TextValues(std::string_view column) const;
+  // Bounds from the range arguments on `column`, made inclusive.
+  std::optional<int64_t> IntLowerBound(std::string_view column) const;
+  std::optional<int64_t> IntUpperBound(std::string_view column) const;
+  // True when some argument admits no row at all (id > 'abc', id = NULL).
+  bool Empty() const { return empty_; }
+
+ private:
+  struct Arg {
+    std::string column;
+    std::string op;
+    std::vector<sqlite3_value*> values;  // during xFilter only
+  };
+  std::vector<Arg> args_;
+  std::vector<std::string> flags_;
+  mutable std::deque<std::string> text_storage_;  // stable addresses for the views
+  mutable bool empty_ = false;
+};
+
+}  // namespace zcmedia::vtab

@@ -1,0 +1,81 @@
+// Table and Cursor: the C++ side of one virtual table of the zcmedia module
+// (module.cc turns SQLite's C callbacks into calls on them, one place per
+// callback, and keeps exceptions from crossing into SQLite).
+//
+// A Table is one `CREATE VIRTUAL TABLE ... USING zcmedia(store=..., kind=...)`
+// in one connection; the kind decides the columns and plans
+// (media_files_table.cc, playlists_table.cc, playlist_entries_table.cc).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "session.h"
+#include "sqlite_api.h"
+
+namespace zcmedia::vtab {
+
+class Cursor;
+
+enum class TableKind { kMediaFiles, kPlaylists, kPlaylistEntries };
+
+class Table : public sqlite3_vtab {
+ public:
+  Table(sqlite3* db, std::string schema, std::string name, std::shared_ptr<StoreSession> session)
+      : db_(db), schema_(std::move(schema)), name_(std::move(name)), session_(std::move(session)) {
+    pModule = nullptr;
+    nRef = 0;
+    zErrMsg = nullptr;
+  }
+  virtual ~Table() = default;
+
+  // The CREATE TABLE statement sqlite3_declare_vtab gets.
+  virtual const char* Declaration() const = 0;
+  virtual int BestIndex(sqlite3_index_info* info) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor() = 0;
+  // xUpdate's arguments as SQLite passes them (module.cc documents the cases).
+  virtual int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) = 0;
+
+  sqlite3* db() const { return db_; }
+  const std::string& name() const { return name_; }
+  const std::string& schema() const { return schema_; }
+  StoreSession& session() { return *session_; }
+
+  // Sets zErrMsg (replacing any earlier message) and returns `code`.
+  int Fail(int code, const std::string& message);
+  // The SQLite code for `s` (SQLITE_OK when ok), with its message.
+  int Fail(const Status& s);
+
+ private:
+  sqlite3* const db_;
+  const std::string schema_;
+  const std::string name_;
+  const std::shared_ptr<StoreSession> session_;
+};
+
+class Cursor : public sqlite3_vtab_cursor {
+ public:
+  explicit Cursor(Table* table) { pVtab = table; }
+  virtual ~Cursor() = default;
+  virtual int Filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) = 0;
+  virtual int Next() = 0;
+  virtual bool Eof() const = 0;
+  virtual int Column(sqlite3_context* ctx, int column) = 0;
+  virtual sqlite3_int64 Rowid() const = 0;
+
+  Table* table() const { return static_cast<Table*>(pVtab); }
+};
+
+// SQLite's code for a store status (Constraint -> SQLITE_CONSTRAINT, Busy ->
+// SQLITE_BUSY, ReadOnly -> SQLITE_READONLY, Corruption -> SQLITE_CORRUPT,
+// IOError -> SQLITE_IOERR, the rest SQLITE_ERROR).
+int SqliteCode(const Status& s);
+
+// Result helpers for xColumn. `static_text`: the bytes are committed and
+// stay mapped while SQLite may hold them (session.h), so SQLite may keep
+// the pointer (SQLITE_STATIC); otherwise it copies (SQLITE_TRANSIENT).
+void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text);
+void ResultOptText(sqlite3_context* ctx, const std::optional<std::string_view>& text, bool static_text);
+void ResultOptInt(sqlite3_context* ctx, const std::optional<int64_t>& value);
+
+}  // namespace zcmedia::vtab
