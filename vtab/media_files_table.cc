@@ -40,16 +40,6 @@ constexpr const char* kDeclaration =
     "album TEXT, genre TEXT, track_number INTEGER, year INTEGER, album_artist TEXT, "
     "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)";
 
-bool IsIntegerColumn(int column) {
-  switch (column) {
-    case kId: case kSize: case kModified: case kDuration: case kTrackNumber: case kYear:
-    case kCreatedAt: case kUpdatedAt:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // One column of a record as a sortable value.
 SqlValue ColumnOf(const MediaFileView& r, int column) {
   switch (column) {
@@ -110,6 +100,12 @@ class MediaFilesTable final : public Table {
   int BestIndex(sqlite3_index_info* info) override;
   std::unique_ptr<Cursor> NewCursor() override;
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
+
+ private:
+  int FieldsFrom(sqlite3_value** columns, MediaFileFields* f);
+  // For OR REPLACE: *batch := removals of the rows (other than `updating`,
+  // 0 for an insert) holding f.path or `id`, then the write itself.
+  Status ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -277,9 +273,128 @@ class MediaFilesCursor final : public Cursor {
   }
 };
 
-int MediaFilesTable::Update(int, sqlite3_value**, sqlite3_int64*) {
-  (void)IsIntegerColumn;
-  return Fail(SQLITE_READONLY, "zcmedia: writes are being written");
+// ---- xUpdate ----------------------------------------------------------------
+
+// The columns of an INSERT or UPDATE (argv[2..], declaration order) as a
+// record, checked as the legacy table would check them: NOT NULL, and the
+// types the store can hold (module.cc has the argv layout).
+int MediaFilesTable::FieldsFrom(sqlite3_value** columns, MediaFileFields* f) {
+  RowReader row(this, columns, kColumnNames);
+  auto text = [&](int c) { return row.Text(c, /*not_null=*/c == kPath || c == kParentPath || c == kFilename || c == kMimeType); };
+  auto integer = [&](int c) {
+    return row.Integer(c, /*not_null=*/c == kSize || c == kModified || c == kCreatedAt || c == kUpdatedAt);
+  };
+  const OptText path = text(kPath);
+  f->path = path.value_or(std::string_view());
+  f->parent_path = text(kParentPath);
+  f->canonical_path = text(kCanonicalPath);
+  f->canonical_parent_path = text(kCanonicalParentPath);
+  f->filename = text(kFilename);
+  f->size = integer(kSize).value_or(0);
+  f->modified = integer(kModified).value_or(0);
+  f->mime_type = text(kMimeType);
+  f->duration = integer(kDuration);
+  f->title = text(kTitle);
+  f->artist = text(kArtist);
+  f->album = text(kAlbum);
+  f->genre = text(kGenre);
+  f->track_number = integer(kTrackNumber);
+  f->year = integer(kYear);
+  f->album_artist = text(kAlbumArtist);
+  f->created_at = integer(kCreatedAt).value_or(0);
+  f->updated_at = integer(kUpdatedAt).value_or(0);
+  return row.rc();
+}
+
+int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  StoreSession& s = session();
+  WriteBatch batch;
+  if (argc == 1) {  // DELETE
+    batch.Remove(sqlite3_value_int64(argv[0]));
+    return FailWrite(s.Write(batch));
+  }
+  MediaFileFields f;
+  if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK) return rc;
+  // The id: the id column, else the rowid, else the next one. Both given
+  // and different is a contradiction SQLite would not allow either.
+  std::optional<int64_t> id;
+  const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+  for (sqlite3_value* v : {argv[2 + kId], argv[1]}) {
+    if (sqlite3_value_type(v) == SQLITE_NULL) continue;
+    const std::optional<int64_t> i = AsExactInteger(v);
+    if (!i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name() + ".id must be an integer");
+    if (id && *id != *i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name() + ".id and rowid differ");
+    id = i;
+  }
+  if (id && *id <= 0 && insert)
+    return Fail(SQLITE_MISMATCH, name() + ".id must be positive (the store's ids are 1 and up; got " +
+                                     std::to_string(*id) + ")");
+  const bool replace = sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE;
+  if (insert) {
+    f.id = id.value_or(0);
+    batch.Put(f);
+  } else {
+    const int64_t old_id = sqlite3_value_int64(argv[0]);
+    const int64_t new_id = id.value_or(old_id);
+    if (new_id == old_id) {
+      batch.Update(old_id, f);
+    } else {
+      // A new id for a row: the legacy foreign keys refuse it while
+      // playlist entries name the old one (no ON UPDATE CASCADE).
+      std::shared_ptr<const Snapshot> snap;
+      bool committed = false;
+      if (Status st = s.ReadSnapshot(&snap, &committed); !st.ok()) return Fail(st);
+      std::vector<PlaylistEntryView> entries;
+      if (Status st = snap->ListEntriesOfMediaFile(old_id, &entries); !st.ok()) return Fail(st);
+      if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+      batch.Remove(old_id);
+      f.id = new_id;
+      batch.Put(f);
+    }
+  }
+  std::vector<int64_t> ids;
+  Status st = s.Write(batch, &ids);
+  if (st.IsConstraint() && replace) {
+    // OR REPLACE: the rows holding the id or the path go first, then the
+    // write again (SQLite's order: delete the conflicting rows, insert).
+    st = ReplaceConflicts(f, insert ? f.id : (id.value_or(sqlite3_value_int64(argv[0]))),
+                          insert ? 0 : sqlite3_value_int64(argv[0]), &batch);
+    if (st.ok()) st = s.Write(batch, &ids);
+  }
+  if (!st.ok()) return FailWrite(st);
+  if (insert && !ids.empty()) *rowid = ids.back();
+  return SQLITE_OK;
+}
+
+Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
+  std::shared_ptr<const Snapshot> snap;
+  bool committed = false;
+  ZC_RETURN_IF_ERROR(session().ReadSnapshot(&snap, &committed));
+  WriteBatch retry;
+  std::vector<int64_t> doomed;
+  MediaFileView holder;
+  if (Status s = snap->FindByPath(f.path, &holder); s.ok() && holder.id() != updating) doomed.push_back(holder.id());
+  if (id != 0 && id != updating) {
+    MediaFileView same_id;
+    if (snap->Get(id, &same_id).ok() && std::find(doomed.begin(), doomed.end(), id) == doomed.end())
+      doomed.push_back(id);
+  }
+  for (int64_t d : doomed) retry.Remove(d);
+  // The original write again, after the removals.
+  if (updating == 0) {
+    MediaFileFields g = f;
+    g.id = id;
+    retry.Put(g);
+  } else if (id == updating) {
+    retry.Update(updating, f);
+  } else {
+    retry.Remove(updating);
+    MediaFileFields g = f;
+    g.id = id;
+    retry.Put(g);
+  }
+  *batch = std::move(retry);
+  return Status::OK();
 }
 
 std::unique_ptr<Cursor> MediaFilesTable::NewCursor() { return std::make_unique<MediaFilesCursor>(this); }
@@ -291,16 +406,15 @@ int MediaFilesCursor::Filter(int idx_num, const char* idx_str, int argc, sqlite3
   PlanArgs args;
   s = PlanArgs::Parse(idx_str, argc, argv, &args);
   if (!s.ok()) return table()->Fail(s);
-  limit_ = args.limit;
-  emitted_ = 0;
+  limit_.reset();
   const int rc = Load(args);
   if (rc != SQLITE_OK) return rc;
-  // OFFSET: skip rows without handing them to SQLite.
+  // OFFSET: skip rows without handing them to SQLite; then LIMIT counts.
   for (int64_t skip = args.offset.value_or(0); skip > 0 && !eof_; --skip) {
     const int next = Next();
     if (next != SQLITE_OK) return next;
-    --emitted_;
   }
+  limit_ = args.limit;
   emitted_ = 0;
   if (limit_ && *limit_ <= 0) eof_ = true;
   return SQLITE_OK;
@@ -483,7 +597,6 @@ int MediaFilesCursor::Column(sqlite3_context* ctx, int column) {
     }
     return table()->Fail(SQLITE_ERROR, "zcmedia: ids plan asked for column " + std::to_string(column));
   }
-  if (sqlite3_vtab_nochange(ctx) && column != kId) return SQLITE_OK;  // UPDATE leaving it alone
   const MediaFileView r = Current();
   switch (column) {
     case kId: sqlite3_result_int64(ctx, r.id()); break;

@@ -105,7 +105,13 @@ int CreateOrConnect(bool create, sqlite3* db, int argc, const char* const* argv,
     *err = sqlite3_mprintf("zcmedia table %s: %s", table.c_str(), s.message().c_str());
     return SqliteCode(s);
   }
-  std::unique_ptr<Table> t = NewTable(*kind, db, schema, table, StoreSession::For(db, std::move(store)));
+  if (create) {
+    s = StoreSession::CreateWatermarkTable(db, schema);
+    if (!s.ok()) return fail(s);
+  }
+  std::shared_ptr<StoreSession> session = StoreSession::For(db, std::move(store));
+  session->AddTable(schema, args.store);
+  std::unique_ptr<Table> t = NewTable(*kind, db, schema, table, std::move(session));
   if (!t) return fail(Status::InvalidArgument("zcmedia table " + table + ": kind '" + args.kind + "' is not available yet"));
   int rc = sqlite3_declare_vtab(db, t->Declaration());
   if (rc != SQLITE_OK) return rc;
@@ -159,6 +165,43 @@ int xUpdate(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* r
   return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Update(argc, argv, rowid); });
 }
 
+// Transactions: the session of the table (shared by the connection's
+// tables on one store) does the work; session.h has the protocol. SQLite
+// ignores what xCommit and xRollback return (vtab.c callFinaliser).
+int xBegin(sqlite3_vtab* vtab) {
+  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Begin()); });
+}
+int xSync(sqlite3_vtab* vtab) {
+  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Sync()); });
+}
+int xCommit(sqlite3_vtab* vtab) {
+  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Commit()); });
+}
+int xRollback(sqlite3_vtab* vtab) {
+  return Guard(vtab, [&] {
+    static_cast<Table*>(vtab)->session().Rollback();
+    return SQLITE_OK;
+  });
+}
+int xSavepoint(sqlite3_vtab* vtab, int level) {
+  return Guard(vtab, [&] {
+    static_cast<Table*>(vtab)->session().Savepoint(level);
+    return SQLITE_OK;
+  });
+}
+int xRelease(sqlite3_vtab* vtab, int level) {
+  return Guard(vtab, [&] {
+    static_cast<Table*>(vtab)->session().Release(level);
+    return SQLITE_OK;
+  });
+}
+int xRollbackTo(sqlite3_vtab* vtab, int level) {
+  return Guard(vtab, [&] {
+    return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().RollbackTo(level));
+  });
+}
+int xRename(sqlite3_vtab*, const char*) { return SQLITE_OK; }  // nothing is named after the table
+
 sqlite3_module& Module() {
   static sqlite3_module module = [] {
     sqlite3_module m{};
@@ -176,6 +219,14 @@ sqlite3_module& Module() {
     m.xColumn = xColumn;
     m.xRowid = xRowid;
     m.xUpdate = xUpdate;
+    m.xBegin = xBegin;
+    m.xSync = xSync;
+    m.xCommit = xCommit;
+    m.xRollback = xRollback;
+    m.xRename = xRename;
+    m.xSavepoint = xSavepoint;
+    m.xRelease = xRelease;
+    m.xRollbackTo = xRollbackTo;
     return m;
   }();
   return module;

@@ -44,8 +44,11 @@ class ConstraintSet {
   // The same for an integer range bound (the right-hand side might be real:
   // then SQLite keeps checking).
   bool ExactInteger(int c) const;
-  // Whether the usable constraints are only: the audio LIKE, and on
-  // `column` IS NOT NULL and (text) != ''. Unusable constraints also count.
+  // Whether the constraints are exactly what the category index of
+  // `column` answers: the audio LIKE (and the range SQLite derives from
+  // it), and on `column` != '' (text; IS NOT NULL may come too) or IS NOT
+  // NULL (years). Any other constraint, or none excluding missing values,
+  // and the answer is no.
   bool OnlyImpliedByCategory(int column, int audio_like, bool text) const;
   // Marks every usable constraint as omitted, without argument.
   void OmitAll(class PlanBuilder* plan) const;

@@ -41,6 +41,14 @@ std::vector<std::pair<sqlite3_stmt*, int>> StoreSession::RunningStatements() con
 }
 
 Status StoreSession::ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, bool* committed) {
+  ZC_RETURN_IF_ERROR(RecoverOnce());
+  if (txn_) {
+    // The connection's own writes are visible; their bytes are not
+    // committed (a rollback reuses them), so SQLite must copy text.
+    *snapshot = txn_->GetSnapshot();
+    *committed = false;
+    return Status::OK();
+  }
   std::vector<std::pair<sqlite3_stmt*, int>> running = RunningStatements();
   bool still_used = false;
   for (const auto& user : pinned_users_) {

@@ -12,9 +12,21 @@
 // with the statements running when it was taken or used, and takes a newer
 // one only once none of them is still on that run. (DEVELOPERS.md rule 3.)
 //
-// Write transactions (transaction.cc) read their own writes instead.
+// Write transactions (transaction.cc). The first xBegin of any table of
+// the session starts a store Transaction; every xUpdate writes through it
+// (checked row by row, nothing synced); reads of the connection then see
+// its writes. Two-phase commit with SQLite: the first xSync prepares the
+// store transaction (data durable past the committed watermark, the
+// would-be meta page in DIR/PREPARED) and records the sequence it will
+// commit in the row of the store in the ordinary table zcmedia_watermarks,
+// inside the user's SQLite transaction; xCommit then commits the store.
+// After a crash between the two commits, SQLite holds a watermark above
+// the store's sequence: the session's first use commits the prepared
+// transaction (Store::CommitPrepared) before anything is read or written.
+// Savepoints map to store marks (xSavepoint / xRollbackTo / xRelease).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -38,15 +50,53 @@ class StoreSession {
   // when every byte it shows is committed (text may then be SQLITE_STATIC).
   Status ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, bool* committed);
 
+  // Each table of the session registers the schema it lives in and its
+  // store= argument as written: the keys of the watermark rows.
+  void AddTable(const std::string& schema, const std::string& store_arg);
+
+  // ---- Write transactions (transaction.cc).
+  // xBegin: starts the store transaction unless one is open (takes the
+  // store's writer, waiting up to its lock timeout).
+  Status Begin();
+  // Writes through the open transaction.
+  Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids = nullptr);
+  bool in_transaction() const { return txn_ != nullptr; }
+  // xSync (the first of the session's tables prepares; the rest find it
+  // done), xCommit, xRollback.
+  Status Sync();
+  Status Commit();
+  void Rollback();
+  // xSavepoint, xRollbackTo, xRelease: SQLite's savepoint levels.
+  void Savepoint(int level);
+  Status RollbackTo(int level);
+  void Release(int level);
+
+  // Creates zcmedia_watermarks in `schema` if it is missing (xCreate).
+  static Status CreateWatermarkTable(sqlite3* db, const std::string& schema);
+
  private:
   StoreSession(sqlite3* db, std::shared_ptr<SharedStore> store) : db_(db), store_(std::move(store)) {}
   // The statements running now, with their run counts.
   std::vector<std::pair<sqlite3_stmt*, int>> RunningStatements() const;
+  // Once per session, before its first read or write: commits a store
+  // transaction that SQLite committed but the store did not (a crash
+  // between the two commits).
+  Status RecoverOnce();
+  // The highest watermark the connection's databases hold for this store.
+  Status WatermarkInDatabase(uint64_t* sequence);
+  Status WriteWatermarks(uint64_t sequence);
 
   sqlite3* const db_;
   const std::shared_ptr<SharedStore> store_;
+  std::vector<std::pair<std::string, std::string>> tables_;  // (schema, store= as written)
   std::shared_ptr<const Snapshot> pinned_;
   std::vector<std::pair<sqlite3_stmt*, int>> pinned_users_;
+
+  bool recovered_ = false;
+  std::unique_ptr<Transaction> txn_;
+  uint64_t begin_mark_ = 0;
+  std::map<int, uint64_t> savepoints_;  // SQLite savepoint level -> store mark
+  bool prepared_ = false;
 };
 
 }  // namespace zcmedia::vtab

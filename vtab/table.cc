@@ -1,5 +1,7 @@
 #include "table.h"
 
+#include "values.h"
+
 namespace zcmedia::vtab {
 
 int SqliteCode(const Status& s) {
@@ -21,6 +23,72 @@ int Table::Fail(int code, const std::string& message) {
 int Table::Fail(const Status& s) {
   if (s.ok()) return SQLITE_OK;
   return Fail(SqliteCode(s), s.message());
+}
+
+int Table::FailWrite(const Status& s) {
+  if (s.ok()) return SQLITE_OK;
+  if (!s.IsConstraint()) return Fail(s);
+  const std::string& m = s.message();
+  static const std::string kUnique = "UNIQUE constraint failed: ";
+  if (m.rfind(kUnique, 0) == 0) {
+    // "UNIQUE constraint failed: media_files.path (...)": the columns, each
+    // with this table's name.
+    std::string columns = m.substr(kUnique.size());
+    columns = columns.substr(0, columns.find(" ("));
+    std::string out = kUnique;
+    size_t pos = 0;
+    while (pos < columns.size()) {
+      size_t comma = columns.find(", ", pos);
+      if (comma == std::string::npos) comma = columns.size();
+      std::string term = columns.substr(pos, comma - pos);
+      const size_t dot = term.find('.');
+      if (pos > 0) out += ", ";
+      out += name_ + "." + (dot == std::string::npos ? term : term.substr(dot + 1));
+      pos = comma + 2;
+    }
+    const bool key = columns.size() > 3 && columns.compare(columns.size() - 3, 3, ".id") == 0;
+    return Fail(key ? SQLITE_CONSTRAINT_PRIMARYKEY : SQLITE_CONSTRAINT_UNIQUE, out);
+  }
+  if (m.rfind("FOREIGN KEY constraint failed", 0) == 0)
+    return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+  return Fail(SQLITE_CONSTRAINT, m);
+}
+
+bool RowReader::CheckNull(int column, bool not_null) {
+  if (sqlite3_value_type(columns_[column]) != SQLITE_NULL) return false;
+  if (not_null && rc_ == SQLITE_OK)
+    rc_ = table_->Fail(SQLITE_CONSTRAINT_NOTNULL,
+                       "NOT NULL constraint failed: " + table_->name() + "." + names_[column]);
+  return true;
+}
+
+std::optional<std::string_view> RowReader::Text(int column, bool not_null) {
+  if (CheckNull(column, not_null)) return std::nullopt;
+  sqlite3_value* v = columns_[column];
+  if (sqlite3_value_type(v) == SQLITE_BLOB) {
+    if (rc_ == SQLITE_OK)
+      rc_ = table_->Fail(SQLITE_MISMATCH, "datatype mismatch: " + table_->name() + "." + names_[column] +
+                                              " holds text; a blob cannot be stored in it (cast it to text)");
+    return std::nullopt;
+  }
+  // Numbers become their text, as the column's TEXT affinity makes them.
+  const unsigned char* text = sqlite3_value_text(v);
+  if (text == nullptr) return std::string_view();
+  return std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_value_bytes(v)));
+}
+
+std::optional<int64_t> RowReader::Integer(int column, bool not_null) {
+  if (CheckNull(column, not_null)) return std::nullopt;
+  sqlite3_value* v = columns_[column];
+  if (std::optional<int64_t> i = AsExactInteger(v)) return i;
+  if (rc_ == SQLITE_OK) {
+    const unsigned char* text = sqlite3_value_text(v);
+    rc_ = table_->Fail(SQLITE_MISMATCH, "datatype mismatch: " + table_->name() + "." + names_[column] +
+                                            " holds integers; '" +
+                                            std::string(text ? reinterpret_cast<const char*>(text) : "") +
+                                            "' is not one");
+  }
+  return std::nullopt;
 }
 
 void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text) {

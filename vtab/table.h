@@ -8,7 +8,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "session.h"
 #include "sqlite_api.h"
@@ -45,12 +47,41 @@ class Table : public sqlite3_vtab {
   int Fail(int code, const std::string& message);
   // The SQLite code for `s` (SQLITE_OK when ok), with its message.
   int Fail(const Status& s);
+  // The same for a refused write, in SQLite's words for the legacy table:
+  // the store's "UNIQUE constraint failed: media_files.path ('/a/b' ...)"
+  // becomes "UNIQUE constraint failed: <this table>.path" with
+  // SQLITE_CONSTRAINT_UNIQUE (PRIMARYKEY for the id), a foreign key
+  // "FOREIGN KEY constraint failed" with SQLITE_CONSTRAINT_FOREIGNKEY.
+  int FailWrite(const Status& s);
 
  private:
   sqlite3* const db_;
   const std::string schema_;
   const std::string name_;
   const std::shared_ptr<StoreSession> session_;
+};
+
+// Reads the column values of an INSERT or UPDATE (argv[2..]) with the checks
+// the legacy table makes: NOT NULL ("NOT NULL constraint failed: t.c",
+// SQLITE_CONSTRAINT_NOTNULL) and the column's affinity -- text columns take
+// numbers as their text; integer columns take integers, reals holding an
+// integer and numeric text. What the store cannot hold (a blob anywhere,
+// 'abc' or 1.5 in an integer column) is SQLITE_MISMATCH naming the column
+// (docs/porting.md). The first failure wins; its message is on the table.
+class RowReader {
+ public:
+  RowReader(Table* table, sqlite3_value** columns, const char* const* names)
+      : table_(table), columns_(columns), names_(names) {}
+  std::optional<std::string_view> Text(int column, bool not_null);
+  std::optional<int64_t> Integer(int column, bool not_null);
+  int rc() const { return rc_; }
+
+ private:
+  bool CheckNull(int column, bool not_null);
+  Table* table_;
+  sqlite3_value** columns_;
+  const char* const* names_;
+  int rc_ = SQLITE_OK;
 };
 
 class Cursor : public sqlite3_vtab_cursor {

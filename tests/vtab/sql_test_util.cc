@@ -1,0 +1,173 @@
+#include "sql_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace zcmedia::test {
+
+const char* const kLegacySchema = R"(
+CREATE TABLE media_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT UNIQUE NOT NULL,
+    parent_path TEXT NOT NULL,
+    canonical_path TEXT,
+    canonical_parent_path TEXT,
+    filename TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    mime_type TEXT NOT NULL,
+    duration INTEGER,
+    title TEXT,
+    artist TEXT,
+    album TEXT,
+    genre TEXT,
+    track_number INTEGER,
+    year INTEGER,
+    album_artist TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE playlists (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE NOT NULL,
+    description TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE playlist_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    playlist_id INTEGER NOT NULL,
+    media_file_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    FOREIGN KEY (playlist_id) REFERENCES playlists(id) ON DELETE CASCADE,
+    FOREIGN KEY (media_file_id) REFERENCES media_files(id) ON DELETE CASCADE,
+    UNIQUE(playlist_id, media_file_id),
+    UNIQUE(playlist_id, position)
+);
+CREATE INDEX idx_media_files_path ON media_files(path);
+CREATE INDEX idx_media_files_parent_path ON media_files(parent_path);
+CREATE INDEX idx_media_files_canonical_path ON media_files(canonical_path);
+CREATE INDEX idx_media_files_canonical_parent_path ON media_files(canonical_parent_path);
+CREATE INDEX idx_media_files_modified ON media_files(modified);
+CREATE INDEX idx_media_files_mime_type ON media_files(mime_type);
+CREATE INDEX idx_media_files_filename ON media_files(filename);
+CREATE INDEX idx_media_files_artist ON media_files(artist);
+CREATE INDEX idx_media_files_album ON media_files(album);
+CREATE INDEX idx_media_files_genre ON media_files(genre);
+CREATE INDEX idx_media_files_year ON media_files(year);
+CREATE INDEX idx_media_files_album_artist ON media_files(album_artist);
+CREATE INDEX idx_media_files_track_number ON media_files(track_number);
+CREATE INDEX idx_playlist_entries_playlist_id ON playlist_entries(playlist_id);
+CREATE INDEX idx_playlist_entries_media_file_id ON playlist_entries(media_file_id);
+CREATE INDEX idx_playlist_entries_position ON playlist_entries(playlist_id, position);
+PRAGMA foreign_keys = ON;
+)";
+
+std::string VirtualSchema(const std::string& dir) {
+  std::string out;
+  for (const char* kind : {"media_files", "playlists", "playlist_entries"})
+    out += std::string("CREATE VIRTUAL TABLE ") + kind + " USING zcmedia(store='" + dir + "', kind='" + kind + "');";
+  return out;
+}
+
+std::string SqlResult::ToString(size_t max_rows) const {
+  std::ostringstream o;
+  if (!ok()) o << "error " << rc << ": " << error << "\n";
+  o << rows.size() << " rows\n";
+  for (size_t i = 0; i < rows.size() && i < max_rows; ++i) {
+    for (const SqlCell& c : rows[i]) {
+      if (c.type == SQLITE_NULL) o << "NULL";
+      else if (c.type == SQLITE_TEXT) o << "'" << c.bytes << "'";
+      else o << c.bytes << (c.type == SQLITE_FLOAT ? "f" : "");
+      o << " | ";
+    }
+    o << "\n";
+  }
+  return o.str();
+}
+
+SqlDb::SqlDb(const std::string& path) {
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK) << path;
+  sqlite3_extended_result_codes(db_, 1);
+  char* err = nullptr;
+  EXPECT_EQ(zcmedia_register(db_, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+}
+
+SqlDb::~SqlDb() { sqlite3_close_v2(db_); }
+
+SqlResult SqlDb::Run(const std::string& sql, const std::vector<Param>& params) {
+  SqlResult result;
+  const char* tail = sql.c_str();
+  while (tail != nullptr && *tail != '\0') {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, tail, -1, &stmt, &tail);
+    if (rc != SQLITE_OK) {
+      result.rc = sqlite3_extended_errcode(db_);
+      result.error = sqlite3_errmsg(db_);
+      return result;
+    }
+    if (stmt == nullptr) continue;  // whitespace or a comment
+    const int n = sqlite3_bind_parameter_count(stmt);
+    for (int i = 0; i < n && i < static_cast<int>(params.size()); ++i) {
+      const Param& p = params[i];
+      switch (p.kind) {
+        case Param::Kind::kNull: sqlite3_bind_null(stmt, i + 1); break;
+        case Param::Kind::kInt: sqlite3_bind_int64(stmt, i + 1, p.i); break;
+        case Param::Kind::kReal: sqlite3_bind_double(stmt, i + 1, p.d); break;
+        case Param::Kind::kText: sqlite3_bind_text(stmt, i + 1, p.s.data(), static_cast<int>(p.s.size()), SQLITE_TRANSIENT); break;
+      }
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      SqlRow row;
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        SqlCell cell;
+        cell.type = sqlite3_column_type(stmt, c);
+        if (cell.type == SQLITE_INTEGER) cell.bytes = std::to_string(sqlite3_column_int64(stmt, c));
+        else if (cell.type == SQLITE_FLOAT) {
+          std::ostringstream o;
+          o.precision(17);
+          o << sqlite3_column_double(stmt, c);
+          cell.bytes = o.str();
+        } else if (cell.type != SQLITE_NULL) {
+          const void* b = cell.type == SQLITE_BLOB ? sqlite3_column_blob(stmt, c) : sqlite3_column_text(stmt, c);
+          cell.bytes.assign(static_cast<const char*>(b ? b : ""), static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+        }
+        row.push_back(std::move(cell));
+      }
+      result.rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) {
+      result.rc = sqlite3_extended_errcode(db_);
+      result.error = sqlite3_errmsg(db_);
+      sqlite3_finalize(stmt);
+      return result;
+    }
+    sqlite3_finalize(stmt);
+  }
+  return result;
+}
+
+std::vector<SqlRow> SqlDb::Rows(const std::string& sql, const std::vector<Param>& params) {
+  SqlResult r = Run(sql, params);
+  EXPECT_TRUE(r.ok()) << sql << "\n" << r.ToString();
+  return r.rows;
+}
+
+void SqlDb::Exec(const std::string& sql) {
+  SqlResult r = Run(sql);
+  ASSERT_TRUE(r.ok()) << sql << "\n" << r.ToString();
+}
+
+long long SqlDb::Int(const std::string& sql) {
+  std::vector<SqlRow> rows = Rows(sql);
+  if (rows.empty() || rows[0].empty() || rows[0][0].type != SQLITE_INTEGER) {
+    ADD_FAILURE() << sql << " gave no integer";
+    return -1;
+  }
+  return std::stoll(rows[0][0].bytes);
+}
+
+}  // namespace zcmedia::test
