@@ -81,6 +81,18 @@ struct CompactBenchOptions {
 };
 int RunCompactBench(const CompactBenchOptions& options);
 
+// One transaction of N one-row Transaction::Write calls and a Commit,
+// beside Store::Write of the same records in recommended-size batches.
+struct TxnBenchOptions {
+  uint64_t records = 1'000'000;
+  int runs = 3;
+  bool json = false;
+  std::string dir = "/tmp";
+  size_t memory_budget = 0;
+  uint64_t seed = kDefaultSeed;
+};
+int RunTxnBench(const TxnBenchOptions& options);
+
 struct GenerateBenchOptions {
   uint64_t records = 1'000'000;
   bool json = false;

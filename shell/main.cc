@@ -126,6 +126,7 @@ int RunCommandLine(int argc, char** argv) {
       "  zcmedia bench scale --records 1M --json\n"
       "  zcmedia bench profiles --records 1M --runs 3\n"
       "  zcmedia bench compact --records 1M --runs 3\n"
+      "  zcmedia bench txn --records 1M --runs 3\n"
       "  zcmedia bench generate --records 10M");
 
   IngestBenchOptions ingest;
@@ -206,6 +207,16 @@ int RunCommandLine(int argc, char** argv) {
   AddBudgetOption(compact_bench_cmd, &compact_bench.memory_budget);
   AddSeedOption(compact_bench_cmd, &compact_bench.seed);
 
+  TxnBenchOptions txn_bench;
+  CLI::App* txn_bench_cmd = bench_cmd->add_subcommand(
+      "txn", "One transaction of one-row writes (the SQLite extension's pattern), beside Store::Write batches");
+  AddCountOption(txn_bench_cmd, "-n,--records", &txn_bench.records, "Records (rows) to write");
+  AddRunsOption(txn_bench_cmd, &txn_bench.runs, "Runs per side (median reported)");
+  AddJsonFlag(txn_bench_cmd, &txn_bench.json);
+  txn_bench_cmd->add_option("-d,--dir", txn_bench.dir, "Parent of the temporary directories")->capture_default_str();
+  AddBudgetOption(txn_bench_cmd, &txn_bench.memory_budget);
+  AddSeedOption(txn_bench_cmd, &txn_bench.seed);
+
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
       "generate", "Speed and shape of the workload generator (shares, artists, paths, uniqueness)");
@@ -244,6 +255,7 @@ int RunCommandLine(int argc, char** argv) {
     if (profiles_cmd->parsed()) return RunProfilesBench(profiles);
 
     if (compact_bench_cmd->parsed()) return RunCompactBench(compact_bench);
+    if (txn_bench_cmd->parsed()) return RunTxnBench(txn_bench);
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;
       return RunGenerateBench(generate);

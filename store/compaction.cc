@@ -315,9 +315,11 @@ class StoreImpl::SegmentRewriter {
 };
 
 Status StoreImpl::CompactLocked(CompactionResult* result) {
-  std::lock_guard<std::mutex> g(write_mu_);
+  std::unique_lock<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(WaitForWriter(g));
   ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(DiscardPrepared());
   ZC_RETURN_IF_ERROR(FinishCheckpoint());
   std::shared_ptr<const SnapshotImpl> base_snapshot;
   {

@@ -115,8 +115,6 @@ Status BatchApplier::FinishDirectories() {
 
 // ---- Writer --------------------------------------------------------------------
 
-namespace {
-// Whether a Directory record names `path` in `view`.
 Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) {
   const fb::Directory* d = nullptr;
   const std::string_view tail = TailOf(path);
@@ -124,7 +122,6 @@ Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named) 
   *named = d != nullptr;
   return Status::OK();
 }
-}  // namespace
 
 
 Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, WriteBatch::Rep* names) {

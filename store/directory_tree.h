@@ -40,6 +40,10 @@ uint64_t DirectoryNameKey(const fb::Directory* d);
 // are appended after the batch's own entries.
 Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, WriteBatch::Rep* names);
 
+// Whether a Directory record names `path` in `view` (a transaction names
+// the directories of its pending batch with it, one entry at a time).
+Status DirectoryNamed(const ReadView& view, std::string_view path, bool* named);
+
 // Snapshot::ListSubdirectories and GetDirectory.
 Status ListSubdirectories(const ReadView& view, std::string_view parent, std::optional<MimeFamily> family,
                           std::vector<DirectoryInfo>* out);

@@ -20,6 +20,8 @@ constexpr uint32_t kFormatVersion = 5;  // 2: the category index; 3: playlists; 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
 constexpr const char* kLockFile = "LOCK";
+// A prepared transaction's would-be meta page (docs/format.md, "Transactions").
+constexpr const char* kPreparedFile = "PREPARED";
 std::string SegmentFileName(uint32_t number);              // seg-000001.zcs
 std::string RunFileName(uint32_t kind, uint32_t number);   // idx-path-000001.zcr
 bool ParseSegmentFileName(const std::string& name, uint32_t* number);

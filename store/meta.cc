@@ -40,11 +40,17 @@ std::string Validate(const MetaPage& p) {
 
 }  // namespace
 
-Status WriteMetaPage(File* file, MetaPage* page) {
+namespace {
+void Seal(MetaPage* page) {
   page->magic = kMetaMagic;
   page->format_version = kFormatVersion;
   page->page_size = kMetaPageSize;
   page->checksum = PageChecksum(*page);
+}
+}  // namespace
+
+Status WriteMetaPage(File* file, MetaPage* page) {
+  Seal(page);
   ZC_RETURN_IF_ERROR(file->PWrite((page->sequence % 2) * kMetaPageSize, page, sizeof(*page)));
   return file->Sync();
 }
@@ -66,6 +72,46 @@ Status ReadNewestMetaPage(File* file, MetaPage* page, bool* other_page_invalid) 
   int pick = ok0 && ok1 ? (pages[1].sequence > pages[0].sequence ? 1 : 0) : (ok0 ? 0 : 1);
   std::memcpy(page, &pages[pick], sizeof(MetaPage));
   if (other_page_invalid) *other_page_invalid = !(ok0 && ok1);
+  return Status::OK();
+}
+
+bool MetaNamesSegment(const MetaPage& meta, uint32_t number) {
+  for (uint32_t i = 0; i < meta.segment_count && i < kMaxSegments; ++i)
+    if (meta.segments[i].number == number) return true;
+  return false;
+}
+
+bool MetaNamesRun(const MetaPage& meta, uint32_t kind, uint32_t number) {
+  if (kind >= kRunKinds) return false;
+  for (uint32_t i = 0; i < meta.run_count[kind] && i < kMaxRunsPerKind; ++i)
+    if (meta.runs[kind][i] == number) return true;
+  return false;
+}
+
+Status WritePreparedFile(Env* env, const std::string& dir, MetaPage* page) {
+  const std::string path = dir + "/" + kPreparedFile;
+  const std::string tmp = path + ".tmp";
+  Seal(page);
+  std::unique_ptr<File> file;
+  ZC_RETURN_IF_ERROR(env->OpenFile(tmp, Env::OpenMode::kCreate, &file));
+  ZC_RETURN_IF_ERROR(file->Truncate(0));
+  ZC_RETURN_IF_ERROR(file->PWrite(0, page, sizeof(*page)));
+  ZC_RETURN_IF_ERROR(file->Sync());
+  file.reset();
+  ZC_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->SyncDir(dir);
+}
+
+Status ReadPreparedFile(Env* env, const std::string& dir, MetaPage* page, bool* present, std::string* why) {
+  const std::string path = dir + "/" + kPreparedFile;
+  ZC_RETURN_IF_ERROR(env->FileExists(path, present));
+  why->clear();
+  if (!*present) return Status::OK();
+  std::unique_ptr<File> file;
+  ZC_RETURN_IF_ERROR(env->OpenFile(path, Env::OpenMode::kReadOnly, &file));
+  size_t got = 0;
+  ZC_RETURN_IF_ERROR(file->PRead(0, page, sizeof(MetaPage), &got));
+  *why = got == sizeof(MetaPage) ? Validate(*page) : "truncated";
   return Status::OK();
 }
 

@@ -24,4 +24,16 @@ Status ReadNewestMetaPage(File* file, format::MetaPage* page, bool* other_page_i
 // written to META.tmp, synced, renamed, directory synced.
 Status CreateMetaFile(Env* env, const std::string& dir, const format::MetaPage& initial);
 
+// Whether `meta` lists segment `number` / run file (kind, number).
+bool MetaNamesSegment(const format::MetaPage& meta, uint32_t number);
+bool MetaNamesRun(const format::MetaPage& meta, uint32_t kind, uint32_t number);
+
+// DIR/PREPARED (docs/format.md, "Transactions (two-phase commit)"): one
+// meta page, sealed as META's are, at offset 0. Written to PREPARED.tmp,
+// synced, renamed, directory synced.
+Status WritePreparedFile(Env* env, const std::string& dir, format::MetaPage* page);
+// *present: whether DIR/PREPARED exists. *why: "" when it holds a valid
+// page (then in *page), else what is wrong with it. IOError on read errors.
+Status ReadPreparedFile(Env* env, const std::string& dir, format::MetaPage* page, bool* present, std::string* why);
+
 }  // namespace zcmedia

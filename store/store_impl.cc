@@ -49,19 +49,6 @@ size_t Tier(size_t entries, size_t base) {
 }
 }  // namespace
 
-// Runs `body`, turning an escaping C++ exception (out of memory, or a
-// thread that cannot be started) into a Status: none crosses the public API.
-template <typename Body>
-Status NoThrow(const std::string& what, Body&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Status::IOError("out of memory while trying to " + what);
-  } catch (const std::exception& e) {
-    return Status::IOError("failed to " + what + ": " + e.what());
-  }
-}
-
 MemoryProfile MemoryProfile::ForBudget(size_t budget) {
   // A third for the caller's WriteBatch (~360 B per encoded record), a
   // twelfth for in-memory runs (plus as much again while a background
@@ -172,6 +159,22 @@ Status StoreImpl::Open(bool rebuild_indexes) {
                                     &meta_file_));
   ZC_RETURN_IF_ERROR(ReadNewestMetaPage(meta_file_.get(), &meta_));
   next_file_number_ = meta_.next_file_number;
+  if (!options_.read_only) {
+    // A prepared transaction above the committed state may still be
+    // committed (CommitPrepared): its files stay. Anything else in PREPARED
+    // is stale. An index rebuild commits a new sequence: it discards it.
+    MetaPage prepared{};
+    bool present = false;
+    std::string why;
+    ZC_RETURN_IF_ERROR(ReadPreparedFile(env_, dir_, &prepared, &present, &why));
+    if (present && why.empty() && prepared.sequence > meta_.sequence && !rebuild_indexes) {
+      prepared_ = prepared;
+      next_file_number_ = std::max(meta_.next_file_number, prepared.next_file_number);
+    } else if (present) {
+      ZC_RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/" + kPreparedFile));
+      ZC_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    }
+  }
   ReadView view;
   if (rebuild_indexes) {
     ZC_RETURN_IF_ERROR(RebuildIndexes(&view));
@@ -181,9 +184,11 @@ Status StoreImpl::Open(bool rebuild_indexes) {
   if (!options_.read_only) {
     // Cut whatever a crashed writer appended past the watermark, and drop
     // files a crashed commit created but never committed.
+    // A prepared transaction's data lies past the watermark: it stays
+    // until the transaction is committed or discarded.
     const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
-    ZC_RETURN_IF_ERROR(segment_cache_.at(last.number)->file()->Truncate(last.committed_length));
-    ZC_RETURN_IF_ERROR(RemoveStrayFiles());
+    if (!prepared_) ZC_RETURN_IF_ERROR(segment_cache_.at(last.number)->file()->Truncate(last.committed_length));
+    ZC_RETURN_IF_ERROR(RemoveStrayFiles(prepared_ ? &*prepared_ : nullptr));
   }
   Publish(std::move(view));
   return Status::OK();
@@ -456,13 +461,15 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
 }
 
 Status StoreImpl::Checkpoint(ReadView* view, MetaPage* meta, bool merge_everything,
-                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete) {
+                             std::vector<std::pair<uint32_t, uint32_t>>* obsolete,
+                             std::vector<std::pair<uint32_t, uint32_t>>* created) {
   CheckpointOutput out;
   Status s = WriteCheckpointRuns(view->runs, merge_everything, profile_, &out);
   if (!s.ok()) {
     RemoveRunFiles(out.created);
     return s;
   }
+  if (created != nullptr) created->insert(created->end(), out.created.begin(), out.created.end());
   for (uint32_t k = 0; k < kRunKinds; ++k) view->runs[k] = std::move(out.files[k]);
   for (uint32_t k = 0; k < kRunKinds; ++k)
     for (const RunPtr& r : view->runs[k])
@@ -634,7 +641,7 @@ void StoreImpl::RemoveRunFiles(const std::vector<std::pair<uint32_t, uint32_t>>&
   for (const auto& [kind, number] : files) env_->RemoveFile(dir_ + "/" + RunFileName(kind, number));
 }
 
-Status StoreImpl::RemoveStrayFiles() {
+Status StoreImpl::RemoveStrayFiles(const MetaPage* also_keep) {
   std::vector<std::string> names;
   ZC_RETURN_IF_ERROR(env_->ListDir(dir_, &names));
   for (const std::string& name : names) {
@@ -643,11 +650,9 @@ Status StoreImpl::RemoveStrayFiles() {
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
       keep = false;
     } else if (ParseSegmentFileName(name, &number)) {
-      keep = std::any_of(meta_.segments, meta_.segments + meta_.segment_count,
-                         [&](const MetaSegment& s) { return s.number == number; });
+      keep = MetaNamesSegment(meta_, number) || (also_keep != nullptr && MetaNamesSegment(*also_keep, number));
     } else if (ParseRunFileName(name, &kind, &number)) {
-      keep = std::find(meta_.runs[kind], meta_.runs[kind] + meta_.run_count[kind], number) !=
-             meta_.runs[kind] + meta_.run_count[kind];
+      keep = MetaNamesRun(meta_, kind, number) || (also_keep != nullptr && MetaNamesRun(*also_keep, kind, number));
     }
     if (!keep) ZC_RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/" + name));
   }
@@ -698,9 +703,11 @@ Status StoreImpl::Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
 }
 
 Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_ids) {
-  std::lock_guard<std::mutex> g(write_mu_);
+  std::unique_lock<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(WaitForWriter(g));
   ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(DiscardPrepared());
   ZC_RETURN_IF_ERROR(MaybeCheckpoint());
   WriteBatch::Rep& rep = *batch.rep_;
   std::shared_ptr<const SnapshotImpl> base;
@@ -939,44 +946,45 @@ Status StoreImpl::CheckEntries(const WriteBatch::Rep& rep, uint64_t body_locatio
     if (item.table == Table::kMedia && item.op != Op::kRemove) path_hashes.push_back(item.path_hash);
   if (!path_hashes.empty()) applier->PrefilterPaths(std::move(path_hashes));
   for (size_t i = 0; i < rep.items.size(); ++i) {
-    const WriteBatch::Rep::Item& item = rep.items[i];
-    const uint8_t* entry = rep.body.data() + item.offset;
-    const auto* header = reinterpret_cast<const EntryHeader*>(entry);
-    const int64_t id = header->id;
-    const auto entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(header->payload_length()));
-    const uint64_t location = body_location + item.offset;
-    const auto mode = item.op == Op::kPut ? BatchApplier::PutMode::kInsert : BatchApplier::PutMode::kUpdate;
-    // Payloads were built by our own encoders in this process (WriteBatch),
-    // never read from disk: readers verify them when they read them back.
-    const uint8_t* payload = entry + sizeof(EntryHeader);
-    Status s;
-    switch (item.table) {
-      case Table::kMedia:
-        if (item.op == Op::kRemove) {
-          s = applier->Remove(id, entry_bytes);
-        } else {
-          const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
-          s = applier->Put(id, flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(payload), location, entry_bytes, mode,
-                           &keys);
-        }
-        break;
-      case Table::kPlaylist:
-        s = item.op == Op::kRemove
-                ? applier->RemovePlaylist(id, entry_bytes)
-                : applier->PutPlaylist(id, flatbuffers::GetSizePrefixedRoot<fb::Playlist>(payload), location,
-                                       entry_bytes, mode);
-        break;
-      case Table::kPlaylistEntry:
-        s = item.op == Op::kRemove
-                ? applier->RemovePlaylistEntry(id, entry_bytes)
-                : applier->PutPlaylistEntry(id, flatbuffers::GetSizePrefixedRoot<fb::PlaylistEntry>(payload),
-                                            location, entry_bytes, mode);
-        break;
-      case Table::kDirectory:
-        s = applier->PutDirectoryName(flatbuffers::GetSizePrefixedRoot<fb::Directory>(payload), location);
-        break;
-    }
+    Status s = CheckEntry(rep, i, body_location, applier);
     if (!s.ok()) return EntryError(i, s);
+  }
+  return Status::OK();
+}
+
+Status BatchEntryError(size_t i, const Status& s) { return EntryError(i, s); }
+
+Status StoreImpl::CheckEntry(const WriteBatch::Rep& rep, size_t i, uint64_t body_location, BatchApplier* applier) {
+  const WriteBatch::Rep::Item& item = rep.items[i];
+  const uint8_t* entry = rep.body.data() + item.offset;
+  const auto* header = reinterpret_cast<const EntryHeader*>(entry);
+  const int64_t id = header->id;
+  const auto entry_bytes = static_cast<uint32_t>(sizeof(EntryHeader) + Align8(header->payload_length()));
+  const uint64_t location = body_location + item.offset;
+  const auto mode = item.op == Op::kPut ? BatchApplier::PutMode::kInsert : BatchApplier::PutMode::kUpdate;
+  // Payloads were built by our own encoders in this process (WriteBatch),
+  // never read from disk: readers verify them when they read them back.
+  const uint8_t* payload = entry + sizeof(EntryHeader);
+  switch (item.table) {
+    case Table::kMedia:
+      if (item.op == Op::kRemove) return applier->Remove(id, entry_bytes);
+      {
+        const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
+        return applier->Put(id, flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(payload), location, entry_bytes, mode,
+                            &keys);
+      }
+    case Table::kPlaylist:
+      return item.op == Op::kRemove
+                 ? applier->RemovePlaylist(id, entry_bytes)
+                 : applier->PutPlaylist(id, flatbuffers::GetSizePrefixedRoot<fb::Playlist>(payload), location,
+                                        entry_bytes, mode);
+    case Table::kPlaylistEntry:
+      return item.op == Op::kRemove
+                 ? applier->RemovePlaylistEntry(id, entry_bytes)
+                 : applier->PutPlaylistEntry(id, flatbuffers::GetSizePrefixedRoot<fb::PlaylistEntry>(payload),
+                                             location, entry_bytes, mode);
+    case Table::kDirectory:
+      return applier->PutDirectoryName(flatbuffers::GetSizePrefixedRoot<fb::Directory>(payload), location);
   }
   return Status::OK();
 }
@@ -1127,9 +1135,11 @@ Status StoreImpl::Compact(CompactionResult* result) {
 }
 
 Status StoreImpl::CompactIndexesLocked() {
-  std::lock_guard<std::mutex> g(write_mu_);
+  std::unique_lock<std::mutex> g(write_mu_);
   if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
+  ZC_RETURN_IF_ERROR(WaitForWriter(g));
   ZC_RETURN_IF_ERROR(sticky_error_);
+  ZC_RETURN_IF_ERROR(DiscardPrepared());
   ZC_RETURN_IF_ERROR(FinishCheckpoint());
   ReadView view;
   {

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -19,6 +21,22 @@
 #include "zcmedia/store.h"
 
 namespace zcmedia {
+
+// Runs `body`, turning an escaping C++ exception (out of memory, or a
+// thread that cannot be started) into a Status: none crosses the public API.
+template <typename Body>
+Status NoThrow(const std::string& what, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("out of memory while trying to " + what);
+  } catch (const std::exception& e) {
+    return Status::IOError("failed to " + what + ": " + e.what());
+  }
+}
+
+// The error of batch entry `i`, as Store::Write reports it.
+Status BatchEntryError(size_t i, const Status& s);
 
 // Sizes derived from Options::memory_budget (docs/format.md, "Memory").
 struct MemoryProfile {
@@ -55,6 +73,8 @@ struct CheckpointJob {
   std::thread thread;
 };
 
+class TransactionImpl;
+
 class StoreImpl final : public Store {
  public:
   StoreImpl(std::string dir, const Options& options);
@@ -70,11 +90,26 @@ class StoreImpl final : public Store {
   Status Compact(CompactionResult* result) override;
   size_t recommended_batch_records() const override { return batch_records_.load(std::memory_order_relaxed); }
   Status SetOption(std::string_view name, std::string_view value) override;
+  Status BeginTransaction(std::unique_ptr<Transaction>* txn) override;
+  Status CommitPrepared(uint64_t sequence) override;
   StoreInfo Info() override;
   StoreStats GetStats() override;
   const std::string& directory() const override { return dir_; }
 
  private:
+  friend class TransactionImpl;
+  // Transactions (transaction.cc). Waits (holding `lock` on write_mu_) until
+  // no transaction of this process holds the writer, up to
+  // Options::lock_timeout: Busy then.
+  Status WaitForWriter(std::unique_lock<std::mutex>& lock);
+  // Called by a transaction (write_mu_ held) when it ends.
+  void EndTransaction();
+  // Removes a PREPARED that Open found (or a transaction left) and the files
+  // only it names; after this it can never be committed. write_mu_ held.
+  Status DiscardPrepared();
+  Status CommitPreparedLocked(uint64_t sequence);
+  // Checks one item of `rep` (at index i) against the applier's state.
+  static Status CheckEntry(const WriteBatch::Rep& rep, size_t i, uint64_t body_location, BatchApplier* applier);
   // Compaction (compaction.cc): the live records rewritten into new
   // segments and indexed as they are written, committed by one meta page.
   class SegmentRewriter;
@@ -117,8 +152,10 @@ class StoreImpl final : public Store {
   // merge policy; fills `obsolete` with run files no longer needed.
   // Sets the checkpoint to the committed end of the log (a replay that
   // spills moves it back to where it stands).
+  // `created`, when given, receives the run files it wrote.
   Status Checkpoint(ReadView* view, format::MetaPage* meta, bool merge_everything,
-                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete);
+                    std::vector<std::pair<uint32_t, uint32_t>>* obsolete,
+                    std::vector<std::pair<uint32_t, uint32_t>>* created = nullptr);
   // The work of a checkpoint on `runs` (an index's runs, newest first:
   // in-memory, then files): writes, syncs and returns the new file runs.
   // Touches no StoreImpl state but the file-number counter: thread-safe.
@@ -159,7 +196,8 @@ class StoreImpl final : public Store {
   void RemoveObsoleteRuns(const std::vector<std::pair<uint32_t, uint32_t>>& obsolete);
   // Deletes run files (kind, number) that no META names (best effort).
   void RemoveRunFiles(const std::vector<std::pair<uint32_t, uint32_t>>& files);
-  Status RemoveStrayFiles();
+  // Keeps the files `also_keep` names (a PREPARED meta page) besides meta_'s.
+  Status RemoveStrayFiles(const format::MetaPage* also_keep = nullptr);
   void Publish(ReadView view);
 
   const std::string dir_;
@@ -178,6 +216,14 @@ class StoreImpl final : public Store {
   std::mutex write_mu_;   // one Write / CompactIndexes / refresh at a time
   format::MetaPage meta_{};  // the committed meta page (GUARDED_BY write_mu_)
   Status sticky_error_;      // set when a commit may be half-done: writes refused until reopen
+  // A transaction of this process holds the writer (GUARDED_BY write_mu_;
+  // writer_free_ is signalled when it ends).
+  bool in_transaction_ = false;
+  std::condition_variable writer_free_;
+  // A valid DIR/PREPARED above the committed sequence that no transaction
+  // of this object wrote (found by Open), or this object's own transaction's
+  // once prepared: discarded before anything else is written.
+  std::optional<format::MetaPage> prepared_;
   std::map<uint32_t, SegmentPtr> segment_cache_;                    // by number
   std::map<std::pair<uint32_t, uint32_t>, RunPtr> run_cache_;       // by (kind, number)
   // Index read-ahead left for the run files Open maps (GUARDED_BY write_mu_).

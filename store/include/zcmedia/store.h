@@ -84,6 +84,7 @@ class WriteBatch {
   struct Rep;
  private:
   friend class StoreImpl;
+  friend class TransactionImpl;
   std::unique_ptr<Rep> rep_;
 };
 
@@ -234,6 +235,83 @@ class Snapshot {
   virtual std::unique_ptr<PlaylistEntryIterator> NewPlaylistEntryIterator() const = 0;
 };
 
+// A write transaction (two-phase commit), for callers whose writes must be
+// part of another system's transaction (the SQLite extension: a virtual
+// table's writes commit and roll back with the SQLite transaction).
+// Store::BeginTransaction starts one; it holds the store's writer until
+// Commit or Rollback (or its destruction). Not thread-safe: one thread at a
+// time (any thread). Destroy it before its Store.
+//
+// Nothing of a transaction is visible to Store::GetSnapshot (this process)
+// or to read-only stores (other processes) until Commit returns: its data
+// is appended past the committed watermark and its index runs are
+// referenced only by the transaction's own would-be meta page.
+//
+// Two-phase commit (docs/format.md, "Transactions (two-phase commit)"):
+//   Prepare: every byte of the transaction durable, then the meta page
+//     the commit will write, durably, in DIR/PREPARED. Returns the sequence
+//     the commit will have (record it in the other system's transaction).
+//   Commit: the meta page (the commit point, as Store::Write's), then the
+//     new state is published and PREPARED removed.
+// After a crash between the two, Store::CommitPrepared(sequence) finishes
+// the commit from DIR/PREPARED. A PREPARED left over is discarded by the
+// next Store::Write, Compact, CompactIndexes or BeginTransaction (and by
+// RepairIndexes): from then on it can never be committed, and
+// CommitPrepared of its sequence answers OK as soon as the committed
+// sequence reaches it. So call CommitPrepared before writing anything else
+// after an Open.
+//
+// Ids: a rolled-back transaction's assigned ids were never committed and
+// may be assigned again (as SQLite's AUTOINCREMENT does after a ROLLBACK).
+// Committed ids are never reused.
+class Transaction {
+ public:
+  // Rolls back if neither Commit nor Rollback ran.
+  virtual ~Transaction() = default;
+
+  // Checks `batch` entry by entry against the transaction's state (the
+  // committed state at BeginTransaction plus this transaction's earlier
+  // writes) with exactly the constraints and messages of Store::Write.
+  // All or nothing per call: on refusal the transaction is unchanged, the
+  // batch is left as it was, and the Status names the entry. On success the
+  // batch is cleared and `assigned_ids` filled as Store::Write does.
+  // Cheap for one-entry batches (no system call: entries collect in a
+  // pending log batch appended, without a sync, when it is full). A
+  // failure that is not a refusal (an I/O error, corruption) fails the
+  // transaction: every later call returns that error; Rollback.
+  virtual Status Write(WriteBatch& batch, std::vector<int64_t>* assigned_ids = nullptr) = 0;
+
+  // The committed state at BeginTransaction plus this transaction's writes
+  // so far. Views are valid while the snapshot lives, except that
+  // RollbackTo(token) invalidates the views of snapshots taken after
+  // Mark() returned `token` (their bytes are reused by later writes).
+  // Never reads or fills the store's lookup cache.
+  virtual std::shared_ptr<const Snapshot> GetSnapshot() = 0;
+
+  // Savepoints. Mark() returns a token naming the state now; RollbackTo
+  // discards every write made after it. The token stays valid (as SQLite's
+  // ROLLBACK TO keeps the savepoint); tokens of later marks become invalid
+  // (InvalidArgument). A mark costs a meta page (4 KiB), no data.
+  virtual uint64_t Mark() = 0;
+  virtual Status RollbackTo(uint64_t token) = 0;
+
+  // Phase 1: appends what is pending, makes every segment byte and run file
+  // of the transaction durable, then writes the would-be meta page durably
+  // to DIR/PREPARED. *commit_sequence := the sequence the commit will have
+  // (the current sequence for a transaction that changed nothing: it
+  // writes no PREPARED). No Write after Prepare (InvalidArgument).
+  virtual Status Prepare(uint64_t* commit_sequence) = 0;
+  // Phase 2 (prepares first if Prepare was not called): the meta page, the
+  // commit point; then the new state is published, PREPARED removed and the
+  // run files the transaction made obsolete deleted. On an error before the
+  // commit point nothing was committed: Rollback.
+  virtual Status Commit() = 0;
+  // Discards everything; files the transaction made are removed, and so is
+  // its PREPARED (best effort: Open removes what is left). Releases the
+  // writer. Idempotent; a no-op after Commit.
+  virtual void Rollback() = 0;
+};
+
 // What the store looks like on disk, for stats and benchmarks.
 struct StoreInfo {
   uint64_t sequence = 0;
@@ -289,6 +367,24 @@ class Store {
   // Needs free disk space for the live data (stats: segment_bytes minus
   // dead_bytes). Memory stays within the budget.
   virtual Status Compact(CompactionResult* result = nullptr) = 0;
+
+  // Starts a write transaction (class Transaction). It holds the writer
+  // for its life: Write, CompactIndexes, Compact and another
+  // BeginTransaction of this process wait for it, up to
+  // Options::lock_timeout, then return Busy ("store is in a transaction of
+  // this process") -- never a deadlock, even when one thread asks twice.
+  // ReadOnly on a read-only store. Finishes a background index checkpoint
+  // and discards a leftover PREPARED first (see Transaction).
+  virtual Status BeginTransaction(std::unique_ptr<Transaction>* txn) = 0;
+
+  // Recovery of a prepared transaction (see Transaction). OK when the
+  // committed sequence is already >= `sequence`. Otherwise, when
+  // DIR/PREPARED holds a valid meta page of exactly `sequence` (one above
+  // the committed one) whose segments are intact, commits it and publishes
+  // the new state. Otherwise Corruption ("store lost a prepared transaction:
+  // ..." naming what is missing). Waits for a transaction of this process
+  // like Write does.
+  virtual Status CommitPrepared(uint64_t sequence) = 0;
 
   // How many records a WriteBatch should hold for this memory budget.
   virtual size_t recommended_batch_records() const = 0;
