@@ -7,6 +7,7 @@
 // it as `VIRTUAL TABLE INDEX <idxNum>:<idxStr>`.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +104,8 @@ class MediaFilesTable final : public Table {
 
  private:
   int FieldsFrom(sqlite3_value** columns, MediaFileFields* f);
+  // Returns `rc`, having consumed the id an ignored INSERT would have had.
+  int ConsumeIdOfIgnoredInsert(sqlite3_value** argv, int rc);
   // For OR REPLACE: *batch := removals of the rows (other than `updating`,
   // 0 for an insert) holding f.path or `id`, then the write itself.
   Status ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch);
@@ -313,12 +316,12 @@ int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid
     batch.Remove(sqlite3_value_int64(argv[0]));
     return FailWrite(s.Write(batch));
   }
+  const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   MediaFileFields f;
-  if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK) return rc;
+  if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK) return insert ? ConsumeIdOfIgnoredInsert(argv, rc) : rc;
   // The id: the id column, else the rowid, else the next one. Both given
   // and different is a contradiction SQLite would not allow either.
   std::optional<int64_t> id;
-  const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   for (sqlite3_value* v : {argv[2 + kId], argv[1]}) {
     if (sqlite3_value_type(v) == SQLITE_NULL) continue;
     const std::optional<int64_t> i = AsExactInteger(v);
@@ -361,9 +364,34 @@ int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid
                           insert ? 0 : sqlite3_value_int64(argv[0]), &batch);
     if (st.ok()) st = s.Write(batch, &ids);
   }
-  if (!st.ok()) return FailWrite(st);
-  if (insert && !ids.empty()) *rowid = ids.back();
+  if (!st.ok()) {
+    const int rc = FailWrite(st);
+    return insert ? ConsumeIdOfIgnoredInsert(argv, rc) : rc;
+  }
+  // last_insert_rowid(): the id the row got (assigned or given).
+  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
   return SQLITE_OK;
+}
+
+int MediaFilesTable::ConsumeIdOfIgnoredInsert(sqlite3_value** argv, int rc) {
+  // SQLite's AUTOINCREMENT takes the new row's id before the constraint
+  // checks: an INSERT OR IGNORE that is ignored still moves the sequence
+  // past the id it would have had. Do the same, so ids agree.
+  if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_vtab_on_conflict(db()) != SQLITE_IGNORE) return rc;
+  int64_t id = 0;
+  for (sqlite3_value* v : {argv[2 + kId], argv[1]})
+    if (sqlite3_value_type(v) != SQLITE_NULL) id = AsExactInteger(v).value_or(0);
+  if (id == 0) {
+    std::shared_ptr<const Snapshot> snap;
+    bool committed = false;
+    if (Status s = session().ReadSnapshot(&snap, &committed); !s.ok()) return Fail(s);
+    id = snap->next_id();
+  }
+  if (id <= 0 || id == std::numeric_limits<int64_t>::max()) return rc;
+  WriteBatch raise;
+  raise.RaiseNextId(id + 1);
+  if (Status s = session().Write(raise); !s.ok()) return Fail(s);
+  return rc;
 }
 
 Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
@@ -400,8 +428,11 @@ Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, i
 std::unique_ptr<Cursor> MediaFilesTable::NewCursor() { return std::make_unique<MediaFilesCursor>(this); }
 
 int MediaFilesCursor::Filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
-  Status s = table()->session().ReadSnapshot(&snapshot_, &static_text_);
-  if (!s.ok()) return table()->Fail(s);
+  Status s;
+  if (!snapshot_ || !static_text_) {  // committed snapshots are kept for the cursor's life (session.h)
+    s = table()->session().ReadSnapshot(&snapshot_, &static_text_);
+    if (!s.ok()) return table()->Fail(s);
+  }
   plan_ = idx_num;
   PlanArgs args;
   s = PlanArgs::Parse(idx_str, argc, argv, &args);

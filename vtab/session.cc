@@ -32,8 +32,8 @@ StoreSession::~StoreSession() {
   if (it != Sessions().end() && it->second.expired()) Sessions().erase(it);
 }
 
-std::vector<std::pair<sqlite3_stmt*, int>> StoreSession::RunningStatements() const {
-  std::vector<std::pair<sqlite3_stmt*, int>> running;
+StoreSession::StatementRuns StoreSession::RunningStatements() const {
+  StatementRuns running;
   for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
     if (sqlite3_stmt_busy(s)) running.emplace_back(s, sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0));
   }
@@ -49,23 +49,26 @@ Status StoreSession::ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, boo
     *committed = false;
     return Status::OK();
   }
-  std::vector<std::pair<sqlite3_stmt*, int>> running = RunningStatements();
-  bool still_used = false;
-  for (const auto& user : pinned_users_) {
-    if (std::find(running.begin(), running.end(), user) != running.end()) {
-      still_used = true;
-      break;
-    }
-  }
-  if (!pinned_ || !still_used) {
+  const StatementRuns running = RunningStatements();
+  auto still_running = [&](const StatementRuns& users) {
+    for (const auto& u : users)
+      if (std::find(running.begin(), running.end(), u) != running.end()) return true;
+    return false;
+  };
+  std::erase_if(retired_, [&](const Retired& r) { return !still_running(r.users); });
+  // Another cursor of this session is open (the caller's own counts one):
+  // share its snapshot.
+  if (!pinned_ || open_cursors_ <= 1) {
     std::shared_ptr<const Snapshot> latest;
     ZC_RETURN_IF_ERROR(store_->LatestSnapshot(&latest));
-    pinned_ = std::move(latest);
-    pinned_users_ = std::move(running);
-  } else {
-    for (const auto& r : running)
-      if (std::find(pinned_users_.begin(), pinned_users_.end(), r) == pinned_users_.end()) pinned_users_.push_back(r);
+    if (pinned_ != latest) {
+      if (pinned_ && still_running(pinned_users_)) retired_.push_back({std::move(pinned_), std::move(pinned_users_)});
+      pinned_ = std::move(latest);
+      pinned_users_.clear();
+    }
   }
+  for (const auto& r : running)
+    if (std::find(pinned_users_.begin(), pinned_users_.end(), r) == pinned_users_.end()) pinned_users_.push_back(r);
   *snapshot = pinned_;
   *committed = true;
   return Status::OK();

@@ -2,15 +2,20 @@
 // connection's virtual tables on that store (media_files, playlists and
 // playlist_entries of one database share one session).
 //
-// Read snapshots. A statement reads one snapshot from its first xFilter to
-// its end, whatever other connections commit meanwhile, and the snapshot
-// stays alive until that statement is done: text handed to SQLite as
-// SQLITE_STATIC (a view into the store's mapping) can outlive the cursor
-// that produced it (an aggregate such as max(path) keeps it), so the
-// mapping behind it must stay too. A statement is known by its pointer and
-// run count (sqlite3_stmt_status RUN): the session pins a snapshot together
-// with the statements running when it was taken or used, and takes a newer
-// one only once none of them is still on that run. (DEVELOPERS.md rule 3.)
+// Read snapshots. A cursor reads one snapshot from its first xFilter to its
+// close, and the cursors of the session that are open together share one
+// (a self-join, an inner loop, a subquery see one state). A new cursor with
+// no other open takes the newest committed state. Retired snapshots stay
+// alive while a statement that read them may still be running: text handed
+// to SQLite as SQLITE_STATIC (a view into the store's mapping) can outlive
+// the cursor that produced it (an aggregate such as max(path) keeps it), so
+// the mapping behind it must stay too (DEVELOPERS.md rule 3). A statement
+// is known by its pointer and run count (sqlite3_stmt_status RUN); a
+// retired snapshot goes once none of the statements running when it was
+// read is still on that run.
+//
+// Between statements each sees the newest committed state, also inside
+// BEGIN ... COMMIT of a read-only transaction (docs/porting.md).
 //
 // Write transactions (transaction.cc). The first xBegin of any table of
 // the session starts a store Transaction; every xUpdate writes through it
@@ -46,9 +51,14 @@ class StoreSession {
   SharedStore& store() { return *store_; }
   sqlite3* db() const { return db_; }
 
-  // The snapshot a cursor of the calling statement reads. *committed is true
-  // when every byte it shows is committed (text may then be SQLITE_STATIC).
+  // The snapshot a cursor reads (at its first xFilter; in a write
+  // transaction at every xFilter, to see the latest writes). *committed is
+  // true when every byte it shows is committed (text may then be
+  // SQLITE_STATIC).
   Status ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, bool* committed);
+  // Cursor lifetimes (xOpen / xClose).
+  void CursorOpened() { ++open_cursors_; }
+  void CursorClosed() { --open_cursors_; }
 
   // Each table of the session registers the schema it lives in and its
   // store= argument as written: the keys of the watermark rows.
@@ -76,8 +86,9 @@ class StoreSession {
 
  private:
   StoreSession(sqlite3* db, std::shared_ptr<SharedStore> store) : db_(db), store_(std::move(store)) {}
+  using StatementRuns = std::vector<std::pair<sqlite3_stmt*, int>>;
   // The statements running now, with their run counts.
-  std::vector<std::pair<sqlite3_stmt*, int>> RunningStatements() const;
+  StatementRuns RunningStatements() const;
   // Once per session, before its first read or write: commits a store
   // transaction that SQLite committed but the store did not (a crash
   // between the two commits).
@@ -89,8 +100,14 @@ class StoreSession {
   sqlite3* const db_;
   const std::shared_ptr<SharedStore> store_;
   std::vector<std::pair<std::string, std::string>> tables_;  // (schema, store= as written)
-  std::shared_ptr<const Snapshot> pinned_;
-  std::vector<std::pair<sqlite3_stmt*, int>> pinned_users_;
+  int open_cursors_ = 0;
+  std::shared_ptr<const Snapshot> pinned_;  // the newest snapshot handed out
+  StatementRuns pinned_users_;              // statements running when it was handed out
+  struct Retired {
+    std::shared_ptr<const Snapshot> snapshot;
+    StatementRuns users;
+  };
+  std::vector<Retired> retired_;
 
   bool recovered_ = false;
   std::unique_ptr<Transaction> txn_;

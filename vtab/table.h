@@ -86,8 +86,11 @@ class RowReader {
 
 class Cursor : public sqlite3_vtab_cursor {
  public:
-  explicit Cursor(Table* table) { pVtab = table; }
-  virtual ~Cursor() = default;
+  explicit Cursor(Table* table) {
+    pVtab = table;
+    table->session().CursorOpened();
+  }
+  virtual ~Cursor() { table()->session().CursorClosed(); }
   virtual int Filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) = 0;
   virtual int Next() = 0;
   virtual bool Eof() const = 0;

@@ -54,6 +54,13 @@ Status StoreSession::WatermarkInDatabase(uint64_t* sequence) {
 }
 
 Status StoreSession::WriteWatermarks(uint64_t sequence) {
+  // The user's last_insert_rowid() is theirs, not this row's.
+  const sqlite3_int64 last_rowid = sqlite3_last_insert_rowid(db_);
+  struct Restore {
+    sqlite3* db;
+    sqlite3_int64 rowid;
+    ~Restore() { sqlite3_set_last_insert_rowid(db, rowid); }
+  } restore{db_, last_rowid};
   for (const auto& [schema, store_arg] : tables_) {
     const std::string sql =
         "INSERT OR REPLACE INTO " + Quoted(schema) + ".zcmedia_watermarks(store, sequence) VALUES (?1, ?2)";
@@ -132,8 +139,8 @@ Status StoreSession::Commit() {
   if (!s.ok()) {
     // SQLite has committed (its xCommit result is ignored): the store's
     // transaction stays prepared, and the next use of the session commits
-    // it from the watermark.
-    txn_->Rollback();
+    // it from the watermark (the transaction, destroyed below, removes no
+    // file of a commit in doubt).
     recovered_ = false;
   }
   txn_.reset();

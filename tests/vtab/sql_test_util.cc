@@ -65,9 +65,9 @@ CREATE INDEX idx_playlist_entries_position ON playlist_entries(playlist_id, posi
 PRAGMA foreign_keys = ON;
 )";
 
-std::string VirtualSchema(const std::string& dir) {
+std::string VirtualSchema(const std::string& dir, const std::vector<std::string>& kinds) {
   std::string out;
-  for (const char* kind : {"media_files", "playlists", "playlist_entries"})
+  for (const std::string& kind : kinds)
     out += std::string("CREATE VIRTUAL TABLE ") + kind + " USING zcmedia(store='" + dir + "', kind='" + kind + "');";
   return out;
 }

@@ -67,6 +67,7 @@ class SqlDb {
 // legacy indexes): the reference the virtual tables are compared with.
 extern const char* const kLegacySchema;
 // CREATE VIRTUAL TABLE statements for the three tables over store `dir`.
-std::string VirtualSchema(const std::string& dir);
+std::string VirtualSchema(const std::string& dir,
+                          const std::vector<std::string>& kinds = {"media_files", "playlists", "playlist_entries"});
 
 }  // namespace zcmedia::test
