@@ -154,10 +154,12 @@ class TransactionImpl final : public Transaction {
     // Ids are assigned as Store::Write assigns them (on a copy of the id
     // sequences: a refusal leaves them), into the caller's batch, which is
     // given back as it was unless everything is accepted.
-    MetaPage ids_meta = meta_;
-    ids_meta.next_id = std::max<int64_t>(ids_meta.next_id, rep.raise_next_id);
-    ids_meta.next_playlist_id = std::max<int64_t>(ids_meta.next_playlist_id, rep.raise_next_playlist_id);
-    ids_meta.next_entry_id = std::max<int64_t>(ids_meta.next_entry_id, rep.raise_next_entry_id);
+    // (AssignIds reads and advances only the three id sequences: a scratch
+    // page with those, not a 4 KiB copy per call.)
+    MetaPage& ids_meta = ids_scratch_;
+    ids_meta.next_id = std::max<int64_t>(meta_.next_id, rep.raise_next_id);
+    ids_meta.next_playlist_id = std::max<int64_t>(meta_.next_playlist_id, rep.raise_next_playlist_id);
+    ids_meta.next_entry_id = std::max<int64_t>(meta_.next_entry_id, rep.raise_next_entry_id);
     std::vector<int64_t> ids;
     ZC_RETURN_IF_ERROR(store_->AssignIds(rep, &ids_meta, &ids));
     struct ResetIds {
@@ -441,6 +443,7 @@ class TransactionImpl final : public Transaction {
       Finish();
       return Status::OK();
     }
+    ZC_RETURN_IF_ERROR(store_->sticky_error_);
     // 3. The commit point.
     Status s = store_->CommitMeta(&meta_);
     if (!s.ok()) {
@@ -503,6 +506,7 @@ class TransactionImpl final : public Transaction {
   StoreImpl* const store_;
   const MetaPage base_meta_;  // the committed page at BeginTransaction
   MetaPage meta_;             // the would-be page: base + this transaction
+  MetaPage ids_scratch_{};    // WriteLocked's id sequences
   ReadView view_;             // what meta_ describes (in-memory runs included)
   Status failed_;
   bool prepared_ = false, empty_ = false, finished_ = false;

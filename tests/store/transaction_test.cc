@@ -702,5 +702,110 @@ TEST(TransactionTest, CrashAtEveryWriteOperationOfPrepareAndCommit) {
   EXPECT_GT(recovered, 0);
 }
 
+// Power loss during CommitPrepared itself: old or new state, and a second
+// CommitPrepared finishes the job.
+TEST(TransactionTest, CrashAtEveryWriteOperationOfCommitPrepared) {
+  TempDir tmp;
+  const std::string base = tmp.path() + "/base";
+  Options plain = TxnOptions(nullptr, size_t{1} << 20);
+  plain.segment_max_bytes = uint64_t{1} << 20;
+  uint64_t seq = 0;
+  {
+    FaultInjectionEnv env;
+    Options o = plain;
+    o.env = &env;
+    auto store = OpenStore(base, o);
+    Load(*store, 0, 30);
+    std::unique_ptr<Transaction> txn;
+    ASSERT_TRUE(store->BeginTransaction(&txn).ok());
+    for (int n = 1000; n < 4000; ++n) ASSERT_TRUE(PutOne(*txn, n).ok());
+    ASSERT_TRUE(txn->Prepare(&seq).ok());
+    env.SetFailAfterWrites(0);
+    txn.reset();
+    store.reset();
+    ASSERT_TRUE(env.DropUnsyncedData().ok());
+  }
+  auto copy = [&](const std::string& to) {
+    std::filesystem::create_directories(to);
+    for (const auto& e : std::filesystem::directory_iterator(base))
+      std::filesystem::copy_file(e.path(), std::filesystem::path(to) / e.path().filename());
+  };
+  int64_t total = 0;
+  {
+    const std::string dir = tmp.path() + "/count";
+    copy(dir);
+    FaultInjectionEnv env;
+    Options o = plain;
+    o.env = &env;
+    auto store = OpenStore(dir, o);
+    env.ResetCounters();
+    ASSERT_TRUE(store->CommitPrepared(seq).ok());
+    total = env.write_ops();
+  }
+  ASSERT_GT(total, 0);
+  for (int64_t n = 0; n <= total; ++n) {
+    SCOPED_TRACE("crash after " + std::to_string(n) + " of " + std::to_string(total) + " write operations");
+    const std::string dir = tmp.path() + "/trial" + std::to_string(n);
+    copy(dir);
+    FaultInjectionEnv env;
+    Options o = plain;
+    o.env = &env;
+    {
+      auto store = OpenStore(dir, o);
+      env.SetFailAfterWrites(static_cast<int>(n));
+      (void)store->CommitPrepared(seq);
+      env.SetFailAfterWrites(0);
+      store.reset();
+    }
+    ASSERT_TRUE(env.DropUnsyncedData().ok());
+    auto store = OpenStore(dir, plain);
+    ASSERT_NE(store, nullptr);
+    const uint64_t count = store->GetSnapshot()->record_count();
+    EXPECT_TRUE(count == 30u || count == 3030u) << count;
+    Status st = store->CommitPrepared(seq);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(store->GetSnapshot()->record_count(), 3030u);
+    EXPECT_TRUE(Has(*store->GetSnapshot(), 3999));
+    store.reset();
+    ExpectSound(dir);
+    if (::testing::Test::HasFatalFailure()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
+// A batch bigger than a pending log batch is appended in parts: a refusal
+// at its end undoes the parts already appended.
+TEST(TransactionTest, RefusedBigBatchIsUndoneWhole) {
+  TempDir dir;
+  auto store = OpenStore(dir.path(), TxnOptions(nullptr, size_t{1} << 20));
+  Load(*store, 0, 10);
+  std::unique_ptr<Transaction> txn;
+  ASSERT_TRUE(store->BeginTransaction(&txn).ok());
+  ASSERT_TRUE(PutOne(*txn, 100).ok());
+  const size_t n = 3 * store->recommended_batch_records();
+  WriteBatch b;
+  for (size_t i = 0; i < n; ++i) b.Put(OwnedRecord::Sample(1000 + static_cast<int>(i)).fields());
+  b.Put(OwnedRecord::Sample(100).fields());  // the transaction's own path: refused
+  Status s = txn->Write(b);
+  ASSERT_TRUE(s.IsConstraint()) << s.ToString();
+  EXPECT_NE(s.message().find("batch entry " + std::to_string(n)), std::string::npos) << s.ToString();
+  EXPECT_EQ(b.size(), n + 1);
+  auto inside = txn->GetSnapshot();
+  EXPECT_EQ(inside->record_count(), 11u);
+  EXPECT_FALSE(Has(*inside, 1000));
+  EXPECT_TRUE(Has(*inside, 100));
+  b.Clear();
+  for (size_t i = 0; i < n; ++i) b.Put(OwnedRecord::Sample(1000 + static_cast<int>(i)).fields());
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(txn->Write(b, &ids).ok());
+  EXPECT_EQ(ids.front(), 12);
+  ASSERT_TRUE(txn->Commit().ok());
+  txn.reset();
+  EXPECT_EQ(store->GetSnapshot()->record_count(), 11u + n);
+  store.reset();
+  ExpectSound(dir.path());
+}
+
 }  // namespace
 }  // namespace zcmedia

@@ -345,6 +345,9 @@ class Store {
   // Commits `batch` durably (see top of file). On success the batch is
   // cleared and, if `assigned_ids` is given, it receives the id of each Put,
   // PutPlaylist and PutPlaylistEntry in batch order. On failure nothing is stored and the batch is left as it was.
+  // While a Transaction of this process holds the writer, waits for it up to
+  // Options::lock_timeout, then Busy. Discards a leftover PREPARED first
+  // (see Transaction).
   virtual Status Write(WriteBatch& batch,
                        std::vector<int64_t>* assigned_ids = nullptr) = 0;
 
