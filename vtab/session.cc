@@ -1,6 +1,5 @@
 #include "session.h"
 
-#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -32,33 +31,14 @@ StoreSession::~StoreSession() {
   if (it != Sessions().end() && it->second.expired()) Sessions().erase(it);
 }
 
-std::vector<std::pair<sqlite3_stmt*, int>> StoreSession::RunningStatements() const {
-  std::vector<std::pair<sqlite3_stmt*, int>> running;
-  for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
-    if (sqlite3_stmt_busy(s)) running.emplace_back(s, sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0));
-  }
-  return running;
-}
-
 Status StoreSession::ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, bool* committed) {
-  std::vector<std::pair<sqlite3_stmt*, int>> running = RunningStatements();
-  bool still_used = false;
-  for (const auto& user : pinned_users_) {
-    if (std::find(running.begin(), running.end(), user) != running.end()) {
-      still_used = true;
-      break;
-    }
-  }
-  if (!pinned_ || !still_used) {
+  if (!pinned_ || pinned_.use_count() == 1) {  // no open cursor holds it
     std::shared_ptr<const Snapshot> latest;
     ZC_RETURN_IF_ERROR(store_->LatestSnapshot(&latest));
-    pinned_ = std::move(latest);
-    pinned_users_ = std::move(running);
-  } else {
-    for (const auto& r : running)
-      if (std::find(pinned_users_.begin(), pinned_users_.end(), r) == pinned_users_.end()) pinned_users_.push_back(r);
+    pinned_ = std::make_shared<std::shared_ptr<const Snapshot>>(std::move(latest));
   }
-  *snapshot = pinned_;
+  // An alias: owns a share of pinned_, points at the snapshot.
+  *snapshot = std::shared_ptr<const Snapshot>(pinned_, pinned_->get());
   *committed = true;
   return Status::OK();
 }
