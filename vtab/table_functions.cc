@@ -160,8 +160,9 @@ void CheckRows(const CheckReport& report, const std::string& directory, std::vec
   if (report.ok()) {
     std::string summary = report.ToString();
     while (!summary.empty() && summary.back() == '\n') summary.pop_back();
-    for (char& ch : summary)
-      if (ch == '\n') ch = ';';
+    // "...verified\nno problems found" on one line: "...verified; no problems found"
+    for (size_t at = summary.find('\n'); at != std::string::npos; at = summary.find('\n', at))
+      summary.replace(at, 1, "; ");
     rows->push_back({std::string("ok"), directory, Cell(int64_t{0}), summary});
     return;
   }
@@ -196,16 +197,19 @@ int xDisconnect(sqlite3_vtab* vtab) {
   return SQLITE_OK;
 }
 
-// idxNum bit 1: the mode argument is there (argv: dir, then mode).
+// idxNum: bit 1, the mode argument is there (argv: dir, then mode); bit 4,
+// the dir argument is not (the plan only fails, with a clear message).
+constexpr int kHasMode = 2;
+constexpr int kNoDir = 4;
+
 int BestIndex(FunctionTable* table, sqlite3_index_info* info) {
   const FunctionInfo& fi = InfoOf(table->function);
   int dir = -1, mode = -1;
-  bool dir_seen = false, unusable = false;
+  bool unusable = false;
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
     if (c.op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     if (c.iColumn == fi.dir_column) {
-      dir_seen = true;
       if (!c.usable) unusable = true;
       else if (dir < 0) dir = i;
     } else if (fi.mode_column >= 0 && c.iColumn == fi.mode_column) {
@@ -213,19 +217,26 @@ int BestIndex(FunctionTable* table, sqlite3_index_info* info) {
       else if (mode < 0) mode = i;
     }
   }
-  // An argument that a later loop of a join will supply: not this plan.
+  // An argument that another loop of a join supplies: not this plan
+  // (series.c's way; SQLite then puts that loop first).
   if (unusable) return SQLITE_CONSTRAINT;
-  // No argument at all: no plan can ever supply it.
-  if (!dir_seen)
-    return table->Fail(SQLITE_ERROR, std::string(fi.name) + ": the store directory argument is missing: SELECT * FROM " +
-                                         fi.name + "('DIR')");
+  if (dir < 0) {
+    // No dir at all. SQLite also asks with parts of the WHERE clause only
+    // (each branch of an OR), where the argument is absent but the whole
+    // query has it, so this is no error here: a plan that costs more than
+    // any other and fails in xFilter naming the missing argument.
+    info->idxNum = kNoDir;
+    info->estimatedCost = 1e99;
+    info->estimatedRows = int64_t{1} << 40;
+    return SQLITE_OK;
+  }
   info->aConstraintUsage[dir].argvIndex = 1;
   info->aConstraintUsage[dir].omit = 1;
   info->idxNum = 0;
   if (mode >= 0) {
     info->aConstraintUsage[mode].argvIndex = 2;
     info->aConstraintUsage[mode].omit = 1;
-    info->idxNum |= 2;
+    info->idxNum |= kHasMode;
   }
   info->estimatedCost = table->function == Function::kStats ? 10.0 : 1e6;
   info->estimatedRows = table->function == Function::kStats ? 50 : 1;
@@ -262,9 +273,11 @@ int Filter(FunctionCursor* cursor, int idx_num, int argc, sqlite3_value** argv) 
   const FunctionInfo& fi = InfoOf(table->function);
   cursor->rows.clear();
   cursor->row = 0;
-  if (argc < 1) return table->Fail(SQLITE_ERROR, std::string(fi.name) + ": the store directory argument is missing");
+  if ((idx_num & kNoDir) != 0 || argc < 1)
+    return table->Fail(SQLITE_ERROR, std::string(fi.name) + ": the store directory argument is missing: SELECT * FROM " +
+                                         fi.name + "('DIR')");
   cursor->dir = ArgumentCell(argv[0]);
-  cursor->mode = (idx_num & 2) != 0 && argc >= 2 ? ArgumentCell(argv[1]) : Cell();
+  cursor->mode = (idx_num & kHasMode) != 0 && argc >= 2 ? ArgumentCell(argv[1]) : Cell();
   const int dir_type = sqlite3_value_type(argv[0]);
   if (dir_type == SQLITE_NULL || dir_type == SQLITE_BLOB)
     return table->Fail(SQLITE_ERROR, std::string(fi.name) + ": the store directory argument is " +
@@ -273,7 +286,7 @@ int Filter(FunctionCursor* cursor, int idx_num, int argc, sqlite3_value** argv) 
   if (dir.empty()) return table->Fail(SQLITE_ERROR, std::string(fi.name) + ": the store directory argument is ''");
 
   bool deep = false;
-  if (table->function == Function::kCheck && (idx_num & 2) != 0) {
+  if (table->function == Function::kCheck && (idx_num & kHasMode) != 0) {
     const std::optional<std::string> mode = AsText(argv[1]);
     if (mode && sqlite3_stricmp(mode->c_str(), "deep") == 0) deep = true;
     else if (mode && sqlite3_stricmp(mode->c_str(), "fast") == 0) deep = false;

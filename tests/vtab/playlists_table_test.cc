@@ -262,6 +262,9 @@ TEST_F(PlaylistTablesTest, PlaylistsLookupsByNameMatchLegacyTable) {
   ExpectSameRows("SELECT * FROM playlists WHERE name = 'ROCK' COLLATE NOCASE ORDER BY id");
   ExpectSameRows("SELECT * FROM playlists WHERE name COLLATE NOCASE IN ('ROCK', '') ORDER BY id");
   ExpectSameRows("SELECT id FROM playlists WHERE name = 'Empty'");
+  // OR: SQLite may plan each branch as its own lookup.
+  ExpectSameRows("SELECT * FROM playlists WHERE name = 'rock' OR id = 1 OR name = 'Rock' ORDER BY id");
+  ExpectSameRows("SELECT * FROM playlists WHERE name = 'rock' OR description = 'it''s'", false);
 }
 
 TEST_F(PlaylistTablesTest, PlaylistsLimitOffsetMatchLegacyTable) {
@@ -350,6 +353,9 @@ TEST_F(PlaylistTablesTest, EntriesOfAPlaylistInPositionOrderMatchLegacyTable) {
   ExpectSameRows("SELECT * FROM playlist_entries WHERE playlist_id = 5 AND position IN (0, 4, 4, 5, NULL) ORDER BY position");
   ExpectSameRows("SELECT * FROM playlist_entries WHERE playlist_id = 5 AND position > 30 ORDER BY position");
   ExpectSame("SELECT * FROM playlist_entries WHERE playlist_id = 1 AND playlist_id = 2");
+  ExpectSameRows("SELECT * FROM playlist_entries WHERE playlist_id = 1 OR media_file_id = 3 OR id = 40", false);
+  ExpectSameRows("SELECT * FROM playlist_entries WHERE (playlist_id = 5 AND position < 6) OR (playlist_id = 2) "
+                 "ORDER BY id");
 }
 
 TEST_F(PlaylistTablesTest, EntriesOfMediaFilesMatchLegacyTable) {

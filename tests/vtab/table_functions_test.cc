@@ -118,6 +118,15 @@ TEST(TableFunctionsTest, StatsRowsAreTheStoresFigures) {
   rows = db.Query("SELECT value FROM zcmedia_stats WHERE dir = " + Quote(store_dir) + " AND name = 'record_count'");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], Int(29));
+  // OR in the WHERE clause: SQLite also plans each branch alone, without
+  // the argument.
+  rows = db.Query("SELECT name, value FROM zcmedia_stats(" + Quote(store_dir) +
+                  ") WHERE name = 'playlists' OR name = 'record_count' ORDER BY name");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], Int(2));
+  EXPECT_EQ(rows[1][1], Int(29));
+  rows = db.Query("SELECT kind FROM zcmedia_check(" + Quote(store_dir) + ") WHERE kind = 'ok' OR file = 'x'");
+  EXPECT_EQ(rows.size(), 1u);
   // The argument from another table of a join (an unusable constraint first).
   rows = db.Query("SELECT s.value FROM (SELECT " + Quote(store_dir) +
                   " AS d) t, zcmedia_stats(t.d) s WHERE s.name = 'playlist_entries'");
