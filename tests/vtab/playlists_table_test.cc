@@ -215,6 +215,12 @@ int64_t PlaylistTablesTest::empty_ = 0;
 
 // ---- playlists ----------------------------------------------------------------
 
+TEST_F(PlaylistTablesTest, ColumnsAreTheLegacyOnes) {
+  for (const char* table : {"playlists", "playlist_entries"})
+    ExpectSameRows(std::string("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('") +
+                   table + "')");
+}
+
 TEST_F(PlaylistTablesTest, PlaylistsScanMatchesLegacyTable) {
   ExpectSameRows("SELECT * FROM playlists ORDER BY id");
   ExpectSameRows("SELECT id, name, description, created_at, updated_at, typeof(description) FROM playlists", false);
@@ -393,6 +399,10 @@ TEST_F(PlaylistTablesTest, LegacyJoinOfAPlaylistsTracksMatchesLegacyTables) {
                  "GROUP BY p.id ORDER BY p.id");
   ExpectSameRows("SELECT p.name, pe.position FROM playlists p JOIN playlist_entries pe ON pe.playlist_id = p.id "
                  "WHERE pe.media_file_id = 3 ORDER BY p.name");
+  ExpectSameRows("SELECT p.id, p.name, count(pe.id), max(pe.position) FROM playlists p LEFT JOIN playlist_entries pe "
+                 "ON pe.playlist_id = p.id GROUP BY p.id ORDER BY p.name");
+  ExpectSameRows("SELECT m.path FROM media_files m WHERE NOT EXISTS (SELECT 1 FROM playlist_entries pe "
+                 "WHERE pe.media_file_id = m.id) ORDER BY m.id");
 }
 
 // Regression (plan.cc): IN-list items come in one reused sqlite3_value;
