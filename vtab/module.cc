@@ -71,18 +71,6 @@ Status ParseArgs(int argc, const char* const* argv, const std::string& table, Cr
   return Status::OK();
 }
 
-// A relative store directory is taken relative to the database file's
-// directory, so that a database and its store can move together.
-std::string ResolveStoreDir(sqlite3* db, const char* schema, const std::string& dir) {
-  if (!dir.empty() && dir.front() == '/') return dir;
-  const char* file = sqlite3_db_filename(db, schema);
-  if (file == nullptr || file[0] == '\0') return dir;  // in-memory or temporary database: the working directory
-  std::string base = file;
-  const size_t slash = base.rfind('/');
-  base = slash == std::string::npos ? "." : base.substr(0, slash == 0 ? 1 : slash);
-  return base + "/" + dir;
-}
-
 int CreateOrConnect(bool create, sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out,
                     char** err) {
   *out = nullptr;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "values.h"
 
@@ -267,7 +268,13 @@ Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, Plan
     if (op == "in") {
       sqlite3_value* item = nullptr;
       int rc = sqlite3_vtab_in_first(v, &item);
-      for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) arg.values.push_back(item);
+      for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) {
+        // The item lives in a value the next call overwrites: keep a copy.
+        sqlite3_value* copy = sqlite3_value_dup(item);
+        if (copy == nullptr) throw std::bad_alloc();  // SQLITE_NOMEM (module.cc)
+        out->owned_.emplace_back(copy);
+        arg.values.push_back(copy);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_DONE) return Status::IOError("zcmedia: reading an IN list failed");
     } else {
       arg.values.push_back(v);
@@ -291,6 +298,12 @@ std::vector<int64_t> PlanArgs::IntValues(std::string_view column) const {
       if (std::optional<int64_t> i = AsExactInteger(v)) out.push_back(*i);
   }
   return out;
+}
+
+bool PlanArgs::HasEq(std::string_view column) const {
+  for (const Arg& a : args_)
+    if (a.column == column && (a.op == "=" || a.op == "in")) return true;
+  return false;
 }
 
 std::vector<std::string_view> PlanArgs::TextValues(std::string_view column) const {

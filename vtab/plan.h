@@ -19,6 +19,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -142,6 +143,9 @@ class PlanArgs {
   // column's affinity (values equal to no row left out).
   std::vector<int64_t> IntValues(std::string_view column) const;
   std::vector<std::string_view> TextValues(std::string_view column) const;
+  // Whether the plan passed an `=`/`in` argument on `column` (IntValues may
+  // still be empty: `col = NULL`, `col = 'abc'` admit no row).
+  bool HasEq(std::string_view column) const;
   // Bounds from the range arguments on `column`, made inclusive.
   std::optional<int64_t> IntLowerBound(std::string_view column) const;
   std::optional<int64_t> IntUpperBound(std::string_view column) const;
@@ -157,6 +161,12 @@ class PlanArgs {
   std::vector<Arg> args_;
   std::vector<std::string> flags_;
   mutable std::deque<std::string> text_storage_;  // stable addresses for the views
+  // Copies of IN-list items: sqlite3_vtab_in_next hands each item over in
+  // one reused sqlite3_value, so the pointers it gives do not stay apart.
+  struct ValueFree {
+    void operator()(sqlite3_value* v) const { sqlite3_value_free(v); }
+  };
+  std::vector<std::unique_ptr<sqlite3_value, ValueFree>> owned_;
   mutable bool empty_ = false;
 };
 

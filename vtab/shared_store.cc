@@ -66,6 +66,16 @@ Status SharedStore::Acquire(const std::string& directory, bool create, std::shar
   return Status::OK();
 }
 
+std::string ResolveStoreDir(sqlite3* db, const char* schema, const std::string& dir) {
+  if (!dir.empty() && dir.front() == '/') return dir;
+  const char* file = sqlite3_db_filename(db, schema);
+  if (file == nullptr || file[0] == '\0') return dir;  // in-memory or temporary database: the working directory
+  std::string base = file;
+  const size_t slash = base.rfind('/');
+  base = slash == std::string::npos ? "." : base.substr(0, slash == 0 ? 1 : slash);
+  return base + "/" + dir;
+}
+
 Status SharedStore::OpenReaderLocked() {
   if (reader_) return Status::OK();
   Options options;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "sqlite_api.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia::vtab {
@@ -51,5 +52,12 @@ class SharedStore {
   std::unique_ptr<Store> reader_;  // GUARDED_BY mu_
   std::unique_ptr<Store> writer_;  // GUARDED_BY mu_
 };
+
+// The directory a store argument names (`store='DIR'` of a table, the DIR of
+// zcmedia_stats('DIR')): a relative one is taken relative to the directory
+// of the database file `schema` of `db` is, so that a database and its
+// store can move together; for an in-memory or temporary database, relative
+// to the working directory.
+std::string ResolveStoreDir(sqlite3* db, const char* schema, const std::string& dir);
 
 }  // namespace zcmedia::vtab
