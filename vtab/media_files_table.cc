@@ -104,8 +104,6 @@ class MediaFilesTable final : public Table {
 
  private:
   int FieldsFrom(sqlite3_value** columns, MediaFileFields* f);
-  // Returns `rc`, having consumed the id an ignored INSERT would have had.
-  int ConsumeIdOfIgnoredInsert(sqlite3_value** argv, int rc);
   // For OR REPLACE: *batch := removals of the rows (other than `updating`,
   // 0 for an insert) holding f.path or `id`, then the write itself.
   Status ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch);
@@ -317,87 +315,54 @@ int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid
     return FailWrite(s.Write(batch));
   }
   const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
-  MediaFileFields f;
-  if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK) return insert ? ConsumeIdOfIgnoredInsert(argv, rc) : rc;
-  // The id: the id column, else the rowid, else the next one. Both given
-  // and different is a contradiction SQLite would not allow either.
   std::optional<int64_t> id;
-  for (sqlite3_value* v : {argv[2 + kId], argv[1]}) {
-    if (sqlite3_value_type(v) == SQLITE_NULL) continue;
-    const std::optional<int64_t> i = AsExactInteger(v);
-    if (!i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name() + ".id must be an integer");
-    if (id && *id != *i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name() + ".id and rowid differ");
-    id = i;
-  }
+  if (int rc = RowId(argv[2 + kId], argv[1], &id); rc != SQLITE_OK) return rc;
   if (id && *id <= 0 && insert)
     return Fail(SQLITE_MISMATCH, name() + ".id must be positive (the store's ids are 1 and up; got " +
                                      std::to_string(*id) + ")");
+  MediaFileFields f;
+  if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK)
+    return insert ? ConsumeIgnoredInsertId(IdSequence::kMediaFiles, id, rc) : rc;
   const bool replace = sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE;
+  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
+  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
   if (insert) {
-    f.id = id.value_or(0);
+    f.id = new_id;
     batch.Put(f);
+  } else if (new_id == old_id) {
+    batch.Update(old_id, f);
   } else {
-    const int64_t old_id = sqlite3_value_int64(argv[0]);
-    const int64_t new_id = id.value_or(old_id);
-    if (new_id == old_id) {
-      batch.Update(old_id, f);
-    } else {
-      // A new id for a row: the legacy foreign keys refuse it while
-      // playlist entries name the old one (no ON UPDATE CASCADE).
-      std::shared_ptr<const Snapshot> snap;
-      bool committed = false;
-      if (Status st = s.ReadSnapshot(&snap, &committed); !st.ok()) return Fail(st);
-      std::vector<PlaylistEntryView> entries;
-      if (Status st = snap->ListEntriesOfMediaFile(old_id, &entries); !st.ok()) return Fail(st);
-      if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
-      batch.Remove(old_id);
-      f.id = new_id;
-      batch.Put(f);
-    }
+    // A new id for a row: the legacy foreign keys refuse it while playlist
+    // entries name the old one (no ON UPDATE CASCADE).
+    std::shared_ptr<const Snapshot> snap;
+    if (Status st = WriteSnapshot(&snap); !st.ok()) return Fail(st);
+    std::vector<PlaylistEntryView> entries;
+    if (Status st = snap->ListEntriesOfMediaFile(old_id, &entries); !st.ok()) return Fail(st);
+    if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+    batch.Remove(old_id);
+    f.id = new_id;
+    batch.Put(f);
   }
   std::vector<int64_t> ids;
   Status st = s.Write(batch, &ids);
   if (st.IsConstraint() && replace) {
     // OR REPLACE: the rows holding the id or the path go first, then the
     // write again (SQLite's order: delete the conflicting rows, insert).
-    st = ReplaceConflicts(f, insert ? f.id : (id.value_or(sqlite3_value_int64(argv[0]))),
-                          insert ? 0 : sqlite3_value_int64(argv[0]), &batch);
+    st = ReplaceConflicts(f, new_id, old_id, &batch);
     if (st.ok()) st = s.Write(batch, &ids);
   }
   if (!st.ok()) {
     const int rc = FailWrite(st);
-    return insert ? ConsumeIdOfIgnoredInsert(argv, rc) : rc;
+    return insert ? ConsumeIgnoredInsertId(IdSequence::kMediaFiles, id, rc) : rc;
   }
   // last_insert_rowid(): the id the row got (assigned or given).
   if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
   return SQLITE_OK;
 }
 
-int MediaFilesTable::ConsumeIdOfIgnoredInsert(sqlite3_value** argv, int rc) {
-  // SQLite's AUTOINCREMENT takes the new row's id before the constraint
-  // checks: an INSERT OR IGNORE that is ignored still moves the sequence
-  // past the id it would have had. Do the same, so ids agree.
-  if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_vtab_on_conflict(db()) != SQLITE_IGNORE) return rc;
-  int64_t id = 0;
-  for (sqlite3_value* v : {argv[2 + kId], argv[1]})
-    if (sqlite3_value_type(v) != SQLITE_NULL) id = AsExactInteger(v).value_or(0);
-  if (id == 0) {
-    std::shared_ptr<const Snapshot> snap;
-    bool committed = false;
-    if (Status s = session().ReadSnapshot(&snap, &committed); !s.ok()) return Fail(s);
-    id = snap->next_id();
-  }
-  if (id <= 0 || id == std::numeric_limits<int64_t>::max()) return rc;
-  WriteBatch raise;
-  raise.RaiseNextId(id + 1);
-  if (Status s = session().Write(raise); !s.ok()) return Fail(s);
-  return rc;
-}
-
 Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
   std::shared_ptr<const Snapshot> snap;
-  bool committed = false;
-  ZC_RETURN_IF_ERROR(session().ReadSnapshot(&snap, &committed));
+  ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
   WriteBatch retry;
   std::vector<int64_t> doomed;
   MediaFileView holder;

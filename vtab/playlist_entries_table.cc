@@ -60,7 +60,16 @@ class PlaylistEntriesTable final : public Table {
   std::unique_ptr<Cursor> NewCursor() override;
   // Writes: INSERT, UPDATE and DELETE (module.cc documents the arguments).
   // Not yet: the writes of the three tables are written in one place.
+  // Writes, checked like the legacy table: UNIQUE(playlist_id,
+  // media_file_id), UNIQUE(playlist_id, position) and the foreign keys to
+  // playlists and media_files.
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
+
+ private:
+  // For OR REPLACE: *batch := removals of the entries (other than
+  // `updating`, 0 for an insert) that hold `id` or share the playlist with
+  // f's media file or position, then the write.
+  Status ReplaceConflicts(const PlaylistEntryFields& f, int64_t id, int64_t updating, WriteBatch* batch);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -203,8 +212,81 @@ class PlaylistEntriesCursor final : public Cursor {
   int64_t emitted_ = 0;
 };
 
-int PlaylistEntriesTable::Update(int, sqlite3_value**, sqlite3_int64*) {
-  return Fail(SQLITE_READONLY, "zcmedia: writes are being written");
+int PlaylistEntriesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  WriteBatch batch;
+  if (argc == 1) {  // DELETE
+    batch.RemovePlaylistEntry(sqlite3_value_int64(argv[0]));
+    return FailWrite(session().Write(batch));
+  }
+  const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+  std::optional<int64_t> id;
+  if (int rc = RowId(argv[2 + kId], argv[1], &id); rc != SQLITE_OK) return rc;
+  if (id && (*id <= 0 || *id > kMaxPlaylistId))
+    return Fail(SQLITE_MISMATCH, name() + ".id must be between 1 and " + std::to_string(kMaxPlaylistId) + " (got " +
+                                     std::to_string(*id) + ")");
+  RowReader row(this, argv + 2, kColumnNames);
+  PlaylistEntryFields f;
+  f.playlist_id = row.Integer(kPlaylistId, true).value_or(0);
+  f.media_file_id = row.Integer(kMediaFileId, true).value_or(0);
+  f.position = row.Integer(kPosition, true).value_or(0);
+  f.created_at = row.Integer(kCreatedAt, true).value_or(0);
+  if (row.rc() != SQLITE_OK)
+    return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylistEntries, id, row.rc()) : row.rc();
+  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
+  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
+  if (insert) {
+    f.id = new_id;
+    batch.PutPlaylistEntry(f);
+  } else if (new_id == old_id) {
+    batch.UpdatePlaylistEntry(old_id, f);
+  } else {
+    batch.RemovePlaylistEntry(old_id);
+    f.id = new_id;
+    batch.PutPlaylistEntry(f);
+  }
+  std::vector<int64_t> ids;
+  Status st = session().Write(batch, &ids);
+  if (st.IsConstraint() && sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE &&
+      st.message().rfind("FOREIGN KEY", 0) != 0) {
+    st = ReplaceConflicts(f, new_id, old_id, &batch);
+    if (st.ok()) st = session().Write(batch, &ids);
+  }
+  if (!st.ok()) {
+    const int rc = FailWrite(st);
+    return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylistEntries, id, rc) : rc;
+  }
+  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
+  return SQLITE_OK;
+}
+
+Status PlaylistEntriesTable::ReplaceConflicts(const PlaylistEntryFields& f, int64_t id, int64_t updating,
+                                              WriteBatch* batch) {
+  std::shared_ptr<const Snapshot> snap;
+  ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
+  std::vector<PlaylistEntryView> entries;
+  ZC_RETURN_IF_ERROR(snap->ListPlaylistEntries(f.playlist_id, &entries));
+  std::vector<int64_t> doomed;
+  for (const PlaylistEntryView& e : entries)
+    if (e.id() != updating && (e.media_file_id() == f.media_file_id || e.position() == f.position))
+      doomed.push_back(e.id());
+  PlaylistEntryView same_id;
+  if (id != 0 && id != updating && snap->GetPlaylistEntry(id, &same_id).ok() &&
+      std::find(doomed.begin(), doomed.end(), id) == doomed.end())
+    doomed.push_back(id);
+  WriteBatch retry;
+  for (int64_t d : doomed) retry.RemovePlaylistEntry(d);
+  PlaylistEntryFields g = f;
+  g.id = id;
+  if (updating == 0) {
+    retry.PutPlaylistEntry(g);
+  } else if (id == updating) {
+    retry.UpdatePlaylistEntry(updating, f);
+  } else {
+    retry.RemovePlaylistEntry(updating);
+    retry.PutPlaylistEntry(g);
+  }
+  *batch = std::move(retry);
+  return Status::OK();
 }
 
 std::unique_ptr<Cursor> PlaylistEntriesTable::NewCursor() { return std::make_unique<PlaylistEntriesCursor>(this); }
@@ -349,7 +431,6 @@ int PlaylistEntriesCursor::Next() {
 }
 
 int PlaylistEntriesCursor::Column(sqlite3_context* ctx, int column) {
-  if (sqlite3_vtab_nochange(ctx) && column != kId) return SQLITE_OK;  // UPDATE leaving it alone
   if (column < kId || column >= kColumnCount) {
     sqlite3_result_null(ctx);
     return SQLITE_OK;

@@ -58,9 +58,15 @@ class PlaylistsTable final : public Table {
   const char* Declaration() const override { return kDeclaration; }
   int BestIndex(sqlite3_index_info* info) override;
   std::unique_ptr<Cursor> NewCursor() override;
-  // Writes: INSERT, UPDATE and DELETE (module.cc documents the arguments).
-  // Not yet: the writes of the three tables are written in one place.
+  // Writes: INSERT, UPDATE and DELETE (module.cc documents the arguments),
+  // checked like the legacy table; deleting a playlist deletes its entries
+  // (the legacy ON DELETE CASCADE).
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
+
+ private:
+  // For OR REPLACE: *batch := removals of the playlists (other than
+  // `updating`, 0 for an insert) holding f.name or `id`, then the write.
+  Status ReplaceConflicts(const PlaylistFields& f, int64_t id, int64_t updating, WriteBatch* batch);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -147,8 +153,82 @@ class PlaylistsCursor final : public Cursor {
   int64_t emitted_ = 0;
 };
 
-int PlaylistsTable::Update(int, sqlite3_value**, sqlite3_int64*) {
-  return Fail(SQLITE_READONLY, "zcmedia: writes are being written");
+int PlaylistsTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  WriteBatch batch;
+  if (argc == 1) {  // DELETE (its entries go with it)
+    batch.RemovePlaylist(sqlite3_value_int64(argv[0]));
+    return FailWrite(session().Write(batch));
+  }
+  const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+  std::optional<int64_t> id;
+  if (int rc = RowId(argv[2 + kId], argv[1], &id); rc != SQLITE_OK) return rc;
+  if (id && (*id <= 0 || *id > kMaxPlaylistId))
+    return Fail(SQLITE_MISMATCH, name() + ".id must be between 1 and " + std::to_string(kMaxPlaylistId) + " (got " +
+                                     std::to_string(*id) + ")");
+  RowReader row(this, argv + 2, kColumnNames);
+  PlaylistFields f;
+  f.name = row.Text(kName, true).value_or(std::string_view());
+  f.description = row.Text(kDescription, false);
+  f.created_at = row.Integer(kCreatedAt, true).value_or(0);
+  f.updated_at = row.Integer(kUpdatedAt, true).value_or(0);
+  if (row.rc() != SQLITE_OK) return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylists, id, row.rc()) : row.rc();
+  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
+  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
+  if (insert) {
+    f.id = new_id;
+    batch.PutPlaylist(f);
+  } else if (new_id == old_id) {
+    batch.UpdatePlaylist(old_id, f);
+  } else {
+    // A new id: refused while entries name the old one (the legacy
+    // foreign key has no ON UPDATE CASCADE).
+    std::shared_ptr<const Snapshot> snap;
+    if (Status st = WriteSnapshot(&snap); !st.ok()) return Fail(st);
+    std::vector<PlaylistEntryView> entries;
+    if (Status st = snap->ListPlaylistEntries(old_id, &entries); !st.ok()) return Fail(st);
+    if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+    batch.RemovePlaylist(old_id);
+    f.id = new_id;
+    batch.PutPlaylist(f);
+  }
+  std::vector<int64_t> ids;
+  Status st = session().Write(batch, &ids);
+  if (st.IsConstraint() && sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE) {
+    st = ReplaceConflicts(f, new_id, old_id, &batch);
+    if (st.ok()) st = session().Write(batch, &ids);
+  }
+  if (!st.ok()) {
+    const int rc = FailWrite(st);
+    return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylists, id, rc) : rc;
+  }
+  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
+  return SQLITE_OK;
+}
+
+Status PlaylistsTable::ReplaceConflicts(const PlaylistFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
+  std::shared_ptr<const Snapshot> snap;
+  ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
+  WriteBatch retry;
+  std::vector<int64_t> doomed;
+  PlaylistView holder;
+  if (snap->FindPlaylistByName(f.name, &holder).ok() && holder.id() != updating) doomed.push_back(holder.id());
+  PlaylistView same_id;
+  if (id != 0 && id != updating && snap->GetPlaylist(id, &same_id).ok() &&
+      std::find(doomed.begin(), doomed.end(), id) == doomed.end())
+    doomed.push_back(id);
+  for (int64_t d : doomed) retry.RemovePlaylist(d);
+  PlaylistFields g = f;
+  g.id = id;
+  if (updating == 0) {
+    retry.PutPlaylist(g);
+  } else if (id == updating) {
+    retry.UpdatePlaylist(updating, f);
+  } else {
+    retry.RemovePlaylist(updating);
+    retry.PutPlaylist(g);
+  }
+  *batch = std::move(retry);
+  return Status::OK();
 }
 
 std::unique_ptr<Cursor> PlaylistsTable::NewCursor() { return std::make_unique<PlaylistsCursor>(this); }
@@ -230,7 +310,6 @@ int PlaylistsCursor::Next() {
 }
 
 int PlaylistsCursor::Column(sqlite3_context* ctx, int column) {
-  if (sqlite3_vtab_nochange(ctx) && column != kId) return SQLITE_OK;  // UPDATE leaving it alone
   const PlaylistView& p = rows_[row_];
   switch (column) {
     case kId: sqlite3_result_int64(ctx, p.id()); break;

@@ -54,6 +54,49 @@ int Table::FailWrite(const Status& s) {
   return Fail(SQLITE_CONSTRAINT, m);
 }
 
+int Table::RowId(sqlite3_value* id_column, sqlite3_value* rowid, std::optional<int64_t>* id) {
+  id->reset();
+  for (sqlite3_value* v : {id_column, rowid}) {
+    if (v == nullptr || sqlite3_value_type(v) == SQLITE_NULL) continue;
+    const std::optional<int64_t> i = AsExactInteger(v);
+    if (!i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name_ + ".id must be an integer");
+    if (*id && **id != *i) return Fail(SQLITE_MISMATCH, "datatype mismatch: " + name_ + ".id and rowid differ");
+    *id = i;
+  }
+  return SQLITE_OK;
+}
+
+Status Table::WriteSnapshot(std::shared_ptr<const Snapshot>* snapshot) {
+  bool committed = false;
+  return session_->ReadSnapshot(snapshot, &committed);
+}
+
+int Table::ConsumeIgnoredInsertId(IdSequence sequence, std::optional<int64_t> given, int rc) {
+  // SQLite's AUTOINCREMENT takes the new row's id before the constraint
+  // checks: an INSERT OR IGNORE that is ignored still moves the sequence
+  // past the id it would have had. The same here, so that ids agree.
+  if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_vtab_on_conflict(db_) != SQLITE_IGNORE) return rc;
+  int64_t id = given.value_or(0);
+  if (id == 0) {
+    std::shared_ptr<const Snapshot> snap;
+    if (Status s = WriteSnapshot(&snap); !s.ok()) return Fail(s);
+    switch (sequence) {
+      case IdSequence::kMediaFiles: id = snap->next_id(); break;
+      case IdSequence::kPlaylists: id = snap->next_playlist_id(); break;
+      case IdSequence::kPlaylistEntries: id = snap->next_playlist_entry_id(); break;
+    }
+  }
+  if (id <= 0 || id == INT64_MAX) return rc;
+  WriteBatch raise;
+  switch (sequence) {
+    case IdSequence::kMediaFiles: raise.RaiseNextId(id + 1); break;
+    case IdSequence::kPlaylists: raise.RaiseNextPlaylistId(id + 1); break;
+    case IdSequence::kPlaylistEntries: raise.RaiseNextPlaylistEntryId(id + 1); break;
+  }
+  if (Status s = session_->Write(raise); !s.ok()) return Fail(s);
+  return rc;
+}
+
 bool RowReader::CheckNull(int column, bool not_null) {
   if (sqlite3_value_type(columns_[column]) != SQLITE_NULL) return false;
   if (not_null && rc_ == SQLITE_OK)

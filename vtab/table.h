@@ -38,6 +38,18 @@ class Table : public sqlite3_vtab {
   // xUpdate's arguments as SQLite passes them (module.cc documents the cases).
   virtual int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) = 0;
 
+  // ---- Helpers of xUpdate (table.cc).
+  enum class IdSequence { kMediaFiles, kPlaylists, kPlaylistEntries };
+  // The id a written row names: its id column or its rowid (argv[1]); both
+  // given must agree. nullopt when neither is given.
+  int RowId(sqlite3_value* id_column, sqlite3_value* rowid, std::optional<int64_t>* id);
+  // Returns `rc` (a refused INSERT's code), having done what SQLite's
+  // AUTOINCREMENT does when the refusal is ignored (INSERT OR IGNORE): the
+  // id the row took (`given`, else the next one) is used up.
+  int ConsumeIgnoredInsertId(IdSequence sequence, std::optional<int64_t> given, int rc);
+  // The snapshot xUpdate checks against: the connection's transaction.
+  Status WriteSnapshot(std::shared_ptr<const Snapshot>* snapshot);
+
   sqlite3* db() const { return db_; }
   const std::string& name() const { return name_; }
   const std::string& schema() const { return schema_; }

@@ -181,9 +181,11 @@ int Connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out,
     *err = sqlite3_mprintf("%s: declaring the table failed: %s", InfoOf(function).name, sqlite3_errmsg(db));
     return rc;
   }
-  // Pure reads of a store's counters and checksums, no side effect: usable
-  // from views and triggers with trusted_schema=OFF.
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  // They open whatever directory the SQL names: a view or trigger in a
+  // database someone else wrote must not be able to make the reader's
+  // process open its files (SQLite's csv extension is DIRECTONLY for the
+  // same reason). Direct SQL only.
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *out = new FunctionTable(db, function);
   return SQLITE_OK;
 }

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "store/test_util.h"
-#include "vtab/sql_test_util.h"
+#include "vtab/query_test_util.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia {
