@@ -654,8 +654,11 @@ int RunSqlBench(const SqlBenchOptions& options) {
   // (a) the legacy database as the server opens it, read-only here.
   std::unique_ptr<LegacyDb> legacy = LegacyDb::OpenReadOnly(db_path);
   // (b) a database whose tables are zcmedia virtual tables over the store.
+  // A file database with the legacy server's connection settings (WAL,
+  // 2 MB cache, ...), as a server's converted media.db would be: SQLite
+  // takes a read transaction on it for every statement, as on the legacy file.
   DbHandle vtab(OpenDb(temp.path() + "/vtab.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  Exec(vtab.get(), "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-2000; PRAGMA mmap_size=0;");
+  Exec(vtab.get(), kLegacyConnectionPragmas);
   {
     char* error = nullptr;
     if (zcmedia_register(vtab.get(), &error) != SQLITE_OK) {
