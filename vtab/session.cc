@@ -49,26 +49,32 @@ Status StoreSession::ReadSnapshot(std::shared_ptr<const Snapshot>* snapshot, boo
     *committed = false;
     return Status::OK();
   }
-  const StatementRuns running = RunningStatements();
-  auto still_running = [&](const StatementRuns& users) {
-    for (const auto& u : users)
-      if (std::find(running.begin(), running.end(), u) != running.end()) return true;
-    return false;
-  };
-  std::erase_if(retired_, [&](const Retired& r) { return !still_running(r.users); });
+  // Walking the connection's statements takes SQLite's mutex per
+  // statement: done only when a retired snapshot waits for its statements
+  // or the pinned one is about to be replaced.
+  if (!retired_.empty()) {
+    const StatementRuns running = RunningStatements();
+    std::erase_if(retired_, [&](const Retired& r) {
+      for (const auto& u : r.users)
+        if (std::find(running.begin(), running.end(), u) != running.end()) return false;
+      return true;
+    });
+  }
   // Another cursor of this session is open (the caller's own counts one):
   // share its snapshot.
   if (!pinned_ || open_cursors_ <= 1) {
     std::shared_ptr<const Snapshot> latest;
     ZC_RETURN_IF_ERROR(store_->LatestSnapshot(&latest));
     if (pinned_ != latest) {
-      if (pinned_ && still_running(pinned_users_)) retired_.push_back({std::move(pinned_), std::move(pinned_users_)});
+      // Statements running now may hold text of the old snapshot (they are
+      // the only ones that can): it lives until they are done.
+      if (pinned_) {
+        StatementRuns running = RunningStatements();
+        if (!running.empty()) retired_.push_back({std::move(pinned_), std::move(running)});
+      }
       pinned_ = std::move(latest);
-      pinned_users_.clear();
     }
   }
-  for (const auto& r : running)
-    if (std::find(pinned_users_.begin(), pinned_users_.end(), r) == pinned_users_.end()) pinned_users_.push_back(r);
   *snapshot = pinned_;
   *committed = true;
   return Status::OK();

@@ -9,10 +9,11 @@
 // alive while a statement that read them may still be running: text handed
 // to SQLite as SQLITE_STATIC (a view into the store's mapping) can outlive
 // the cursor that produced it (an aggregate such as max(path) keeps it), so
-// the mapping behind it must stay too (DEVELOPERS.md rule 3). A statement
-// is known by its pointer and run count (sqlite3_stmt_status RUN); a
-// retired snapshot goes once none of the statements running when it was
-// read is still on that run.
+// the mapping behind it must stay too (DEVELOPERS.md rule 3). When a newer
+// snapshot replaces the pinned one, the statements running at that moment
+// are the only ones that can hold its text; a statement is known by its
+// pointer and run count (sqlite3_stmt_status RUN), and the retired snapshot
+// goes once none of them is still on that run.
 //
 // Between statements each sees the newest committed state, also inside
 // BEGIN ... COMMIT of a read-only transaction (docs/porting.md).
@@ -102,7 +103,6 @@ class StoreSession {
   std::vector<std::pair<std::string, std::string>> tables_;  // (schema, store= as written)
   int open_cursors_ = 0;
   std::shared_ptr<const Snapshot> pinned_;  // the newest snapshot handed out
-  StatementRuns pinned_users_;              // statements running when it was handed out
   struct Retired {
     std::shared_ptr<const Snapshot> snapshot;
     StatementRuns users;
