@@ -416,7 +416,8 @@ class Store {
 // from its segments (the indexes are derived state), for when an index file
 // is damaged or lost: Open then reports Corruption or IOError naming it.
 // Takes the writer lock; the new indexes replace the old ones atomically
-// (a crash leaves the old state). Records and ids are untouched.
+// (a crash leaves the old state). Records and ids are untouched. A leftover
+// PREPARED (see Transaction) is discarded: it can no longer be committed.
 Status RepairIndexes(const std::string& directory, const Options& options = Options());
 
 }  // namespace zcmedia
