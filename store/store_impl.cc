@@ -159,6 +159,11 @@ Status StoreImpl::Open(bool rebuild_indexes) {
                                     &meta_file_));
   ZC_RETURN_IF_ERROR(ReadNewestMetaPage(meta_file_.get(), &meta_));
   next_file_number_ = meta_.next_file_number;
+  if (options_.read_only) {
+    // Best effort: without the mapping GetSnapshot reads META every time.
+    if (!env_->Map(meta_file_.get(), 2 * kMetaPageSize, &meta_map_).ok()) meta_map_.reset();
+    followed_sequence_.store(meta_.sequence, std::memory_order_relaxed);
+  }
   if (!options_.read_only) {
     // A prepared transaction above the committed state may still be
     // committed (CommitPrepared): its files stay. Anything else in PREPARED
@@ -665,8 +670,21 @@ void StoreImpl::Publish(ReadView view) {
   current_ = std::move(snap);
 }
 
+bool StoreImpl::MetaMayHaveMoved() const {
+  if (!meta_map_ || meta_map_->length() < 2 * kMetaPageSize) return true;
+  const uint64_t followed = followed_sequence_.load(std::memory_order_relaxed);
+  for (int slot = 0; slot < 2; ++slot) {
+    // A hint only (a page being written may be read half old, half new):
+    // any change is confirmed by reading META properly.
+    uint64_t sequence = 0;
+    std::memcpy(&sequence, meta_map_->data() + slot * kMetaPageSize + offsetof(MetaPage, sequence), sizeof(sequence));
+    if (sequence > followed) return true;
+  }
+  return false;
+}
+
 std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
-  if (options_.read_only) {
+  if (options_.read_only && MetaMayHaveMoved()) {
     // Follow the writer: reload when its meta page moved on. A failed reload
     // (e.g. a run file merged away between reading META and opening it)
     // keeps the previous consistent snapshot.
@@ -683,6 +701,7 @@ std::shared_ptr<const Snapshot> StoreImpl::GetSnapshot() {
         Status loaded = NoThrow("follow the writer", [&] { return LoadView(meta, &prev->view(), &view); });
         if (loaded.ok()) {
           meta_ = meta;
+          followed_sequence_.store(meta.sequence, std::memory_order_relaxed);
           // The writer's changes since the last look are not known key by
           // key here: forget every cached location.
           lookup_cache_->InvalidateAll(view.sequence);

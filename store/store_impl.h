@@ -212,6 +212,13 @@ class StoreImpl final : public Store {
 
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<File> meta_file_;
+  // Read-only stores: META mapped (shared, so it shows the writer's pwrites
+  // as they land in the page cache) and the sequence this store follows.
+  // GetSnapshot compares the two pages' sequence fields with it in memory
+  // and reads META with a system call only when one moved on.
+  std::unique_ptr<Mapping> meta_map_;
+  std::atomic<uint64_t> followed_sequence_{0};
+  bool MetaMayHaveMoved() const;
 
   std::mutex write_mu_;   // one Write / CompactIndexes / refresh at a time
   format::MetaPage meta_{};  // the committed meta page (GUARDED_BY write_mu_)
