@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "values.h"
 
@@ -259,7 +260,13 @@ Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, Plan
     if (op == "in") {
       sqlite3_value* item = nullptr;
       int rc = sqlite3_vtab_in_first(v, &item);
-      for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) arg.values.push_back(item);
+      for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) {
+        // `item` is overwritten by the next call: keep a copy.
+        sqlite3_value* copy = sqlite3_value_dup(item);
+        if (copy == nullptr) throw std::bad_alloc();  // SQLITE_NOMEM (module.cc)
+        out->in_values_.emplace_back(copy);
+        arg.values.push_back(copy);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_DONE) return Status::IOError("zcmedia: reading an IN list failed");
     } else {
       arg.values.push_back(v);

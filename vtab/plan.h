@@ -19,6 +19,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -151,7 +152,13 @@ class PlanArgs {
     std::string op;
     std::vector<sqlite3_value*> values;  // during xFilter only
   };
+  struct ValueFree {
+    void operator()(sqlite3_value* v) const { sqlite3_value_free(v); }
+  };
   std::vector<Arg> args_;
+  // Copies of IN list items: sqlite3_vtab_in_next reuses one value object,
+  // so a pointer it returned is only valid until the next call.
+  std::vector<std::unique_ptr<sqlite3_value, ValueFree>> in_values_;
   std::vector<std::string> flags_;
   mutable std::deque<std::string> text_storage_;  // stable addresses for the views
   mutable bool empty_ = false;
