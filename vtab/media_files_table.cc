@@ -295,12 +295,14 @@ int MediaFilesCursor::Filter(int idx_num, const char* idx_str, int argc, sqlite3
   emitted_ = 0;
   const int rc = Load(args);
   if (rc != SQLITE_OK) return rc;
-  // OFFSET: skip rows without handing them to SQLite.
+  // OFFSET: skip rows without handing them to SQLite (and without counting
+  // them against LIMIT).
+  limit_.reset();
   for (int64_t skip = args.offset.value_or(0); skip > 0 && !eof_; --skip) {
     const int next = Next();
     if (next != SQLITE_OK) return next;
-    --emitted_;
   }
+  limit_ = args.limit;
   emitted_ = 0;
   if (limit_ && *limit_ <= 0) eof_ = true;
   return SQLITE_OK;
