@@ -54,6 +54,10 @@ bool ConstraintSet::Exact(int c) const {
 bool ConstraintSet::ExactInteger(int) const { return false; }
 
 bool ConstraintSet::OnlyImpliedByCategory(int column, int audio_like, bool text) const {
+  // The category index holds no NULL (and no '') values: the query must
+  // leave those rows out itself, with `IS NOT NULL` (a year) or `!= ''`
+  // (a name; it also leaves out NULL).
+  bool excludes_missing = false;
   for (int i = 0; i < info_->nConstraint; ++i) {
     const auto& c = info_->aConstraint[i];
     if (IsLimitOrOffset(c.op)) continue;
@@ -72,16 +76,21 @@ bool ConstraintSet::OnlyImpliedByCategory(int column, int audio_like, bool text)
       return false;
     }
     if (c.iColumn != column) return false;
-    if (c.op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) continue;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) {
+      if (!text) excludes_missing = true;
+      continue;
+    }
     if (text && c.op == SQLITE_INDEX_CONSTRAINT_NE && Exact(i)) {
       sqlite3_value* rhs = nullptr;
       if (sqlite3_vtab_rhs_value(info_, i, &rhs) == SQLITE_OK && rhs != nullptr &&
-          sqlite3_value_type(rhs) == SQLITE_TEXT && sqlite3_value_bytes(rhs) == 0)
+          sqlite3_value_type(rhs) == SQLITE_TEXT && sqlite3_value_bytes(rhs) == 0) {
+        excludes_missing = true;
         continue;
+      }
     }
     return false;
   }
-  return true;
+  return excludes_missing;
 }
 
 void ConstraintSet::OmitAll(PlanBuilder* plan) const {

@@ -46,7 +46,9 @@ class ConstraintSet {
   // then SQLite keeps checking).
   bool ExactInteger(int c) const;
   // Whether the usable constraints are only: the audio LIKE, and on
-  // `column` IS NOT NULL and (text) != ''. Unusable constraints also count.
+  // `column` IS NOT NULL and (text) != '', and they leave out the rows the
+  // category index does not hold: IS NOT NULL for a year, != '' for a
+  // name. Unusable constraints also count.
   bool OnlyImpliedByCategory(int column, int audio_like, bool text) const;
   // Marks every usable constraint as omitted, without argument.
   void OmitAll(class PlanBuilder* plan) const;
