@@ -140,6 +140,9 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     for (int column : columns) {
       const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
       if (c < 0) continue;
+      // Text is looked up by its bytes: not for `path = ? COLLATE NOCASE`
+      // (the id's comparison is numeric whatever the collation).
+      if (column > 0 && !cs.Exact(c)) continue;
       PlanBuilder p(info, plan, kPlanNames[plan]);
       const bool in = p.UseEq(c, kColumnNames[column < 0 ? 0 : column], /*exact=*/cs.Exact(c));
       const double values = in ? 10.0 : 1.0;
@@ -156,7 +159,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
   // Directory listings (about n / directories rows; 20 is the legacy average).
   auto directory_plan = [&](int plan, int column) {
     const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
-    if (c < 0 || cs.IsIn(c)) return;
+    if (c < 0 || cs.IsIn(c) || !cs.Exact(c)) return;
     PlanBuilder p(info, plan, kPlanNames[plan]);
     p.UseEq(c, kColumnNames[column], cs.Exact(c));
     p.SetCost(40.0, 20.0);
