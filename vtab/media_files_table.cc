@@ -228,7 +228,9 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
         !info->aOrderBy[0].desc)
       p.ConsumeOrderBy("");
-    consider(std::move(p));
+    // At equal cost this scan beats the plain one `best` started as: it
+    // may claim the id order (SELECT ... ORDER BY id needs no sorter).
+    if (p.cost() <= best.cost()) best = std::move(p);
   }
   best.UseLimitOffsetIfSafe(cs);
   return best.Commit();
