@@ -424,11 +424,23 @@ QueryResult RunQuery(sqlite3* db, const std::string& sql, const std::vector<Valu
     sqlite3_finalize(st);
     return out;
   }
-  for (size_t i = 0; i < params.size(); ++i) Bind(st, static_cast<int>(i) + 1, params[i]);
+  out = RunPrepared(st, params);
+  sqlite3_finalize(st);
+  return out;
+}
+
+QueryResult RunPrepared(sqlite3_stmt* st, const std::vector<Value>& params, size_t max_rows, bool resume) {
+  QueryResult out;
+  sqlite3* db = sqlite3_db_handle(st);
+  if (!resume) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    for (size_t i = 0; i < params.size(); ++i) Bind(st, static_cast<int>(i) + 1, params[i]);
+  }
   const int n = sqlite3_column_count(st);
   for (int c = 0; c < n; ++c) out.columns.push_back(sqlite3_column_name(st, c));
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  int rc = SQLITE_ROW;  // (not stepped yet when max_rows is 0)
+  while (out.rows.size() < max_rows && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     std::vector<Value> row(n);
     for (int c = 0; c < n; ++c) {
       Value& v = row[c];
@@ -451,11 +463,11 @@ QueryResult RunQuery(sqlite3* db, const std::string& sql, const std::vector<Valu
     }
     out.rows.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE) {
+  out.done = rc == SQLITE_DONE;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
     out.rc = rc;
     out.error = sqlite3_errmsg(db);
   }
-  sqlite3_finalize(st);
   return out;
 }
 

@@ -98,8 +98,15 @@ struct QueryResult {
   std::string error;
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
+  bool done = false;  // the statement ran to its end
 };
 QueryResult RunQuery(sqlite3* db, const std::string& sql, const std::vector<Value>& params = {});
+// The same with a prepared statement, reset and bound again (the cursors'
+// state must not leak from one run into the next). Steps at most
+// `max_rows` rows (the statement stays where it is: a caller may go on
+// with RunPrepared(..., resume=true)).
+QueryResult RunPrepared(sqlite3_stmt* st, const std::vector<Value>& params, size_t max_rows = SIZE_MAX,
+                        bool resume = false);
 
 // How two results must agree.
 struct Expectation {

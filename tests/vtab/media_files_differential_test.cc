@@ -6,6 +6,7 @@
 // ZCMEDIA_TEST_SEED=<n> reruns one seed; ZCMEDIA_TEST_SCALE=<x> multiplies
 // the statement counts.
 #include <cstdio>
+#include <memory>
 #include <map>
 #include <random>
 #include <set>
@@ -728,6 +729,121 @@ void RunLegacyClasses(bool noncanonical) {
 TEST(MediaFilesLegacyQueriesTest, EveryServerQueryClassMatchesSqlite) { RunLegacyClasses(false); }
 
 TEST(MediaFilesLegacyQueriesTest, EveryServerQueryClassMatchesSqliteWithNoncanonicalRows) { RunLegacyClasses(true); }
+
+// Prepared statements run again and again with new parameters (the
+// cursors' state must not leak from one xFilter into the next), and a
+// statement stopped halfway while others run on the same connection.
+TEST(MediaFilesStatementReuseTest, PreparedStatementsRerunAndInterleave) {
+  const uint64_t seed = TestSeeds({31}).front();
+  printf("[ seed     ] %llu\n", static_cast<unsigned long long>(seed));
+  DifferentialDb db(GenerateMediaRows({seed, 1500, false}));
+  ASSERT_TRUE(db.ok()) << db.error();
+  Rng rng(seed);
+  std::vector<std::string> dirs;
+  for (const MediaRow& r : db.rows()) dirs.push_back(r.parent_path);
+  struct Stmt {
+    std::string sql;
+    Expectation e;
+    sqlite3_stmt* vtab = nullptr;
+    sqlite3_stmt* ref = nullptr;
+  };
+  std::vector<Stmt> stmts = {
+      {"SELECT * FROM media_files WHERE canonical_parent_path = ?1 ORDER BY filename LIMIT ?2 OFFSET ?3", {{{5}}, true}},
+      {"SELECT * FROM media_files WHERE id IN (?1, ?2, ?3) ORDER BY id", {{{0}}}},
+      {"SELECT artist, COUNT(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' AND ?1 IS NOT ?2 "
+       "GROUP BY artist ORDER BY artist LIMIT ?3",
+       {{{0}}}},
+      {"SELECT * FROM media_files WHERE mime_type LIKE 'audio/%' AND artist = ?1 ORDER BY album, track_number, filename",
+       {{{12}, {14}, {5}}}},
+      {"SELECT id FROM media_files WHERE id > ?1 AND id < ?2", {}},
+      {"SELECT * FROM media_files WHERE path = ?1", {}},
+      {"SELECT id FROM media_files WHERE canonical_path IN (?1, ?2, ?3) ORDER BY canonical_path", {{{0}}}},
+  };
+  for (Stmt& st : stmts) {
+    ASSERT_EQ(sqlite3_prepare_v2(db.vtab(), st.sql.c_str(), -1, &st.vtab, nullptr), SQLITE_OK) << st.sql;
+    ASSERT_EQ(sqlite3_prepare_v2(db.ref(), st.sql.c_str(), -1, &st.ref, nullptr), SQLITE_OK) << st.sql;
+  }
+  auto params_for = [&](size_t k) -> std::vector<Value> {
+    const MediaRow& r = rng.Pick(db.rows());
+    const MediaRow& r2 = rng.Pick(db.rows());
+    switch (k) {
+      case 0: return {Value::Text(rng.Pick(dirs)), Value::Int(rng.Int(-1, 20)), Value::Int(rng.Int(-1, 10))};
+      case 1: return {Value::Int(r.id), Value::Int(r2.id), Value::Int(rng.Int(0, 3000))};
+      case 2: return {Value::Int(1), Value::Int(rng.Int(0, 1)), Value::Int(rng.Int(-1, 30))};
+      case 3: return {r.Column(11)};
+      case 4: return {Value::Int(r.id), Value::Int(r.id + rng.Int(0, 200))};
+      case 5: return {Value::Text(r.path)};
+      default: return {r.Column(3), r2.Column(3), Value::Text(r.path)};
+    }
+  };
+  const int runs = static_cast<int>(600 * TestScale());
+  for (int i = 0; i < runs; ++i) {
+    const size_t k = static_cast<size_t>(rng.Int(0, static_cast<int64_t>(stmts.size()) - 1));
+    const std::vector<Value> params = params_for(k);
+    const QueryResult want = RunPrepared(stmts[k].ref, params);
+    const QueryResult got = RunPrepared(stmts[k].vtab, params);
+    ASSERT_TRUE(SameResults(want, got, stmts[k].sql, params, stmts[k].e)) << "run " << i;
+  }
+  // Interleaved: a scan stopped after some rows, another statement run to
+  // its end, the scan resumed.
+  sqlite3_stmt* scan = nullptr;
+  const std::string scan_sql = "SELECT id, path, artist FROM media_files WHERE id >= ?1 ORDER BY id";
+  ASSERT_EQ(sqlite3_prepare_v2(db.vtab(), scan_sql.c_str(), -1, &scan, nullptr), SQLITE_OK);
+  for (int i = 0; i < 40; ++i) {
+    const std::vector<Value> scan_params = {Value::Int(rng.Pick(db.rows()).id)};
+    QueryResult first = RunPrepared(scan, scan_params, static_cast<size_t>(rng.Int(0, 50)));
+    const size_t k = static_cast<size_t>(rng.Int(0, static_cast<int64_t>(stmts.size()) - 1));
+    const std::vector<Value> params = params_for(k);
+    ASSERT_TRUE(SameResults(RunPrepared(stmts[k].ref, params), RunPrepared(stmts[k].vtab, params), stmts[k].sql,
+                            params, stmts[k].e));
+    if (!first.done) {  // (stepping a finished statement would run it again)
+      const QueryResult rest = RunPrepared(scan, {}, SIZE_MAX, /*resume=*/true);
+      first.rows.insert(first.rows.end(), rest.rows.begin(), rest.rows.end());
+      first.rc = rest.rc;
+    }
+    ASSERT_TRUE(SameResults(RunQuery(db.ref(), scan_sql, scan_params), first, scan_sql, scan_params, {{{0}}}));
+  }
+  sqlite3_finalize(scan);
+  for (Stmt& st : stmts) {
+    sqlite3_finalize(st.vtab);
+    sqlite3_finalize(st.ref);
+  }
+}
+
+// Known wrong answers (see the report of the tests/vtab branch); enable
+// with --gtest_also_run_disabled_tests.
+class MediaFilesKnownIssues : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<DifferentialDb>(GenerateMediaRows({41, 1500, false}));
+    ASSERT_TRUE(db_->ok()) << db_->error();
+  }
+  std::unique_ptr<DifferentialDb> db_;
+};
+
+// The groups plan (7:groups-artist) is taken because colUsed holds only
+// artist and mime_type and every offered constraint is implied; the OR term
+// is not offered to xBestIndex, SQLite evaluates it and asks xColumn for
+// mime_type, which the plan does not have: "zcmedia: groups plan asked for
+// column 8". xBestIndex cannot tell this mime_type use from the omitted
+// LIKE's.
+TEST_F(MediaFilesKnownIssues, DISABLED_GroupsPlanWithAnotherTermOnMimeType) {
+  EXPECT_TRUE(db_->Check("SELECT count(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' AND "
+                         "(mime_type = 'audio/mpeg' OR artist = 'x')"));
+  EXPECT_TRUE(db_->Check("SELECT artist FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' AND "
+                         "length(mime_type) > 9"));
+}
+
+// The category plans omit `mime_type LIKE 'audio/%'` as the store's
+// case-insensitive audio family; with PRAGMA case_sensitive_like = ON the
+// LIKE no longer matches 'Audio/MPEG'.
+TEST_F(MediaFilesKnownIssues, DISABLED_CategoryPlansUnderCaseSensitiveLike) {
+  for (sqlite3* db : {db_->vtab(), db_->ref()})
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_TRUE(db_->Check("SELECT artist, count(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' "
+                         "GROUP BY artist"));
+  EXPECT_TRUE(db_->Check("SELECT id FROM media_files WHERE mime_type LIKE 'audio/%' AND artist = 'Beatles'"));
+}
 
 // The comparison itself must be able to fail.
 TEST(DifferentialUtilTest, SameResultsDetectsDifferences) {
