@@ -492,8 +492,9 @@ std::string DescribeParams(const std::vector<Value>& params) {
   return out;
 }
 
-// Row normalisation: group_concat pieces sorted.
-std::vector<Value> Normalized(std::vector<Value> row, const Expectation& e) {
+}  // namespace
+
+std::vector<Value> NormalizedRow(std::vector<Value> row, const Expectation& e) {
   for (int c : e.concat_columns) {
     if (c < 0 || static_cast<size_t>(c) >= row.size() || row[c].type != SQLITE_TEXT) continue;
     std::vector<std::string> pieces;
@@ -514,6 +515,8 @@ std::vector<Value> Normalized(std::vector<Value> row, const Expectation& e) {
   }
   return row;
 }
+
+namespace {
 
 std::string FoldAscii(const std::string& s) { return Lower(s); }
 
@@ -571,8 +574,8 @@ std::vector<std::vector<std::vector<Value>>> Groups(const std::vector<std::vecto
   if (e.count_only) return ::testing::AssertionSuccess();
 
   std::vector<std::vector<Value>> a, b;
-  for (const auto& r : want.rows) a.push_back(Normalized(r, e));
-  for (const auto& r : got.rows) b.push_back(Normalized(r, e));
+  for (const auto& r : want.rows) a.push_back(NormalizedRow(r, e));
+  for (const auto& r : got.rows) b.push_back(NormalizedRow(r, e));
   auto ga = Groups(a, e), gb = Groups(b, e);
   if (ga.size() != gb.size()) {
     auto out = fail() << "groups of equal ORDER BY keys differ: " << ga.size() << " in the reference, " << gb.size()

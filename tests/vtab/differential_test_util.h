@@ -131,6 +131,9 @@ struct Expectation {
   std::vector<int> concat_columns;
 };
 
+// `row` as SameResults compares it (group_concat pieces sorted).
+std::vector<Value> NormalizedRow(std::vector<Value> row, const Expectation& expectation);
+
 // Compares `got` (the virtual table's) with `want` (the reference's): the
 // same error code, or the same column count and rows, values and
 // sqlite3_column_type per cell, text byte for byte (reals to 1e-9 relative:
