@@ -786,6 +786,10 @@ TEST(MediaFilesStatementReuseTest, PreparedStatementsRerunAndInterleave) {
       {"SELECT id FROM media_files WHERE id > ?1 AND id < ?2", {}},
       {"SELECT * FROM media_files WHERE path = ?1", {}},
       {"SELECT id FROM media_files WHERE canonical_path IN (?1, ?2, ?3) ORDER BY canonical_path", {{{0}}}},
+      // The inner cursor is filtered again for each outer row.
+      {"SELECT m1.id, m2.id FROM media_files m1 JOIN media_files m2 ON m2.parent_path = m1.parent_path "
+       "WHERE m1.id IN (?1, ?2, ?3)",
+       {}},
   };
   for (Stmt& st : stmts) {
     ASSERT_EQ(sqlite3_prepare_v2(db.vtab(), st.sql.c_str(), -1, &st.vtab, nullptr), SQLITE_OK) << st.sql;
@@ -801,7 +805,8 @@ TEST(MediaFilesStatementReuseTest, PreparedStatementsRerunAndInterleave) {
       case 3: return {r.Column(11)};
       case 4: return {Value::Int(r.id), Value::Int(r.id + rng.Int(0, 200))};
       case 5: return {Value::Text(r.path)};
-      default: return {r.Column(3), r2.Column(3), Value::Text(r.path)};
+      case 6: return {r.Column(3), r2.Column(3), Value::Text(r.path)};
+      default: return {Value::Int(r.id), Value::Int(r2.id), Value::Int(rng.Pick(db.rows()).id)};
     }
   };
   const int runs = static_cast<int>(600 * TestScale());
