@@ -137,6 +137,9 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     for (int column : columns) {
       const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
       if (c < 0) continue;
+      // Text is looked up by its bytes: not for `path = ? COLLATE NOCASE`
+      // (the id's comparison is numeric whatever the collation).
+      if (column > 0 && !cs.Exact(c)) continue;
       PlanBuilder p(info, plan, kPlanNames[plan]);
       const bool in = p.UseEq(c, kColumnNames[column < 0 ? 0 : column], /*exact=*/cs.Exact(c));
       const double values = in ? 10.0 : 1.0;
@@ -153,7 +156,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
   // Directory listings (about n / directories rows; 20 is the legacy average).
   auto directory_plan = [&](int plan, int column) {
     const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
-    if (c < 0 || cs.IsIn(c)) return;
+    if (c < 0 || cs.IsIn(c) || !cs.Exact(c)) return;
     PlanBuilder p(info, plan, kPlanNames[plan]);
     p.UseEq(c, kColumnNames[column], cs.Exact(c));
     p.SetCost(40.0, 20.0);
@@ -187,11 +190,13 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
       cs.OmitAll(&p);
       p.SetCost(audio * 0.05 + 100.0, audio);
       const int distinct = sqlite3_vtab_distinct(info);
-      const bool one_term = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == column;
-      // Rows come grouped by exact value (names in NOCASE order, equal
-      // bytes together; years newest first).
-      if (one_term && (distinct == 1 || distinct == 2)) p.ConsumeOrderBy("");
-      else if (one_term && column == kYear && info->aOrderBy[0].desc) p.ConsumeOrderBy("");
+      // An ORDER BY (or GROUP BY) of the column alone: the cursor sorts the
+      // values (few) by their bytes or numbers, in that direction. Grouping
+      // alone would not do: with `GROUP BY year ORDER BY year` SQLite also
+      // drops the ORDER BY's sorter when the GROUP BY is consumed, though
+      // sqlite3_vtab_distinct() says 1 (adjacent groups are enough).
+      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == column)
+        p.ConsumeOrderBySorting([column](int col) { return col == column; });
       if (distinct == 2 || distinct == 3) p.AppendToken("distinct");
       consider(std::move(p));
     }
@@ -220,7 +225,9 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
         !info->aOrderBy[0].desc)
       p.ConsumeOrderBy("");
-    consider(std::move(p));
+    // At equal cost this scan beats the plain one `best` started as: it
+    // may claim the id order (SELECT ... ORDER BY id needs no sorter).
+    if (p.cost() <= best.cost()) best = std::move(p);
   }
   best.UseLimitOffsetIfSafe(cs);
   return best.Commit();
@@ -239,7 +246,7 @@ class MediaFilesCursor final : public Cursor {
 
  private:
   int Load(const PlanArgs& args);
-  int LoadGroups(Category category, bool distinct);
+  int LoadGroups(Category category, bool distinct, const std::vector<OrderTerm>& order);
   // The audio records whose text `column` is '' (the category index holds
   // no empty values): a scan, for the rare `artist = ''`.
   Status ScanForEmpty(int column);
@@ -490,7 +497,7 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       const std::optional<Category> category =
           CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, args.plan_suffix));
       if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
-      return LoadGroups(*category, args.HasToken("distinct"));
+      return LoadGroups(*category, args.HasToken("distinct"), args.order);
     }
     default:
       return table()->Fail(SQLITE_ERROR, "zcmedia: unknown plan " + std::to_string(plan_));
@@ -510,9 +517,19 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
   return SQLITE_OK;
 }
 
-int MediaFilesCursor::LoadGroups(Category category, bool distinct) {
+int MediaFilesCursor::LoadGroups(Category category, bool distinct, const std::vector<OrderTerm>& order) {
   Status s = snapshot_->ListCategory(category, &groups_);
   if (!s.ok()) return table()->Fail(s);
+  // The index's order (names by NOCASE, years newest first) is not SQLite's:
+  // an ORDER BY the plan consumed wants the exact values sorted (BINARY).
+  if (!order.empty()) {
+    const bool desc = order.front().desc;
+    std::stable_sort(groups_.begin(), groups_.end(), [&](const CategoryCount& a, const CategoryCount& b) {
+      const int c = category == Category::kYear ? (a.year < b.year ? -1 : a.year > b.year ? 1 : 0)
+                                                : Compare(SqlValue::Text(a.name), SqlValue::Text(b.name));
+      return desc ? c > 0 : c < 0;
+    });
+  }
   group_category_ = category;
   if (distinct)
     for (CategoryCount& g : groups_) g.tracks = 1;

@@ -335,9 +335,10 @@ Bound IntBound(sqlite3_value* v, bool lower, bool strict) {
   if (type == SQLITE_INTEGER) {
     const int64_t i = sqlite3_value_int64(v);
     if (strict) {
+      // id > INT64_MAX and id < INT64_MIN admit nothing (and i + 1 would overflow).
       if (lower && i == INT64_MAX) b.none = true;
       else if (!lower && i == INT64_MIN) b.none = true;
-      b.value = lower ? i + 1 : i - 1;
+      else b.value = lower ? i + 1 : i - 1;
     } else {
       b.value = i;
     }
