@@ -168,13 +168,17 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
 
   // Music categories: only with `mime_type LIKE 'audio/%'`, which is what
   // the category index holds.
+  // Omitting that LIKE is exact only while LIKE folds ASCII case (not
+  // under PRAGMA case_sensitive_like = ON): else SQLite checks it again and
+  // only the tracks plans (which read records) remain.
   const int audio_like = cs.FindAudioLike(kMimeType);
+  const bool like_folds_case = audio_like >= 0 && LikeFoldsCase(db());
   if (audio_like >= 0) {
     for (int column : {kArtist, kAlbum, kGenre, kYear, kAlbumArtist}) {
       const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_EQ);
       if (c < 0 || cs.IsIn(c) || !cs.Exact(c)) continue;
       PlanBuilder p(info, kCategoryTracks, std::string(kPlanNames[kCategoryTracks]) + "-" + kColumnNames[column]);
-      p.Omit(audio_like);
+      if (like_folds_case) p.Omit(audio_like);
       p.UseEq(c, kColumnNames[column], true);
       p.SetCost(60.0, 50.0);
       p.ConsumeOrderBySorting([](int col) { return col >= -1 && col < kColumnCount; });
@@ -183,6 +187,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     // Groups: the query reads nothing but the category column and every
     // constraint is one the category index implies.
     for (int column : {kArtist, kAlbum, kGenre, kYear, kAlbumArtist}) {
+      if (!like_folds_case) break;
       const uint64_t allowed = (uint64_t{1} << column) | (uint64_t{1} << kMimeType);
       if ((info->colUsed & ~allowed) != 0) continue;
       if (!cs.OnlyImpliedByCategory(column, audio_like, /*text=*/column != kYear)) continue;
@@ -242,7 +247,7 @@ class MediaFilesCursor final : public Cursor {
   int Next() override;
   bool Eof() const override { return eof_; }
   int Column(sqlite3_context* ctx, int column) override;
-  sqlite3_int64 Rowid() const override;
+  int Rowid(sqlite3_int64* rowid) override;
 
  private:
   int Load(const PlanArgs& args);
@@ -270,13 +275,21 @@ class MediaFilesCursor final : public Cursor {
   Category group_category_ = Category::kArtist;
   size_t group_ = 0;
   uint64_t group_repeat_ = 0;
-  int64_t group_rowid_ = 0;
+  // The groups plan hands SQLite the category's values without reading a
+  // record. Should SQLite ask for anything else of a row (the query uses
+  // mime_type beyond the LIKE, or the rowid), the cursor switches to the
+  // real tracks of each value from that row on: the rows already handed
+  // over showed only the value, which the real tracks share.
+  bool group_real_ = false;
+  std::vector<MediaFileView> group_tracks_;  // the current value's tracks, once real
+  int LoadGroupTracks();
   // LIMIT / OFFSET taken over from SQLite
   std::optional<int64_t> limit_;
   int64_t emitted_ = 0;
 
   const MediaFileView Current() const {
     if (plan_ == kScan) return iterator_->record();
+    if (plan_ == kCategoryGroups) return group_tracks_[group_repeat_];
     return rows_[row_];
   }
 };
@@ -536,7 +549,7 @@ int MediaFilesCursor::LoadGroups(Category category, bool distinct, const std::ve
   std::erase_if(groups_, [](const CategoryCount& g) { return g.tracks == 0; });
   group_ = 0;
   group_repeat_ = 0;
-  group_rowid_ = 0;
+  group_real_ = false;
   eof_ = groups_.empty();
   return SQLITE_OK;
 }
@@ -570,10 +583,10 @@ int MediaFilesCursor::Next() {
       eof_ = !iterator_->Valid() || !InIdBounds(iterator_->id());
       break;
     case kCategoryGroups:
-      ++group_rowid_;
       if (++group_repeat_ >= groups_[group_].tracks) {
         group_repeat_ = 0;
         eof_ = ++group_ >= groups_.size();
+        if (!eof_ && group_real_) return LoadGroupTracks();
       }
       break;
     default:
@@ -582,26 +595,50 @@ int MediaFilesCursor::Next() {
   return SQLITE_OK;
 }
 
-sqlite3_int64 MediaFilesCursor::Rowid() const {
+int MediaFilesCursor::LoadGroupTracks() {
+  const CategoryCount& g = groups_[group_];
+  group_tracks_.clear();
+  const Status s = group_category_ == Category::kYear ? snapshot_->ListTracksOfYear(g.year, &group_tracks_)
+                                                       : snapshot_->ListTracks(group_category_, g.name, &group_tracks_);
+  if (!s.ok()) return table()->Fail(s);
+  // Every track, also where DISTINCT let the synthetic rows be one per
+  // value: the other columns now tell the tracks apart.
+  if (group_tracks_.empty() || group_repeat_ >= group_tracks_.size())
+    return table()->Fail(SQLITE_CORRUPT, "zcmedia: the category index lists " + std::to_string(g.tracks) +
+                                             " tracks of a value but yields " + std::to_string(group_tracks_.size()));
+  groups_[group_].tracks = group_tracks_.size();
+  return SQLITE_OK;
+}
+
+int MediaFilesCursor::Rowid(sqlite3_int64* rowid) {
   switch (plan_) {
     case kScan:
     case kIdsOnly:
-      return iterator_->id();
+      *rowid = iterator_->id();
+      return SQLITE_OK;
     case kCategoryGroups:
-      return group_rowid_;  // never asked for: the plan reads no rowid
+      if (!group_real_) {
+        group_real_ = true;
+        if (int rc = LoadGroupTracks(); rc != SQLITE_OK) return rc;
+      }
+      *rowid = group_tracks_[group_repeat_].id();
+      return SQLITE_OK;
     default:
-      return rows_[row_].id();
+      *rowid = rows_[row_].id();
+      return SQLITE_OK;
   }
 }
 
 int MediaFilesCursor::Column(sqlite3_context* ctx, int column) {
-  if (plan_ == kCategoryGroups) {
-    const CategoryCount& g = groups_[group_];
-    if (group_category_ == Category::kYear) sqlite3_result_int64(ctx, g.year);
-    else ResultText(ctx, g.name, static_text_);
-    if (CategoryOfColumn(column) != group_category_)
-      return table()->Fail(SQLITE_ERROR, "zcmedia: groups plan asked for column " + std::to_string(column));
-    return SQLITE_OK;
+  if (plan_ == kCategoryGroups && !group_real_) {
+    if (CategoryOfColumn(column) == group_category_) {
+      const CategoryCount& g = groups_[group_];
+      if (group_category_ == Category::kYear) sqlite3_result_int64(ctx, g.year);
+      else ResultText(ctx, g.name, static_text_);
+      return SQLITE_OK;
+    }
+    group_real_ = true;
+    if (int rc = LoadGroupTracks(); rc != SQLITE_OK) return rc;
   }
   if (plan_ == kIdsOnly) {
     if (column == kId) {

@@ -142,8 +142,7 @@ int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
   return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Column(ctx, column); });
 }
 int xRowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
-  *rowid = static_cast<Cursor*>(cursor)->Rowid();
-  return SQLITE_OK;
+  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Rowid(rowid); });
 }
 // xUpdate: argc == 1: DELETE argv[0]. argc > 1 and argv[0] NULL: INSERT
 // (argv[1] the new rowid or NULL to assign one, which goes to *rowid).

@@ -97,6 +97,16 @@ void ConstraintSet::OmitAll(PlanBuilder* plan) const {
     if (info_->aConstraint[i].usable && !IsLimitOrOffset(info_->aConstraint[i].op)) plan->Omit(i);
 }
 
+bool LikeFoldsCase(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  bool folds = false;
+  if (sqlite3_prepare_v2(db, "SELECT 'A' LIKE 'a'", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    folds = sqlite3_column_int(stmt, 0) == 1;
+  sqlite3_finalize(stmt);
+  return folds;
+}
+
 // ---- PlanBuilder ------------------------------------------------------------
 
 PlanBuilder::PlanBuilder(sqlite3_index_info* info, int plan, std::string name)

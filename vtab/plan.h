@@ -62,6 +62,11 @@ class ConstraintSet {
   int count_ = 0;
 };
 
+// Whether LIKE on `db` folds ASCII case, as SQLite's built-in LIKE does
+// unless PRAGMA case_sensitive_like is on (asked of SQLite itself, since
+// that pragma cannot be read back).
+bool LikeFoldsCase(sqlite3* db);
+
 class PlanBuilder {
  public:
   PlanBuilder(sqlite3_index_info* info, int plan, std::string name);

@@ -185,7 +185,10 @@ class PlaylistEntriesCursor final : public Cursor {
   int Next() override;
   bool Eof() const override { return eof_; }
   int Column(sqlite3_context* ctx, int column) override;
-  sqlite3_int64 Rowid() const override { return Current().id(); }
+  int Rowid(sqlite3_int64* rowid) override {
+    *rowid = Current().id();
+    return SQLITE_OK;
+  }
 
  private:
   Status Load(const PlanArgs& args);

@@ -137,7 +137,10 @@ class PlaylistsCursor final : public Cursor {
   int Next() override;
   bool Eof() const override { return eof_; }
   int Column(sqlite3_context* ctx, int column) override;
-  sqlite3_int64 Rowid() const override { return rows_[row_].id(); }
+  int Rowid(sqlite3_int64* rowid) override {
+    *rowid = rows_[row_].id();
+    return SQLITE_OK;
+  }
 
  private:
   Status Load(const PlanArgs& args);

@@ -107,7 +107,7 @@ class Cursor : public sqlite3_vtab_cursor {
   virtual int Next() = 0;
   virtual bool Eof() const = 0;
   virtual int Column(sqlite3_context* ctx, int column) = 0;
-  virtual sqlite3_int64 Rowid() const = 0;
+  virtual int Rowid(sqlite3_int64* rowid) = 0;
 
   Table* table() const { return static_cast<Table*>(pVtab); }
 };

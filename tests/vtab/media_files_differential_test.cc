@@ -845,7 +845,7 @@ TEST(MediaFilesStatementReuseTest, PreparedStatementsRerunAndInterleave) {
 
 // Known wrong answers (see the report of the tests/vtab branch); enable
 // with --gtest_also_run_disabled_tests.
-class MediaFilesKnownIssues : public ::testing::Test {
+class MediaFilesCategoryPlanEdges : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::make_unique<DifferentialDb>(GenerateMediaRows({41, 1500, false}));
@@ -856,11 +856,9 @@ class MediaFilesKnownIssues : public ::testing::Test {
 
 // The groups plan (7:groups-artist) is taken because colUsed holds only
 // artist and mime_type and every offered constraint is implied; the OR term
-// is not offered to xBestIndex, SQLite evaluates it and asks xColumn for
-// mime_type, which the plan does not have: "zcmedia: groups plan asked for
-// column 8". xBestIndex cannot tell this mime_type use from the omitted
-// LIKE's.
-TEST_F(MediaFilesKnownIssues, DISABLED_GroupsPlanWithAnotherTermOnMimeType) {
+// is not offered to xBestIndex, so SQLite evaluates it and asks xColumn for
+// mime_type: the cursor then switches to the value's real tracks.
+TEST_F(MediaFilesCategoryPlanEdges, GroupsPlanWithAnotherTermOnMimeType) {
   EXPECT_TRUE(db_->Check("SELECT count(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' AND "
                          "(mime_type = 'audio/mpeg' OR artist = 'x')"));
   EXPECT_TRUE(db_->Check("SELECT artist FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' AND "
@@ -868,9 +866,9 @@ TEST_F(MediaFilesKnownIssues, DISABLED_GroupsPlanWithAnotherTermOnMimeType) {
 }
 
 // The category plans omit `mime_type LIKE 'audio/%'` as the store's
-// case-insensitive audio family; with PRAGMA case_sensitive_like = ON the
-// LIKE no longer matches 'Audio/MPEG'.
-TEST_F(MediaFilesKnownIssues, DISABLED_CategoryPlansUnderCaseSensitiveLike) {
+// case-insensitive audio family only while LIKE folds case; with PRAGMA
+// case_sensitive_like = ON SQLite checks the LIKE itself.
+TEST_F(MediaFilesCategoryPlanEdges, CategoryPlansUnderCaseSensitiveLike) {
   for (sqlite3* db : {db_->vtab(), db_->ref()})
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_TRUE(db_->Check("SELECT artist, count(*) FROM media_files WHERE mime_type LIKE 'audio/%' AND artist != '' "
