@@ -229,6 +229,7 @@ class Checker {
           totals.bytes[family] += v.size();
           if (e.record->canonical_path() != nullptr || e.record->canonical_parent_path() != nullptr)
             ++totals.noncanonical_files;
+          if (!v.canonical_path() || !v.canonical_parent_path()) ++totals.null_canonical_files;
           auto expect = [&](uint32_t kind, uint64_t key) {
             ++expected[kind];
             if (!HasLiveEntry(view, kind, key, location))
@@ -262,6 +263,8 @@ class Checker {
     }
     compare(meta, "files with canonical columns of their own", view.totals.noncanonical_files,
             totals.noncanonical_files);
+    compare(meta, "files with a NULL canonical column", view.totals.null_canonical_files,
+            totals.null_canonical_files);
     compare(meta, "dead bytes", view.dead_bytes, dead);
     compare(meta, "playlist count", view.playlist_count, playlists);
     compare(meta, "playlist entry count", view.entry_count, entries);

@@ -341,6 +341,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   meta.playlist_count = 0;
   meta.entry_count = 0;
   meta.noncanonical_files = 0;
+  meta.null_canonical_files = 0;
   ReadView view;
   view.sequence = meta.sequence;
   SetIdSequences(meta, &view);

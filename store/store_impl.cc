@@ -245,6 +245,7 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   meta.playlist_count = 0;
   meta.entry_count = 0;
   meta.noncanonical_files = 0;
+  meta.null_canonical_files = 0;
   meta.checkpoint_segment = meta.segments[0].number;
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
@@ -607,6 +608,8 @@ void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
   meta->entry_count = static_cast<uint64_t>(static_cast<int64_t>(meta->entry_count) + applier.entry_delta());
   meta->noncanonical_files =
       static_cast<uint64_t>(static_cast<int64_t>(meta->noncanonical_files) + applier.noncanonical_delta());
+  meta->null_canonical_files =
+      static_cast<uint64_t>(static_cast<int64_t>(meta->null_canonical_files) + applier.null_canonical_delta());
 }
 
 void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
@@ -615,6 +618,7 @@ void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
     view->totals.bytes[f] = meta.family_bytes[f];
   }
   view->totals.noncanonical_files = meta.noncanonical_files;
+  view->totals.null_canonical_files = meta.null_canonical_files;
   view->dead_bytes = meta.dead_bytes;
   view->playlist_count = meta.playlist_count;
   view->entry_count = meta.entry_count;

@@ -90,9 +90,10 @@ enum Plan : int {
   kCategoryTracks = 6,   // mime_type LIKE 'audio/%' AND <category> = ?
   kCategoryGroups = 7,   // one row per audio track of each category value, no record read
   kIdsOnly = 8,          // no column read (count(*), rowid): the id index only
+  kDirectories = 9,      // SELECT DISTINCT of the directory columns: the directory tree, no record read
 };
 const char* const kPlanNames[] = {"scan", "id", "path", "canonical-path", "parent", "canonical-parent",
-                                  "tracks", "groups", "ids"};
+                                  "tracks", "groups", "ids", "directories"};
 
 class MediaFilesTable final : public Table {
  public:
@@ -207,6 +208,37 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     }
   }
 
+  // The distinct directories (the legacy subdirectory query): the query
+  // reads only parent_path / canonical_parent_path, wants distinct rows,
+  // and every constraint is on those columns (SQLite checks them; a LIKE
+  // prunes the walk). canonical_parent_path is parent_path while the store
+  // has no record with its own or a NULL canonical column.
+  {
+    const uint64_t directory_columns = (uint64_t{1} << kParentPath) | (uint64_t{1} << kCanonicalParentPath);
+    const bool canonical_read = (info->colUsed & (uint64_t{1} << kCanonicalParentPath)) != 0;
+    bool only_directory_constraints = true;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const int column = info->aConstraint[i].iColumn;
+      const int op = info->aConstraint[i].op;
+      if (op == SQLITE_INDEX_CONSTRAINT_LIMIT || op == SQLITE_INDEX_CONSTRAINT_OFFSET) continue;
+      if (column != kParentPath && column != kCanonicalParentPath) only_directory_constraints = false;
+    }
+    if (info->colUsed != 0 && (info->colUsed & ~directory_columns) == 0 && sqlite3_vtab_distinct(info) >= 2 &&
+        only_directory_constraints &&
+        (!canonical_read || (totals.noncanonical_files == 0 && totals.null_canonical_files == 0))) {
+      PlanBuilder p(info, kDirectories, kPlanNames[kDirectories]);
+      for (int column : {kCanonicalParentPath, kParentPath}) {
+        const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_LIKE);
+        if (c >= 0) {
+          p.UseLike(c, kColumnNames[column]);
+          break;
+        }
+      }
+      p.SetCost(n * 0.2 + 50.0, n / 5);
+      consider(std::move(p));
+    }
+  }
+
   // Id ranges on the scan, and the ids-only walk when no column is read.
   {
     PlanBuilder p(info, kScan, kPlanNames[kScan]);
@@ -281,6 +313,19 @@ class MediaFilesCursor final : public Cursor {
   // real tracks of each value from that row on: the rows already handed
   // over showed only the value, which the real tracks share.
   bool group_real_ = false;
+  // kDirectories: a depth-first walk of the directory tree, emitting the
+  // directories that hold files directly (what DISTINCT parent_path
+  // yields). Memory: the pending siblings along one path.
+  struct PendingDirectory {
+    std::string path;
+    uint64_t files;  // live files at any depth below it
+  };
+  std::vector<PendingDirectory> walk_;
+  std::string walk_prefix_;              // lower-case ASCII; a directory not agreeing with it is skipped
+  std::string directory_;                // the current row's directory
+  std::vector<DirectoryInfo> children_;  // scratch
+  int LoadDirectories(const PlanArgs& args);
+  int NextDirectory();
   std::vector<MediaFileView> group_tracks_;  // the current value's tracks, once real
   int LoadGroupTracks();
   // LIMIT / OFFSET taken over from SQLite
@@ -506,6 +551,8 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       }
       break;
     }
+    case kDirectories:
+      return LoadDirectories(args);
     case kCategoryGroups: {
       const std::optional<Category> category =
           CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, args.plan_suffix));
@@ -582,6 +629,8 @@ int MediaFilesCursor::Next() {
       if (!iterator_->status().ok()) return table()->Fail(iterator_->status());
       eof_ = !iterator_->Valid() || !InIdBounds(iterator_->id());
       break;
+    case kDirectories:
+      return NextDirectory();
     case kCategoryGroups:
       if (++group_repeat_ >= groups_[group_].tracks) {
         group_repeat_ = 0;
@@ -592,6 +641,72 @@ int MediaFilesCursor::Next() {
     default:
       eof_ = ++row_ >= rows_.size();
   }
+  return SQLITE_OK;
+}
+
+namespace {
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
+int MediaFilesCursor::LoadDirectories(const PlanArgs& args) {
+  walk_.clear();
+  walk_prefix_.clear();
+  // LIKE folds ASCII case (or not, with case_sensitive_like: then this is
+  // a superset); its literal prefix, up to the first wildcard, prunes.
+  for (const char* column : {"canonical_parent_path", "parent_path"}) {
+    if (std::optional<std::string> pattern = args.LikePattern(column)) {
+      for (char c : *pattern) {
+        if (c == '%' || c == '_') break;
+        walk_prefix_.push_back(LowerAscii(c));
+      }
+      break;
+    }
+  }
+  // The roots: "/" and the top-level directories of relative paths.
+  DirectoryInfo root;
+  Status s = snapshot_->GetDirectory("/", &root);
+  if (s.ok()) walk_.push_back({"/", root.total_files()});
+  else if (!s.IsNotFound()) return table()->Fail(s);
+  s = snapshot_->ListSubdirectories("", std::nullopt, &children_);
+  if (!s.ok()) return table()->Fail(s);
+  for (const DirectoryInfo& c : children_) walk_.push_back({std::string(c.tail), c.total_files()});
+  // Files of no directory (a bare relative name's parent_path is '').
+  std::vector<MediaFileView> bare;
+  s = snapshot_->ListDirectory("", &bare);
+  if (!s.ok()) return table()->Fail(s);
+  if (!bare.empty()) {
+    directory_.clear();
+    eof_ = false;
+    return SQLITE_OK;
+  }
+  return NextDirectory();
+}
+
+int MediaFilesCursor::NextDirectory() {
+  auto may_match = [&](const std::string& path) {
+    const size_t n = std::min(path.size(), walk_prefix_.size());
+    for (size_t i = 0; i < n; ++i)
+      if (LowerAscii(path[i]) != walk_prefix_[i]) return false;
+    return true;
+  };
+  while (!walk_.empty()) {
+    PendingDirectory d = std::move(walk_.back());
+    walk_.pop_back();
+    if (!may_match(d.path)) continue;
+    const Status s = snapshot_->ListSubdirectories(d.path, std::nullopt, &children_);
+    if (!s.ok()) return table()->Fail(s);
+    uint64_t below = 0;
+    for (const DirectoryInfo& c : children_) {
+      below += c.total_files();
+      walk_.push_back({d.path + std::string(c.tail), c.total_files()});
+    }
+    if (d.files > below) {  // it holds files itself
+      directory_ = std::move(d.path);
+      eof_ = false;
+      return SQLITE_OK;
+    }
+  }
+  eof_ = true;
   return SQLITE_OK;
 }
 
@@ -616,6 +731,9 @@ int MediaFilesCursor::Rowid(sqlite3_int64* rowid) {
     case kIdsOnly:
       *rowid = iterator_->id();
       return SQLITE_OK;
+    case kDirectories:
+      return table()->Fail(SQLITE_ERROR, "zcmedia: the directories plan has no rowid (a DISTINCT of the directory "
+                                         "columns was planned without one)");
     case kCategoryGroups:
       if (!group_real_) {
         group_real_ = true;
@@ -639,6 +757,12 @@ int MediaFilesCursor::Column(sqlite3_context* ctx, int column) {
     }
     group_real_ = true;
     if (int rc = LoadGroupTracks(); rc != SQLITE_OK) return rc;
+  }
+  if (plan_ == kDirectories) {
+    if (column != kParentPath && column != kCanonicalParentPath)
+      return table()->Fail(SQLITE_ERROR, "zcmedia: directories plan asked for column " + std::to_string(column));
+    ResultText(ctx, directory_, /*static_text=*/false);
+    return SQLITE_OK;
   }
   if (plan_ == kIdsOnly) {
     if (column == kId) {

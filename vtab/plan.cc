@@ -137,6 +137,8 @@ void PlanBuilder::UseRange(int c, std::string_view column, bool exact) {
 
 // SQLite honours omit only for constraints that are xFilter arguments, so an
 // implied constraint is passed as an argument the cursor ignores ("-").
+void PlanBuilder::UseLike(int c, std::string_view column) { AddArgument(c, std::string(column) + "-like", false); }
+
 void PlanBuilder::Omit(int c) { AddArgument(c, "-", true); }
 
 bool PlanBuilder::Used(int c) const {
@@ -268,6 +270,9 @@ Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, Plan
     if (t.size() > 3 && t.compare(t.size() - 3, 3, "-in") == 0) {
       column = t.substr(0, t.size() - 3);
       op = "in";
+    } else if (t.size() > 5 && t.compare(t.size() - 5, 5, "-like") == 0) {
+      column = t.substr(0, t.size() - 5);
+      op = "like";
     } else if (op_start != std::string::npos) {
       column = t.substr(0, op_start);
       op = t.substr(op_start);
@@ -292,6 +297,12 @@ Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, Plan
     out->args_.push_back(std::move(arg));
   }
   return Status::OK();
+}
+
+std::optional<std::string> PlanArgs::LikePattern(std::string_view column) const {
+  for (const Arg& a : args_)
+    if (a.column == column && a.op == "like" && !a.values.empty()) return AsText(a.values[0]);
+  return std::nullopt;
 }
 
 bool PlanArgs::HasToken(std::string_view flag) const {

@@ -75,6 +75,9 @@ class PlanBuilder {
   // taken all at once (the argument is then the list).
   bool UseEq(int c, std::string_view column, bool exact);
   void UseRange(int c, std::string_view column, bool exact);
+  // Takes a LIKE constraint as an argument the cursor may prune with; SQLite
+  // still checks it (omit off).
+  void UseLike(int c, std::string_view column);
   void Omit(int c);
   bool Used(int c) const;
   void SetCost(double cost, double rows);
@@ -151,6 +154,8 @@ class PlanArgs {
   // Whether the plan passed an `=`/`in` argument on `column` (IntValues may
   // still be empty: `col = NULL`, `col = 'abc'` admit no row).
   bool HasEq(std::string_view column) const;
+  // The pattern of a LIKE argument on `column` (text), if any.
+  std::optional<std::string> LikePattern(std::string_view column) const;
   // Bounds from the range arguments on `column`, made inclusive.
   std::optional<int64_t> IntLowerBound(std::string_view column) const;
   std::optional<int64_t> IntUpperBound(std::string_view column) const;

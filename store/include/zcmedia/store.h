@@ -125,6 +125,9 @@ struct LibraryTotals {
   // from path / parent_path (Windows-style canonical forms). While it is 0,
   // a lookup by a canonical column is a lookup by the original one.
   uint64_t noncanonical_files = 0;
+  // Records whose canonical_path or canonical_parent_path is NULL (rows a
+  // shape-C server wrote before the canonical columns existed).
+  uint64_t null_canonical_files = 0;
   uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
   int64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
 };
