@@ -229,7 +229,7 @@ Status ListCategoryValues(const ReadView& view, Category category, std::optional
 }
 
 Status ListCategoryTracks(const ReadView& view, Category category, std::string_view name, int64_t year,
-                          std::optional<std::string_view> artist, std::vector<MediaFileView>* out) {
+                          std::optional<std::string_view> artist, std::vector<MediaFileView>* out, bool sorted) {
   out->clear();
   std::vector<uint64_t> locations;
   if (category == Category::kYear) {
@@ -249,8 +249,9 @@ Status ListCategoryTracks(const ReadView& view, Category category, std::string_v
     if (artist && v.artist() != *artist) continue;
     out->push_back(v);
   }
-  std::sort(out->begin(), out->end(),
-            [category](const MediaFileView& a, const MediaFileView& b) { return TrackBefore(category, a, b); });
+  if (sorted)
+    std::sort(out->begin(), out->end(),
+              [category](const MediaFileView& a, const MediaFileView& b) { return TrackBefore(category, a, b); });
   return Status::OK();
 }
 

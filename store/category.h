@@ -57,7 +57,8 @@ Status ListCategoryValues(const ReadView& view, Category category, std::optional
 // Snapshot::ListTracks, ListTracksOfYear and ListAlbumTracks: the records
 // under `key` whose `category` value is `name` (or `year`), by `artist`
 // when given, sorted in the category's legacy order.
+// `sorted`: in the legacy order (else as the index has them).
 Status ListCategoryTracks(const ReadView& view, Category category, std::string_view name, int64_t year,
-                          std::optional<std::string_view> artist, std::vector<MediaFileView>* out);
+                          std::optional<std::string_view> artist, std::vector<MediaFileView>* out, bool sorted = true);
 
 }  // namespace zcmedia

@@ -335,6 +335,11 @@ Status SnapshotImpl::ListTracks(Category category, std::string_view name, std::v
   return Counted(1, ListCategoryTracks(view_, category, name, 0, std::nullopt, out));
 }
 
+Status SnapshotImpl::ListTracksUnordered(Category category, std::string_view name, int64_t year,
+                                         std::vector<MediaFileView>* out) const {
+  return Counted(1, ListCategoryTracks(view_, category, name, year, std::nullopt, out, /*sorted=*/false));
+}
+
 Status SnapshotImpl::ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const {
   return Counted(1, ListCategoryTracks(view_, Category::kYear, {}, year, std::nullopt, out));
 }

@@ -124,6 +124,8 @@ class SnapshotImpl final : public Snapshot {
   Status ListAlbumsOfArtist(std::string_view artist, std::vector<CategoryCount>* out) const override;
   Status ListTracks(Category category, std::string_view name, std::vector<MediaFileView>* out) const override;
   Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const override;
+  Status ListTracksUnordered(Category category, std::string_view name, int64_t year,
+                             std::vector<MediaFileView>* out) const override;
   Status ListSubdirectories(std::string_view parent, std::optional<MimeFamily> family,
                             std::vector<DirectoryInfo>* out) const override;
   Status GetDirectory(std::string_view path, DirectoryInfo* out) const override;

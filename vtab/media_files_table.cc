@@ -540,13 +540,14 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
       if (*category == Category::kYear) {
         std::vector<int64_t> years = args.IntValues(column);
-        if (!years.empty()) s = snapshot_->ListTracksOfYear(years.front(), &rows_);
+        if (!years.empty()) s = snapshot_->ListTracksUnordered(Category::kYear, {}, years.front(), &rows_);
       } else {
         std::vector<std::string_view> names = args.TextValues(column);
         // '' and NULL belong to no category: no rows, as `artist = ''` AND
         // the audio filter give none in the index (the legacy table holds
         // such rows, but the audio filter plus '' leaves them out too).
-        if (!names.empty() && !names.front().empty()) s = snapshot_->ListTracks(*category, names.front(), &rows_);
+        if (!names.empty() && !names.front().empty())
+          s = snapshot_->ListTracksUnordered(*category, names.front(), 0, &rows_);
         else if (!names.empty()) s = ScanForEmpty(ColumnNamed(kColumnNames, kColumnCount, column));
       }
       break;
@@ -564,14 +565,26 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
   }
   if (!s.ok()) return table()->Fail(s);
   std::erase_if(rows_, [](const MediaFileView& r) { return !r.valid(); });
-  if (!args.order.empty()) {
-    std::stable_sort(rows_.begin(), rows_.end(), [&](const MediaFileView& a, const MediaFileView& b) {
-      for (const OrderTerm& t : args.order) {
-        const int c = Compare(ColumnOf(a, t.column < 0 ? kId : t.column), ColumnOf(b, t.column < 0 ? kId : t.column));
-        if (c != 0) return t.desc ? c > 0 : c < 0;
+  if (!args.order.empty() && rows_.size() > 1) {
+    // The sort keys of each row once (a column may be derived from the
+    // path), then the rows by them.
+    const size_t terms = args.order.size();
+    std::vector<SqlValue> keys(rows_.size() * terms);
+    for (size_t r = 0; r < rows_.size(); ++r)
+      for (size_t t = 0; t < terms; ++t)
+        keys[r * terms + t] = ColumnOf(rows_[r], args.order[t].column < 0 ? kId : args.order[t].column);
+    std::vector<uint32_t> order(rows_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      for (size_t t = 0; t < terms; ++t) {
+        const int c = Compare(keys[a * terms + t], keys[b * terms + t]);
+        if (c != 0) return args.order[t].desc ? c > 0 : c < 0;
       }
       return false;
     });
+    std::vector<MediaFileView> sorted(rows_.size());
+    for (size_t i = 0; i < order.size(); ++i) sorted[i] = rows_[order[i]];
+    rows_.swap(sorted);
   }
   eof_ = rows_.empty();
   return SQLITE_OK;
@@ -713,8 +726,7 @@ int MediaFilesCursor::NextDirectory() {
 int MediaFilesCursor::LoadGroupTracks() {
   const CategoryCount& g = groups_[group_];
   group_tracks_.clear();
-  const Status s = group_category_ == Category::kYear ? snapshot_->ListTracksOfYear(g.year, &group_tracks_)
-                                                       : snapshot_->ListTracks(group_category_, g.name, &group_tracks_);
+  const Status s = snapshot_->ListTracksUnordered(group_category_, g.name, g.year, &group_tracks_);
   if (!s.ok()) return table()->Fail(s);
   // Every track, also where DISTINCT let the synthetic rows be one per
   // value: the other columns now tell the tracks apart.

@@ -201,6 +201,11 @@ class Snapshot {
                             std::vector<MediaFileView>* out) const = 0;
   // Audio records of `year`: artist, album, track_number, filename.
   virtual Status ListTracksOfYear(int64_t year, std::vector<MediaFileView>* out) const = 0;
+  // The same tracks in no particular order (`name` for a named category,
+  // `year` for kYear), for callers that order them their own way (the SQLite
+  // extension sorts by the query's ORDER BY): no sort.
+  virtual Status ListTracksUnordered(Category category, std::string_view name, int64_t year,
+                                     std::vector<MediaFileView>* out) const = 0;
   // The tracks of `album`, only those by `artist` when given (exact).
   virtual Status ListAlbumTracks(std::string_view album, std::optional<std::string_view> artist,
                                  std::vector<MediaFileView>* out) const = 0;
