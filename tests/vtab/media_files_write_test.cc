@@ -32,6 +32,8 @@ class MediaFilesWriteTest : public ::testing::Test {
     ref_->Exec(kLegacySchema);
     vt_ = std::make_unique<SqlDb>(dir_.path() + "/vt.db");
     vt_->Exec(VirtualSchema("store", {"media_files"}));
+    // The schema wrote database_metadata's row: last_insert_rowid() starts equal.
+    sqlite3_set_last_insert_rowid(ref_->handle(), 0);
   }
 
   // Runs `sql` on both; expects identical outcomes. Returns the result.

@@ -18,6 +18,8 @@ class PlaylistWriteTest : public ::testing::Test {
     ref_->Exec(kLegacySchema);
     vt_ = std::make_unique<SqlDb>(dir_.path() + "/vt.db");
     vt_->Exec(VirtualSchema("store"));
+    // The schema wrote database_metadata's row: last_insert_rowid() starts equal.
+    sqlite3_set_last_insert_rowid(ref_->handle(), 0);
     for (int i = 1; i <= 6; ++i)
       Same("INSERT INTO media_files(path, parent_path, filename, size, modified, mime_type, created_at, updated_at) "
            "VALUES ('/m/" + std::to_string(i) + ".mp3', '/m', '" + std::to_string(i) + ".mp3', 1, 1, 'audio/mpeg', 1, 1)");

@@ -4,66 +4,11 @@
 
 #include <sstream>
 
+#include "sqlite_legacy.h"
+
 namespace zcmedia::test {
 
-const char* const kLegacySchema = R"(
-CREATE TABLE media_files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    path TEXT UNIQUE NOT NULL,
-    parent_path TEXT NOT NULL,
-    canonical_path TEXT,
-    canonical_parent_path TEXT,
-    filename TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    modified INTEGER NOT NULL,
-    mime_type TEXT NOT NULL,
-    duration INTEGER,
-    title TEXT,
-    artist TEXT,
-    album TEXT,
-    genre TEXT,
-    track_number INTEGER,
-    year INTEGER,
-    album_artist TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE TABLE playlists (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT UNIQUE NOT NULL,
-    description TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE TABLE playlist_entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    playlist_id INTEGER NOT NULL,
-    media_file_id INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    FOREIGN KEY (playlist_id) REFERENCES playlists(id) ON DELETE CASCADE,
-    FOREIGN KEY (media_file_id) REFERENCES media_files(id) ON DELETE CASCADE,
-    UNIQUE(playlist_id, media_file_id),
-    UNIQUE(playlist_id, position)
-);
-CREATE INDEX idx_media_files_path ON media_files(path);
-CREATE INDEX idx_media_files_parent_path ON media_files(parent_path);
-CREATE INDEX idx_media_files_canonical_path ON media_files(canonical_path);
-CREATE INDEX idx_media_files_canonical_parent_path ON media_files(canonical_parent_path);
-CREATE INDEX idx_media_files_modified ON media_files(modified);
-CREATE INDEX idx_media_files_mime_type ON media_files(mime_type);
-CREATE INDEX idx_media_files_filename ON media_files(filename);
-CREATE INDEX idx_media_files_artist ON media_files(artist);
-CREATE INDEX idx_media_files_album ON media_files(album);
-CREATE INDEX idx_media_files_genre ON media_files(genre);
-CREATE INDEX idx_media_files_year ON media_files(year);
-CREATE INDEX idx_media_files_album_artist ON media_files(album_artist);
-CREATE INDEX idx_media_files_track_number ON media_files(track_number);
-CREATE INDEX idx_playlist_entries_playlist_id ON playlist_entries(playlist_id);
-CREATE INDEX idx_playlist_entries_media_file_id ON playlist_entries(media_file_id);
-CREATE INDEX idx_playlist_entries_position ON playlist_entries(playlist_id, position);
-PRAGMA foreign_keys = ON;
-)";
+const std::string kLegacySchema = std::string(bench::kLegacyShapeDSchema) + "PRAGMA foreign_keys = ON;";
 
 std::string VirtualSchema(const std::string& dir, const std::vector<std::string>& kinds) {
   std::string out;

@@ -63,9 +63,9 @@ class SqlDb {
   sqlite3* db_ = nullptr;
 };
 
-// The legacy shape-D schema of the three tables (ordinary tables, with the
-// legacy indexes): the reference the virtual tables are compared with.
-extern const char* const kLegacySchema;
+// The legacy shape-D schema (ordinary tables, the legacy indexes, foreign
+// keys on): the reference the virtual tables are compared with.
+extern const std::string kLegacySchema;
 // CREATE VIRTUAL TABLE statements for the three tables over store `dir`.
 std::string VirtualSchema(const std::string& dir,
                           const std::vector<std::string>& kinds = {"media_files", "playlists", "playlist_entries"});
