@@ -565,27 +565,8 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
   }
   if (!s.ok()) return table()->Fail(s);
   std::erase_if(rows_, [](const MediaFileView& r) { return !r.valid(); });
-  if (!args.order.empty() && rows_.size() > 1) {
-    // The sort keys of each row once (a column may be derived from the
-    // path), then the rows by them.
-    const size_t terms = args.order.size();
-    std::vector<SqlValue> keys(rows_.size() * terms);
-    for (size_t r = 0; r < rows_.size(); ++r)
-      for (size_t t = 0; t < terms; ++t)
-        keys[r * terms + t] = ColumnOf(rows_[r], args.order[t].column < 0 ? kId : args.order[t].column);
-    std::vector<uint32_t> order(rows_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      for (size_t t = 0; t < terms; ++t) {
-        const int c = Compare(keys[a * terms + t], keys[b * terms + t]);
-        if (c != 0) return args.order[t].desc ? c > 0 : c < 0;
-      }
-      return false;
-    });
-    std::vector<MediaFileView> sorted(rows_.size());
-    for (size_t i = 0; i < order.size(); ++i) sorted[i] = rows_[order[i]];
-    rows_.swap(sorted);
-  }
+  SortRows(&rows_, args.order,
+           [](const MediaFileView& r, int column) { return ColumnOf(r, column < 0 ? kId : column); });
   eof_ = rows_.empty();
   return SQLITE_OK;
 }

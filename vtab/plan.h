@@ -18,6 +18,8 @@
 // ORDER BY (if any) is consumed.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "sqlite_api.h"
+#include "values.h"
 #include "zcmedia/status.h"
 
 namespace zcmedia::vtab {
@@ -133,6 +136,31 @@ struct OrderTerm {
   int column;  // -1: rowid
   bool desc;
 };
+
+// Sorts a cursor's rows into an ORDER BY the plan consumed: each row's sort
+// keys are worked out once (`column_of(row, column)` gives a SqlValue; the
+// column -1 is the rowid), then the rows are ordered by them, stable.
+template <typename Row, typename ColumnOf>
+void SortRows(std::vector<Row>* rows, const std::vector<OrderTerm>& order, ColumnOf column_of) {
+  if (order.empty() || rows->size() < 2) return;
+  const size_t terms = order.size();
+  std::vector<SqlValue> keys(rows->size() * terms);
+  for (size_t r = 0; r < rows->size(); ++r)
+    for (size_t t = 0; t < terms; ++t) keys[r * terms + t] = column_of((*rows)[r], order[t].column);
+  std::vector<uint32_t> index(rows->size());
+  for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::stable_sort(index.begin(), index.end(), [&](uint32_t a, uint32_t b) {
+    for (size_t t = 0; t < terms; ++t) {
+      const int c = Compare(keys[a * terms + t], keys[b * terms + t]);
+      if (c != 0) return order[t].desc ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  std::vector<Row> sorted;
+  sorted.reserve(rows->size());
+  for (uint32_t i : index) sorted.push_back((*rows)[i]);
+  rows->swap(sorted);
+}
 
 // xFilter's view of the plan: the arguments by token, values copied (argv
 // is only valid during xFilter).

@@ -58,9 +58,7 @@ class PlaylistEntriesTable final : public Table {
   const char* Declaration() const override { return kDeclaration; }
   int BestIndex(sqlite3_index_info* info) override;
   std::unique_ptr<Cursor> NewCursor() override;
-  // Writes: INSERT, UPDATE and DELETE (module.cc documents the arguments).
-  // Not yet: the writes of the three tables are written in one place.
-  // Writes, checked like the legacy table: UNIQUE(playlist_id,
+  // Writes (module.cc documents the arguments), checked like the legacy table: UNIQUE(playlist_id,
   // media_file_id), UNIQUE(playlist_id, position) and the foreign keys to
   // playlists and media_files.
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
@@ -335,15 +333,8 @@ int PlaylistEntriesCursor::Filter(int idx_num, const char* idx_str, int argc, sq
     }
   } else {
     std::erase_if(rows_, [&](const PlaylistEntryView& e) { return !Accepts(e); });
-    if (!args.order.empty()) {
-      std::stable_sort(rows_.begin(), rows_.end(), [&](const PlaylistEntryView& a, const PlaylistEntryView& b) {
-        for (const OrderTerm& t : args.order) {
-          const int64_t x = ValueOf(a, t.column), y = ValueOf(b, t.column);
-          if (x != y) return t.desc ? x > y : x < y;
-        }
-        return false;
-      });
-    }
+    SortRows(&rows_, args.order,
+             [](const PlaylistEntryView& e, int column) { return SqlValue::Int(ValueOf(e, column)); });
     row_ = static_cast<size_t>(std::min<int64_t>(skip, static_cast<int64_t>(rows_.size())));
     eof_ = row_ >= rows_.size();
   }

@@ -247,15 +247,7 @@ int PlaylistsCursor::Filter(int idx_num, const char* idx_str, int argc, sqlite3_
   row_ = 0;
   s = Load(args);
   if (!s.ok()) return table()->Fail(s);
-  if (!args.order.empty()) {
-    std::stable_sort(rows_.begin(), rows_.end(), [&](const PlaylistView& a, const PlaylistView& b) {
-      for (const OrderTerm& t : args.order) {
-        const int c = Compare(ColumnOf(a, t.column), ColumnOf(b, t.column));
-        if (c != 0) return t.desc ? c > 0 : c < 0;
-      }
-      return false;
-    });
-  }
+  SortRows(&rows_, args.order, ColumnOf);
   // OFFSET and LIMIT over the final order.
   const size_t offset = static_cast<size_t>(std::min<int64_t>(args.offset.value_or(0), static_cast<int64_t>(rows_.size())));
   row_ = offset;
