@@ -192,18 +192,10 @@ Status BatchApplier::PutPlaylistEntry(int64_t id, const fb::PlaylistEntry* recor
       return Status::Constraint("UNIQUE constraint failed: playlist_entries.id (entry " + Id(id) + " already exists)");
     if (mode == PutMode::kUpdate && !old.live)
       return Status::Constraint("no playlist entry with id " + Id(id) + " to update");
-    PlaylistState playlist;
-    ZC_RETURN_IF_ERROR(PlaylistStateOf(now.playlist_id(), &playlist));
-    if (!playlist.live)
-      return Status::Constraint("FOREIGN KEY constraint failed: playlist_entries.playlist_id " +
-                                Id(now.playlist_id()) + " names no playlist");
-    State media;
-    ZC_RETURN_IF_ERROR(StateOf(now.media_file_id(), &media));
-    if (!media.live)
-      return Status::Constraint("FOREIGN KEY constraint failed: playlist_entries.media_file_id " +
-                                Id(now.media_file_id()) + " names no media file");
     // UNIQUE(playlist_id, position) and UNIQUE(playlist_id, media_file_id),
-    // checked entry by entry as SQLite checks row by row.
+    // checked entry by entry as SQLite checks row by row; then the foreign
+    // keys, which SQLite checks after the row's UNIQUE constraints (at the
+    // end of the statement), so that the first refusal is SQLite's.
     const PlaylistEntryView was(old.record);
     auto held_by_other = [&](uint64_t key, auto&& same, int64_t* other_id) -> Status {
       *other_id = 0;
@@ -246,6 +238,16 @@ Status BatchApplier::PutPlaylistEntry(int64_t id, const fb::PlaylistEntry* recor
             "(media file " + Id(now.media_file_id()) + " is already entry " + Id(other) + " of playlist " +
             Id(now.playlist_id()) + ")");
     }
+    PlaylistState playlist;
+    ZC_RETURN_IF_ERROR(PlaylistStateOf(now.playlist_id(), &playlist));
+    if (!playlist.live)
+      return Status::Constraint("FOREIGN KEY constraint failed: playlist_entries.playlist_id " +
+                                Id(now.playlist_id()) + " names no playlist");
+    State media;
+    ZC_RETURN_IF_ERROR(StateOf(now.media_file_id(), &media));
+    if (!media.live)
+      return Status::Constraint("FOREIGN KEY constraint failed: playlist_entries.media_file_id " +
+                                Id(now.media_file_id()) + " names no media file");
   }
   if (old.live) {
     EmitPlaylistKeys(PlaylistEntryView(old.record), old.location | kTombstone);

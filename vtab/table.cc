@@ -49,8 +49,14 @@ int Table::FailWrite(const Status& s) {
     const bool key = columns.size() > 3 && columns.compare(columns.size() - 3, 3, ".id") == 0;
     return Fail(key ? SQLITE_CONSTRAINT_PRIMARYKEY : SQLITE_CONSTRAINT_UNIQUE, out);
   }
-  if (m.rfind("FOREIGN KEY constraint failed", 0) == 0)
-    return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+  if (m.rfind("FOREIGN KEY constraint failed", 0) == 0) {
+    // A foreign key failure aborts the statement whatever its conflict
+    // clause, in SQLite; on a virtual table SQLite would apply the clause to
+    // any CONSTRAINT code (ignore it, end the transaction): under a clause
+    // other than ABORT, an error it does not resolve, with SQLite's message.
+    const bool abort = sqlite3_vtab_on_conflict(db_) == SQLITE_ABORT;
+    return Fail(abort ? SQLITE_CONSTRAINT_FOREIGNKEY : SQLITE_ERROR, "FOREIGN KEY constraint failed");
+  }
   return Fail(SQLITE_CONSTRAINT, m);
 }
 

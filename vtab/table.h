@@ -63,7 +63,9 @@ class Table : public sqlite3_vtab {
   // the store's "UNIQUE constraint failed: media_files.path ('/a/b' ...)"
   // becomes "UNIQUE constraint failed: <this table>.path" with
   // SQLITE_CONSTRAINT_UNIQUE (PRIMARYKEY for the id), a foreign key
-  // "FOREIGN KEY constraint failed" with SQLITE_CONSTRAINT_FOREIGNKEY.
+  // "FOREIGN KEY constraint failed" with SQLITE_CONSTRAINT_FOREIGNKEY (with
+  // SQLITE_ERROR under another conflict clause than ABORT, which must not
+  // apply to it).
   int FailWrite(const Status& s);
 
  private:
