@@ -94,6 +94,8 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   sqlite3_stmt* get() const { return stmt_; }
+  // Text is copied (SQLITE_TRANSIENT): callers pass temporaries, and both
+  // sides pay the same copy.
   void Bind(const Params& params) {
     sqlite3_reset(stmt_);
     for (size_t i = 0; i < params.size(); ++i) {
@@ -101,7 +103,7 @@ class Statement {
       const int rc = params[i].is_int
                          ? sqlite3_bind_int64(stmt_, index, params[i].i)
                          : sqlite3_bind_text(stmt_, index, params[i].s.data(),
-                                             static_cast<int>(params[i].s.size()), SQLITE_STATIC);
+                                             static_cast<int>(params[i].s.size()), SQLITE_TRANSIENT);
       if (rc != SQLITE_OK) FailSql(db_, "bind parameter " + std::to_string(index));
     }
   }
