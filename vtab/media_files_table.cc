@@ -535,9 +535,9 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       break;
     }
     case kCategoryTracks: {
-      const std::string& column = args.plan_suffix;
+      const std::string_view column = args.plan_suffix;
       const std::optional<Category> category = CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, column));
-      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
+      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + std::string(args.plan));
       if (*category == Category::kYear) {
         std::vector<int64_t> years = args.IntValues(column);
         if (!years.empty()) s = snapshot_->ListTracksUnordered(Category::kYear, {}, years.front(), &rows_);
@@ -557,7 +557,7 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
     case kCategoryGroups: {
       const std::optional<Category> category =
           CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, args.plan_suffix));
-      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + args.plan);
+      if (!category) return table()->Fail(SQLITE_ERROR, "bad plan " + std::string(args.plan));
       return LoadGroups(*category, args.HasToken("distinct"), args.order);
     }
     default:

@@ -209,54 +209,61 @@ int PlanBuilder::Commit() {
 // ---- PlanArgs -----------------------------------------------------------------
 
 namespace {
-std::vector<std::string> Split(const char* s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (; s != nullptr && *s != '\0'; ++s) {
-    if (*s == ' ') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(*s);
+// Tokens of an idxStr: views into it (it outlives the xFilter call).
+void Split(const char* s, std::vector<std::string_view>* out) {
+  const char* start = nullptr;
+  for (; s != nullptr; ++s) {
+    if (*s == ' ' || *s == '\0') {
+      if (start != nullptr) out->emplace_back(start, static_cast<size_t>(s - start));
+      start = nullptr;
+      if (*s == '\0') break;
+    } else if (start == nullptr) {
+      start = s;
     }
   }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
 }
 
-bool IsFlag(const std::string& t) { return t == "ordered" || t == "distinct" || t.rfind("order:", 0) == 0; }
+bool EndsWith(std::string_view s, std::string_view tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+bool IsFlag(std::string_view t) { return t == "ordered" || t == "distinct" || t.starts_with("order:"); }
 }  // namespace
 
 Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, PlanArgs* out) {
-  std::vector<std::string> tokens = Split(idx_str);
+  // Runs once per statement execution: views, no copies of the plan text.
+  std::vector<std::string_view> tokens;
+  tokens.reserve(8);
+  Split(idx_str, &tokens);
   if (tokens.empty()) return Status::InvalidArgument("zcmedia: empty plan");
   out->plan = tokens[0];
   const size_t dash = out->plan.find('-');
-  out->plan_suffix = dash == std::string::npos ? "" : out->plan.substr(dash + 1);
+  out->plan_suffix = dash == std::string_view::npos ? std::string_view() : out->plan.substr(dash + 1);
   int a = 0;
   for (size_t i = 1; i < tokens.size(); ++i) {
-    const std::string& t = tokens[i];
+    const std::string_view t = tokens[i];
     if (IsFlag(t)) {
-      if (t.rfind("order:", 0) == 0) {
-        std::string spec = t.substr(6);
-        size_t pos = 0;
-        while (pos <= spec.size()) {
-          size_t comma = spec.find(',', pos);
-          if (comma == std::string::npos) comma = spec.size();
-          std::string term = spec.substr(pos, comma - pos);
-          if (!term.empty()) {
-            const bool desc = term.back() == '-';
-            if (desc) term.pop_back();
-            out->order.push_back({std::atoi(term.c_str()), desc});
-          }
-          pos = comma + 1;
+      if (t.starts_with("order:")) {
+        std::string_view spec = t.substr(6);
+        while (!spec.empty()) {
+          size_t comma = spec.find(',');
+          std::string_view term = spec.substr(0, comma);
+          spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+          if (term.empty()) continue;
+          const bool desc = term.back() == '-';
+          if (desc) term.remove_suffix(1);
+          int column = 0;
+          const bool negative = !term.empty() && term.front() == '-';
+          for (char ch : negative ? term.substr(1) : term) column = column * 10 + (ch - '0');
+          out->order.push_back({negative ? -column : column, desc});
         }
       } else {
         out->flags_.push_back(t);
       }
       continue;
     }
-    if (a >= argc) return Status::InvalidArgument("zcmedia: plan '" + std::string(idx_str) + "' has more arguments than xFilter got");
+    if (a >= argc)
+      return Status::InvalidArgument("zcmedia: plan '" + std::string(idx_str) + "' has more arguments than xFilter got");
     sqlite3_value* v = argv[a++];
     if (t == "-") continue;  // an implied constraint (PlanBuilder::Omit)
     if (t == "limit" || t == "offset") {
@@ -265,22 +272,21 @@ Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, Plan
       else out->offset = n && *n > 0 ? n : std::nullopt;
       continue;
     }
-    size_t op_start = t.find_first_of("=<>");
-    std::string column, op;
-    if (t.size() > 3 && t.compare(t.size() - 3, 3, "-in") == 0) {
-      column = t.substr(0, t.size() - 3);
-      op = "in";
-    } else if (t.size() > 5 && t.compare(t.size() - 5, 5, "-like") == 0) {
-      column = t.substr(0, t.size() - 5);
-      op = "like";
-    } else if (op_start != std::string::npos) {
-      column = t.substr(0, op_start);
-      op = t.substr(op_start);
+    const size_t op_start = t.find_first_of("=<>");
+    Arg arg;
+    if (EndsWith(t, "-in")) {
+      arg.column = t.substr(0, t.size() - 3);
+      arg.op = "in";
+    } else if (EndsWith(t, "-like")) {
+      arg.column = t.substr(0, t.size() - 5);
+      arg.op = "like";
+    } else if (op_start != std::string_view::npos) {
+      arg.column = t.substr(0, op_start);
+      arg.op = t.substr(op_start);
     } else {
-      return Status::InvalidArgument("zcmedia: bad plan token '" + t + "'");
+      return Status::InvalidArgument("zcmedia: bad plan token '" + std::string(t) + "'");
     }
-    Arg arg{column, op, {}};
-    if (op == "in") {
+    if (arg.op == "in") {
       sqlite3_value* item = nullptr;
       int rc = sqlite3_vtab_in_first(v, &item);
       for (; rc == SQLITE_OK && item != nullptr; rc = sqlite3_vtab_in_next(v, &item)) {
@@ -306,7 +312,7 @@ std::optional<std::string> PlanArgs::LikePattern(std::string_view column) const 
 }
 
 bool PlanArgs::HasToken(std::string_view flag) const {
-  for (const std::string& f : flags_)
+  for (std::string_view f : flags_)
     if (f == flag) return true;
   return false;
 }

@@ -168,8 +168,9 @@ class PlanArgs {
  public:
   static Status Parse(const char* idx_str, int argc, sqlite3_value** argv, PlanArgs* out);
 
-  std::string plan;          // the first token
-  std::string plan_suffix;   // after its first '-' ("tracks-artist" -> "artist")
+  // Views into the idxStr (valid while the statement is: through xFilter).
+  std::string_view plan;         // the first token
+  std::string_view plan_suffix;  // after its first '-' ("tracks-artist" -> "artist")
   std::vector<OrderTerm> order;
   std::optional<int64_t> limit;
   std::optional<int64_t> offset;
@@ -192,12 +193,12 @@ class PlanArgs {
 
  private:
   struct Arg {
-    std::string column;
-    std::string op;
+    std::string_view column;
+    std::string_view op;
     std::vector<sqlite3_value*> values;  // during xFilter only
   };
   std::vector<Arg> args_;
-  std::vector<std::string> flags_;
+  std::vector<std::string_view> flags_;
   mutable std::deque<std::string> text_storage_;  // stable addresses for the views
   // Copies of IN-list items: sqlite3_vtab_in_next hands each item over in
   // one reused sqlite3_value, so the pointers it gives do not stay apart.
