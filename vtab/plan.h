@@ -137,24 +137,38 @@ struct OrderTerm {
   bool desc;
 };
 
-// Sorts a cursor's rows into an ORDER BY the plan consumed: each row's sort
-// keys are worked out once (`column_of(row, column)` gives a SqlValue; the
-// column -1 is the rowid), then the rows are ordered by them, stable.
+// Sorts a cursor's rows into an ORDER BY the plan consumed
+// (`column_of(row, column)` gives a SqlValue; the column -1 is the rowid).
+// Small results: each row's keys are worked out once, then an index is
+// sorted. Large ones (more than kMaxSortKeys keys) sort in place, working
+// keys out per comparison, so the heap holds no copy of the keys.
+// Equal rows may come in any order (SQL leaves ties unordered).
+constexpr size_t kMaxSortKeys = size_t{1} << 16;  // 2 MiB of SqlValue
 template <typename Row, typename ColumnOf>
 void SortRows(std::vector<Row>* rows, const std::vector<OrderTerm>& order, ColumnOf column_of) {
   if (order.empty() || rows->size() < 2) return;
   const size_t terms = order.size();
+  if (rows->size() * terms > kMaxSortKeys) {
+    std::sort(rows->begin(), rows->end(), [&](const Row& a, const Row& b) {
+      for (const OrderTerm& t : order) {
+        const int c = Compare(column_of(a, t.column), column_of(b, t.column));
+        if (c != 0) return t.desc ? c > 0 : c < 0;
+      }
+      return false;
+    });
+    return;
+  }
   std::vector<SqlValue> keys(rows->size() * terms);
   for (size_t r = 0; r < rows->size(); ++r)
     for (size_t t = 0; t < terms; ++t) keys[r * terms + t] = column_of((*rows)[r], order[t].column);
   std::vector<uint32_t> index(rows->size());
   for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
-  std::stable_sort(index.begin(), index.end(), [&](uint32_t a, uint32_t b) {
+  std::sort(index.begin(), index.end(), [&](uint32_t a, uint32_t b) {
     for (size_t t = 0; t < terms; ++t) {
       const int c = Compare(keys[a * terms + t], keys[b * terms + t]);
       if (c != 0) return order[t].desc ? c > 0 : c < 0;
     }
-    return false;
+    return a < b;
   });
   std::vector<Row> sorted;
   sorted.reserve(rows->size());
