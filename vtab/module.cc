@@ -1,32 +1,20 @@
 // The zcmedia module: SQLite's C callbacks, each in one place, each turning
-// into a call on the Table or Cursor (table.h) inside a guard that keeps C++
-// exceptions out of SQLite (DEVELOPERS.md rule 6): std::bad_alloc becomes
-// SQLITE_NOMEM, anything else SQLITE_ERROR with its message.
+// into a call on the Table or Cursor (table.h) inside GuardCall (guard.h),
+// which keeps C++ exceptions out of SQLite.
 #include "module.h"
 
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "guard.h"
 #include "table.h"
 #include "tables.h"
 
 namespace zcmedia::vtab {
 namespace {
 
-template <typename Fn>
-int Guard(sqlite3_vtab* vtab, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return SQLITE_NOMEM;
-  } catch (const std::exception& e) {
-    if (vtab != nullptr) static_cast<Table*>(vtab)->Fail(SQLITE_ERROR, e.what());
-    return SQLITE_ERROR;
-  } catch (...) {
-    return SQLITE_ERROR;
-  }
-}
 
 // An argument value: 'x', "x" or x, with doubled quotes undone.
 std::string Unquote(std::string v) {
@@ -109,20 +97,20 @@ int CreateOrConnect(bool create, sqlite3* db, int argc, const char* const* argv,
 }
 
 int xCreate(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** err) {
-  return Guard(nullptr, [&] { return CreateOrConnect(true, db, argc, argv, out, err); });
+  return GuardCall(nullptr, [&] { return CreateOrConnect(true, db, argc, argv, out, err); });
 }
 int xConnect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** err) {
-  return Guard(nullptr, [&] { return CreateOrConnect(false, db, argc, argv, out, err); });
+  return GuardCall(nullptr, [&] { return CreateOrConnect(false, db, argc, argv, out, err); });
 }
 int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
-  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->BestIndex(info); });
+  return GuardCall(vtab, [&] { return static_cast<Table*>(vtab)->BestIndex(info); });
 }
 int xDisconnect(sqlite3_vtab* vtab) {
   delete static_cast<Table*>(vtab);
   return SQLITE_OK;
 }
 int xOpen(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     *out = static_cast<Table*>(vtab)->NewCursor().release();
     return SQLITE_OK;
   });
@@ -132,58 +120,58 @@ int xClose(sqlite3_vtab_cursor* cursor) {
   return SQLITE_OK;
 }
 int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
-  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Filter(idx_num, idx_str, argc, argv); });
+  return GuardCall(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Filter(idx_num, idx_str, argc, argv); });
 }
 int xNext(sqlite3_vtab_cursor* cursor) {
-  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Next(); });
+  return GuardCall(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Next(); });
 }
 int xEof(sqlite3_vtab_cursor* cursor) { return static_cast<Cursor*>(cursor)->Eof() ? 1 : 0; }
 int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
-  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Column(ctx, column); });
+  return GuardCall(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Column(ctx, column); });
 }
 int xRowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
-  return Guard(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Rowid(rowid); });
+  return GuardCall(cursor->pVtab, [&] { return static_cast<Cursor*>(cursor)->Rowid(rowid); });
 }
 // xUpdate: argc == 1: DELETE argv[0]. argc > 1 and argv[0] NULL: INSERT
 // (argv[1] the new rowid or NULL to assign one, which goes to *rowid).
 // argc > 1 otherwise: UPDATE of row argv[0], new rowid argv[1]. argv[2..] are
 // the columns in declaration order.
 int xUpdate(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Update(argc, argv, rowid); });
+  return GuardCall(vtab, [&] { return static_cast<Table*>(vtab)->Update(argc, argv, rowid); });
 }
 
 // Transactions: the session of the table (shared by the connection's
 // tables on one store) does the work; session.h has the protocol. SQLite
 // ignores what xCommit and xRollback return (vtab.c callFinaliser).
 int xBegin(sqlite3_vtab* vtab) {
-  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Begin()); });
+  return GuardCall(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Begin()); });
 }
 int xSync(sqlite3_vtab* vtab) {
-  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Sync()); });
+  return GuardCall(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Sync()); });
 }
 int xCommit(sqlite3_vtab* vtab) {
-  return Guard(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Commit()); });
+  return GuardCall(vtab, [&] { return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().Commit()); });
 }
 int xRollback(sqlite3_vtab* vtab) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     static_cast<Table*>(vtab)->session().Rollback();
     return SQLITE_OK;
   });
 }
 int xSavepoint(sqlite3_vtab* vtab, int level) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     static_cast<Table*>(vtab)->session().Savepoint(level);
     return SQLITE_OK;
   });
 }
 int xRelease(sqlite3_vtab* vtab, int level) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     static_cast<Table*>(vtab)->session().Release(level);
     return SQLITE_OK;
   });
 }
 int xRollbackTo(sqlite3_vtab* vtab, int level) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     return static_cast<Table*>(vtab)->Fail(static_cast<Table*>(vtab)->session().RollbackTo(level));
   });
 }

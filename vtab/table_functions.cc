@@ -24,11 +24,13 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "module.h"
 #include "shared_store.h"
+#include "guard.h"
 #include "table.h"
 #include "values.h"
 #include "zcmedia/check.h"
@@ -83,20 +85,6 @@ struct FunctionCursor : sqlite3_vtab_cursor {
   Cell dir, mode;  // the arguments, for the hidden columns
 };
 
-// Exceptions stay out of SQLite (module.cc does the same for the tables).
-template <typename Fn>
-int Guard(sqlite3_vtab* vtab, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return SQLITE_NOMEM;
-  } catch (const std::exception& e) {
-    if (vtab != nullptr) static_cast<FunctionTable*>(vtab)->Fail(SQLITE_ERROR, e.what());
-    return SQLITE_ERROR;
-  } catch (...) {
-    return SQLITE_ERROR;
-  }
-}
 
 // ---- the rows ---------------------------------------------------------------
 
@@ -191,7 +179,7 @@ int Connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out,
 }
 
 int xConnect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** err) {
-  return Guard(nullptr, [&] { return Connect(db, aux, argc, argv, out, err); });
+  return GuardCall(nullptr, [&] { return Connect(db, aux, argc, argv, out, err); });
 }
 
 int xDisconnect(sqlite3_vtab* vtab) {
@@ -246,11 +234,11 @@ int BestIndex(FunctionTable* table, sqlite3_index_info* info) {
 }
 
 int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
-  return Guard(vtab, [&] { return BestIndex(static_cast<FunctionTable*>(vtab), info); });
+  return GuardCall(vtab, [&] { return BestIndex(static_cast<FunctionTable*>(vtab), info); });
 }
 
 int xOpen(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
-  return Guard(vtab, [&] {
+  return GuardCall(vtab, [&] {
     *out = new FunctionCursor(static_cast<FunctionTable*>(vtab));
     return SQLITE_OK;
   });
@@ -315,7 +303,7 @@ int Filter(FunctionCursor* cursor, int idx_num, int argc, sqlite3_value** argv) 
 }
 
 int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char*, int argc, sqlite3_value** argv) {
-  return Guard(cursor->pVtab, [&] { return Filter(static_cast<FunctionCursor*>(cursor), idx_num, argc, argv); });
+  return GuardCall(cursor->pVtab, [&] { return Filter(static_cast<FunctionCursor*>(cursor), idx_num, argc, argv); });
 }
 
 int xNext(sqlite3_vtab_cursor* cursor) {
@@ -337,7 +325,7 @@ void ResultCell(sqlite3_context* ctx, const Cell& cell) {
 }
 
 int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
-  return Guard(cursor->pVtab, [&] {
+  return GuardCall(cursor->pVtab, [&] {
     const FunctionCursor* c = static_cast<FunctionCursor*>(cursor);
     const FunctionInfo& fi = InfoOf(c->table()->function);
     if (column == fi.dir_column) ResultCell(ctx, c->dir);
