@@ -105,9 +105,9 @@ class MediaFilesTable final : public Table {
 
  private:
   int FieldsFrom(sqlite3_value** columns, MediaFileFields* f);
-  // For OR REPLACE: *batch := removals of the rows (other than `updating`,
-  // 0 for an insert) holding f.path or `id`, then the write itself.
-  Status ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch);
+  // For OR REPLACE: the rows (other than `updating`, 0 for an insert) that
+  // conflict with the write of f under `id` (Table::WriteRow removes them).
+  Status ConflictingRows(const MediaFileFields& f, int64_t id, int64_t updating, std::vector<int64_t>* out);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -373,11 +373,10 @@ int MediaFilesTable::FieldsFrom(sqlite3_value** columns, MediaFileFields* f) {
 }
 
 int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  StoreSession& s = session();
-  WriteBatch batch;
   if (argc == 1) {  // DELETE
+    WriteBatch batch;
     batch.Remove(sqlite3_value_int64(argv[0]));
-    return FailWrite(s.Write(batch));
+    return FailWrite(session().Write(batch));
   }
   const bool insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   std::optional<int64_t> id;
@@ -388,47 +387,30 @@ int MediaFilesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid
   MediaFileFields f;
   if (int rc = FieldsFrom(argv + 2, &f); rc != SQLITE_OK)
     return insert ? ConsumeIgnoredInsertId(IdSequence::kMediaFiles, id, rc) : rc;
-  const bool replace = sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE;
-  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
-  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
-  if (insert) {
-    f.id = new_id;
-    batch.Put(f);
-  } else if (new_id == old_id) {
-    batch.Update(old_id, f);
-  } else {
-    // A new id for a row: the legacy foreign keys refuse it while playlist
-    // entries name the old one (no ON UPDATE CASCADE).
-    std::shared_ptr<const Snapshot> snap;
-    if (Status st = WriteSnapshot(&snap); !st.ok()) return Fail(st);
-    std::vector<PlaylistEntryView> entries;
-    if (Status st = snap->ListEntriesOfMediaFile(old_id, &entries); !st.ok()) return Fail(st);
-    if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
-    batch.Remove(old_id);
-    f.id = new_id;
-    batch.Put(f);
-  }
-  std::vector<int64_t> ids;
-  Status st = s.Write(batch, &ids);
-  if (st.IsConstraint() && replace) {
-    // OR REPLACE: the rows holding the id or the path go first, then the
-    // write again (SQLite's order: delete the conflicting rows, insert).
-    st = ReplaceConflicts(f, new_id, old_id, &batch);
-    if (st.ok()) st = s.Write(batch, &ids);
-  }
-  if (!st.ok()) {
-    const int rc = FailWrite(st);
-    return insert ? ConsumeIgnoredInsertId(IdSequence::kMediaFiles, id, rc) : rc;
-  }
-  // last_insert_rowid(): the id the row got (assigned or given).
-  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
-  return SQLITE_OK;
+  static const RowOps<MediaFileFields> kOps = {
+      [](WriteBatch& b, const MediaFileFields& f) { b.Put(f); },
+      [](WriteBatch& b, int64_t id, const MediaFileFields& f) { b.Update(id, f); },
+      [](WriteBatch& b, int64_t id) { b.Remove(id); }};
+  return WriteRow(
+      insert, id, insert ? 0 : sqlite3_value_int64(argv[0]), f, IdSequence::kMediaFiles, kOps,
+      [this](int64_t old_id, bool* referenced) {  // playlist entries name it (no ON UPDATE CASCADE)
+        std::shared_ptr<const Snapshot> snap;
+        ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
+        std::vector<PlaylistEntryView> entries;
+        ZC_RETURN_IF_ERROR(snap->ListEntriesOfMediaFile(old_id, &entries));
+        *referenced = !entries.empty();
+        return Status::OK();
+      },
+      [this](const MediaFileFields& g, int64_t new_id, int64_t updating, std::vector<int64_t>* doomed) {
+        return ConflictingRows(g, new_id, updating, doomed);
+      },
+      rowid);
 }
 
-Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
+Status MediaFilesTable::ConflictingRows(const MediaFileFields& f, int64_t id, int64_t updating,
+                                        std::vector<int64_t>* out) {
   std::shared_ptr<const Snapshot> snap;
   ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
-  WriteBatch retry;
   std::vector<int64_t> doomed;
   MediaFileView holder;
   if (Status s = snap->FindByPath(f.path, &holder); s.ok() && holder.id() != updating) doomed.push_back(holder.id());
@@ -437,21 +419,7 @@ Status MediaFilesTable::ReplaceConflicts(const MediaFileFields& f, int64_t id, i
     if (snap->Get(id, &same_id).ok() && std::find(doomed.begin(), doomed.end(), id) == doomed.end())
       doomed.push_back(id);
   }
-  for (int64_t d : doomed) retry.Remove(d);
-  // The original write again, after the removals.
-  if (updating == 0) {
-    MediaFileFields g = f;
-    g.id = id;
-    retry.Put(g);
-  } else if (id == updating) {
-    retry.Update(updating, f);
-  } else {
-    retry.Remove(updating);
-    MediaFileFields g = f;
-    g.id = id;
-    retry.Put(g);
-  }
-  *batch = std::move(retry);
+  *out = std::move(doomed);
   return Status::OK();
 }
 

@@ -64,10 +64,9 @@ class PlaylistEntriesTable final : public Table {
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
 
  private:
-  // For OR REPLACE: *batch := removals of the entries (other than
-  // `updating`, 0 for an insert) that hold `id` or share the playlist with
-  // f's media file or position, then the write.
-  Status ReplaceConflicts(const PlaylistEntryFields& f, int64_t id, int64_t updating, WriteBatch* batch);
+  // For OR REPLACE: the rows (other than `updating`, 0 for an insert) that
+  // conflict with the write of f under `id` (Table::WriteRow removes them).
+  Status ConflictingRows(const PlaylistEntryFields& f, int64_t id, int64_t updating, std::vector<int64_t>* out);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -214,8 +213,8 @@ class PlaylistEntriesCursor final : public Cursor {
 };
 
 int PlaylistEntriesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  WriteBatch batch;
   if (argc == 1) {  // DELETE
+    WriteBatch batch;
     batch.RemovePlaylistEntry(sqlite3_value_int64(argv[0]));
     return FailWrite(session().Write(batch));
   }
@@ -233,35 +232,24 @@ int PlaylistEntriesTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* 
   f.created_at = row.Integer(kCreatedAt, true).value_or(0);
   if (row.rc() != SQLITE_OK)
     return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylistEntries, id, row.rc()) : row.rc();
-  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
-  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
-  if (insert) {
-    f.id = new_id;
-    batch.PutPlaylistEntry(f);
-  } else if (new_id == old_id) {
-    batch.UpdatePlaylistEntry(old_id, f);
-  } else {
-    batch.RemovePlaylistEntry(old_id);
-    f.id = new_id;
-    batch.PutPlaylistEntry(f);
-  }
-  std::vector<int64_t> ids;
-  Status st = session().Write(batch, &ids);
-  if (st.IsConstraint() && sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE &&
-      st.message().rfind("FOREIGN KEY", 0) != 0) {
-    st = ReplaceConflicts(f, new_id, old_id, &batch);
-    if (st.ok()) st = session().Write(batch, &ids);
-  }
-  if (!st.ok()) {
-    const int rc = FailWrite(st);
-    return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylistEntries, id, rc) : rc;
-  }
-  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
-  return SQLITE_OK;
+  static const RowOps<PlaylistEntryFields> kOps = {
+      [](WriteBatch& b, const PlaylistEntryFields& f) { b.PutPlaylistEntry(f); },
+      [](WriteBatch& b, int64_t id, const PlaylistEntryFields& f) { b.UpdatePlaylistEntry(id, f); },
+      [](WriteBatch& b, int64_t id) { b.RemovePlaylistEntry(id); }};
+  return WriteRow(
+      insert, id, insert ? 0 : sqlite3_value_int64(argv[0]), f, IdSequence::kPlaylistEntries, kOps,
+      [](int64_t, bool* referenced) {  // nothing names an entry
+        *referenced = false;
+        return Status::OK();
+      },
+      [this](const PlaylistEntryFields& g, int64_t new_id, int64_t updating, std::vector<int64_t>* doomed) {
+        return ConflictingRows(g, new_id, updating, doomed);
+      },
+      rowid);
 }
 
-Status PlaylistEntriesTable::ReplaceConflicts(const PlaylistEntryFields& f, int64_t id, int64_t updating,
-                                              WriteBatch* batch) {
+Status PlaylistEntriesTable::ConflictingRows(const PlaylistEntryFields& f, int64_t id, int64_t updating,
+                                             std::vector<int64_t>* out) {
   std::shared_ptr<const Snapshot> snap;
   ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
   std::vector<PlaylistEntryView> entries;
@@ -274,19 +262,7 @@ Status PlaylistEntriesTable::ReplaceConflicts(const PlaylistEntryFields& f, int6
   if (id != 0 && id != updating && snap->GetPlaylistEntry(id, &same_id).ok() &&
       std::find(doomed.begin(), doomed.end(), id) == doomed.end())
     doomed.push_back(id);
-  WriteBatch retry;
-  for (int64_t d : doomed) retry.RemovePlaylistEntry(d);
-  PlaylistEntryFields g = f;
-  g.id = id;
-  if (updating == 0) {
-    retry.PutPlaylistEntry(g);
-  } else if (id == updating) {
-    retry.UpdatePlaylistEntry(updating, f);
-  } else {
-    retry.RemovePlaylistEntry(updating);
-    retry.PutPlaylistEntry(g);
-  }
-  *batch = std::move(retry);
+  *out = std::move(doomed);
   return Status::OK();
 }
 

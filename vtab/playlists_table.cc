@@ -64,9 +64,9 @@ class PlaylistsTable final : public Table {
   int Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) override;
 
  private:
-  // For OR REPLACE: *batch := removals of the playlists (other than
-  // `updating`, 0 for an insert) holding f.name or `id`, then the write.
-  Status ReplaceConflicts(const PlaylistFields& f, int64_t id, int64_t updating, WriteBatch* batch);
+  // For OR REPLACE: the rows (other than `updating`, 0 for an insert) that
+  // conflict with the write of f under `id` (Table::WriteRow removes them).
+  Status ConflictingRows(const PlaylistFields& f, int64_t id, int64_t updating, std::vector<int64_t>* out);
 };
 
 // ---- xBestIndex -----------------------------------------------------------
@@ -157,8 +157,8 @@ class PlaylistsCursor final : public Cursor {
 };
 
 int PlaylistsTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  WriteBatch batch;
   if (argc == 1) {  // DELETE (its entries go with it)
+    WriteBatch batch;
     batch.RemovePlaylist(sqlite3_value_int64(argv[0]));
     return FailWrite(session().Write(batch));
   }
@@ -175,43 +175,30 @@ int PlaylistsTable::Update(int argc, sqlite3_value** argv, sqlite3_int64* rowid)
   f.created_at = row.Integer(kCreatedAt, true).value_or(0);
   f.updated_at = row.Integer(kUpdatedAt, true).value_or(0);
   if (row.rc() != SQLITE_OK) return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylists, id, row.rc()) : row.rc();
-  const int64_t old_id = insert ? 0 : sqlite3_value_int64(argv[0]);
-  const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
-  if (insert) {
-    f.id = new_id;
-    batch.PutPlaylist(f);
-  } else if (new_id == old_id) {
-    batch.UpdatePlaylist(old_id, f);
-  } else {
-    // A new id: refused while entries name the old one (the legacy
-    // foreign key has no ON UPDATE CASCADE).
-    std::shared_ptr<const Snapshot> snap;
-    if (Status st = WriteSnapshot(&snap); !st.ok()) return Fail(st);
-    std::vector<PlaylistEntryView> entries;
-    if (Status st = snap->ListPlaylistEntries(old_id, &entries); !st.ok()) return Fail(st);
-    if (!entries.empty()) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
-    batch.RemovePlaylist(old_id);
-    f.id = new_id;
-    batch.PutPlaylist(f);
-  }
-  std::vector<int64_t> ids;
-  Status st = session().Write(batch, &ids);
-  if (st.IsConstraint() && sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE) {
-    st = ReplaceConflicts(f, new_id, old_id, &batch);
-    if (st.ok()) st = session().Write(batch, &ids);
-  }
-  if (!st.ok()) {
-    const int rc = FailWrite(st);
-    return insert ? ConsumeIgnoredInsertId(IdSequence::kPlaylists, id, rc) : rc;
-  }
-  if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
-  return SQLITE_OK;
+  static const RowOps<PlaylistFields> kOps = {
+      [](WriteBatch& b, const PlaylistFields& f) { b.PutPlaylist(f); },
+      [](WriteBatch& b, int64_t id, const PlaylistFields& f) { b.UpdatePlaylist(id, f); },
+      [](WriteBatch& b, int64_t id) { b.RemovePlaylist(id); }};
+  return WriteRow(
+      insert, id, insert ? 0 : sqlite3_value_int64(argv[0]), f, IdSequence::kPlaylists, kOps,
+      [this](int64_t old_id, bool* referenced) {  // its entries name it (no ON UPDATE CASCADE)
+        std::shared_ptr<const Snapshot> snap;
+        ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
+        std::vector<PlaylistEntryView> entries;
+        ZC_RETURN_IF_ERROR(snap->ListPlaylistEntries(old_id, &entries));
+        *referenced = !entries.empty();
+        return Status::OK();
+      },
+      [this](const PlaylistFields& g, int64_t new_id, int64_t updating, std::vector<int64_t>* doomed) {
+        return ConflictingRows(g, new_id, updating, doomed);
+      },
+      rowid);
 }
 
-Status PlaylistsTable::ReplaceConflicts(const PlaylistFields& f, int64_t id, int64_t updating, WriteBatch* batch) {
+Status PlaylistsTable::ConflictingRows(const PlaylistFields& f, int64_t id, int64_t updating,
+                                       std::vector<int64_t>* out) {
   std::shared_ptr<const Snapshot> snap;
   ZC_RETURN_IF_ERROR(WriteSnapshot(&snap));
-  WriteBatch retry;
   std::vector<int64_t> doomed;
   PlaylistView holder;
   if (snap->FindPlaylistByName(f.name, &holder).ok() && holder.id() != updating) doomed.push_back(holder.id());
@@ -219,18 +206,7 @@ Status PlaylistsTable::ReplaceConflicts(const PlaylistFields& f, int64_t id, int
   if (id != 0 && id != updating && snap->GetPlaylist(id, &same_id).ok() &&
       std::find(doomed.begin(), doomed.end(), id) == doomed.end())
     doomed.push_back(id);
-  for (int64_t d : doomed) retry.RemovePlaylist(d);
-  PlaylistFields g = f;
-  g.id = id;
-  if (updating == 0) {
-    retry.PutPlaylist(g);
-  } else if (id == updating) {
-    retry.UpdatePlaylist(updating, f);
-  } else {
-    retry.RemovePlaylist(updating);
-    retry.PutPlaylist(g);
-  }
-  *batch = std::move(retry);
+  *out = std::move(doomed);
   return Status::OK();
 }
 

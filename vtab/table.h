@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,64 @@ class Table : public sqlite3_vtab {
   int ConsumeIgnoredInsertId(IdSequence sequence, std::optional<int64_t> given, int rc);
   // The snapshot xUpdate checks against: the connection's transaction.
   Status WriteSnapshot(std::shared_ptr<const Snapshot>* snapshot);
+
+  // The rest of an INSERT or UPDATE once the row's values are read, the same
+  // for the three tables: the write (insert; update; or, for a new id, remove
+  // and insert -- refused while `referenced(old_id)` says rows name the old
+  // id), under OR REPLACE a second try after `replace` has put the removals
+  // of the conflicting rows and the write into a batch (never for a foreign
+  // key failure, which SQLite does not resolve) after removing the rows
+  // `conflicting(f, new id, updating id or 0, &ids)` names, the id an ignored
+  // INSERT consumes, and the new row's id for last_insert_rowid().
+  template <typename Fields>
+  struct RowOps {
+    void (*put)(WriteBatch&, const Fields&);
+    void (*update)(WriteBatch&, int64_t, const Fields&);
+    void (*remove)(WriteBatch&, int64_t);
+  };
+  template <typename Fields, typename Referenced, typename Conflicting>
+  int WriteRow(bool insert, std::optional<int64_t> id, int64_t old_id, Fields f, IdSequence sequence,
+               const RowOps<Fields>& ops, Referenced&& referenced, Conflicting&& conflicting, sqlite3_int64* rowid) {
+    const int64_t new_id = insert ? id.value_or(0) : id.value_or(old_id);
+    if (!insert && new_id != old_id) {
+      bool is_referenced = false;
+      if (Status s = referenced(old_id, &is_referenced); !s.ok()) return Fail(s);
+      if (is_referenced) return Fail(SQLITE_CONSTRAINT_FOREIGNKEY, "FOREIGN KEY constraint failed");
+    }
+    auto add_write = [&](WriteBatch& batch) {
+      if (insert) {
+        f.id = new_id;
+        ops.put(batch, f);
+      } else if (new_id == old_id) {
+        ops.update(batch, old_id, f);
+      } else {
+        ops.remove(batch, old_id);
+        f.id = new_id;
+        ops.put(batch, f);
+      }
+    };
+    WriteBatch batch;
+    add_write(batch);
+    std::vector<int64_t> ids;
+    Status s = session().Write(batch, &ids);
+    if (s.IsConstraint() && sqlite3_vtab_on_conflict(db()) == SQLITE_REPLACE &&
+        s.message().rfind("FOREIGN KEY", 0) != 0) {
+      std::vector<int64_t> doomed;
+      s = conflicting(f, new_id, insert ? 0 : old_id, &doomed);
+      if (s.ok()) {
+        WriteBatch retry;
+        for (int64_t d : doomed) ops.remove(retry, d);
+        add_write(retry);
+        s = session().Write(retry, &ids);
+      }
+    }
+    if (!s.ok()) {
+      const int rc = FailWrite(s);
+      return insert ? ConsumeIgnoredInsertId(sequence, id, rc) : rc;
+    }
+    if (insert) *rowid = !ids.empty() && ids.back() != 0 ? ids.back() : f.id;
+    return SQLITE_OK;
+  }
 
   sqlite3* db() const { return db_; }
   const std::string& name() const { return name_; }
