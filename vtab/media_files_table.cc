@@ -248,7 +248,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
                      SQLITE_INDEX_CONSTRAINT_LE}) {
         const int c = cs.Find(column, op);
         if (c < 0 || p.Used(c)) continue;
-        p.UseRange(c, "id", /*exact=*/cs.ExactInteger(c));
+        p.UseRange(c, "id");
         fraction *= 0.5;
       }
     }
@@ -259,9 +259,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
       p.SetCost(n * 4.0 * fraction, n * fraction);
     }
     // Rows come in id order.
-    if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
-        !info->aOrderBy[0].desc)
-      p.ConsumeOrderBy("");
+    p.ConsumeIdOrder(kId);
     // At equal cost this scan beats the plain one `best` started as: it
     // may claim the id order (SELECT ... ORDER BY id needs no sorter).
     if (p.cost() <= best.cost()) best = std::move(p);
@@ -287,9 +285,6 @@ class MediaFilesCursor final : public Cursor {
   // The audio records whose text `column` is '' (the category index holds
   // no empty values): a scan, for the rare `artist = ''`.
   Status ScanForEmpty(int column);
-  // Positions on the first row at or after the current one that the
-  // remaining filters (id bounds of a scan) and OFFSET accept.
-  int Settle();
   bool InIdBounds(int64_t id) const;
 
   std::shared_ptr<const Snapshot> snapshot_;
@@ -544,14 +539,9 @@ int MediaFilesCursor::LoadGroups(Category category, bool distinct, const std::ve
   if (!s.ok()) return table()->Fail(s);
   // The index's order (names by NOCASE, years newest first) is not SQLite's:
   // an ORDER BY the plan consumed wants the exact values sorted (BINARY).
-  if (!order.empty()) {
-    const bool desc = order.front().desc;
-    std::stable_sort(groups_.begin(), groups_.end(), [&](const CategoryCount& a, const CategoryCount& b) {
-      const int c = category == Category::kYear ? (a.year < b.year ? -1 : a.year > b.year ? 1 : 0)
-                                                : Compare(SqlValue::Text(a.name), SqlValue::Text(b.name));
-      return desc ? c > 0 : c < 0;
-    });
-  }
+  SortRows(&groups_, order, [category](const CategoryCount& g, int) {
+    return category == Category::kYear ? SqlValue::Int(g.year) : SqlValue::Text(g.name);
+  });
   group_category_ = category;
   if (distinct)
     for (CategoryCount& g : groups_) g.tracks = 1;

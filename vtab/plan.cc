@@ -51,8 +51,6 @@ bool ConstraintSet::Exact(int c) const {
   return collation == nullptr || sqlite3_stricmp(collation, "BINARY") == 0;
 }
 
-bool ConstraintSet::ExactInteger(int) const { return false; }
-
 bool ConstraintSet::OnlyImpliedByCategory(int column, int audio_like, bool text) const {
   // The category index leaves out NULL (and for text '') values: the query
   // must leave them out too (`!= ''` also excludes NULL; years need IS NOT NULL).
@@ -124,7 +122,7 @@ bool PlanBuilder::UseEq(int c, std::string_view column, bool exact) {
   return in;
 }
 
-void PlanBuilder::UseRange(int c, std::string_view column, bool exact) {
+void PlanBuilder::UseRange(int c, std::string_view column) {
   const char* op = "";
   switch (info_->aConstraint[c].op) {
     case SQLITE_INDEX_CONSTRAINT_GT: op = ">"; break;
@@ -132,7 +130,7 @@ void PlanBuilder::UseRange(int c, std::string_view column, bool exact) {
     case SQLITE_INDEX_CONSTRAINT_LT: op = "<"; break;
     case SQLITE_INDEX_CONSTRAINT_LE: op = "<="; break;
   }
-  AddArgument(c, std::string(column) + op, exact);
+  AddArgument(c, std::string(column) + op, /*omit=*/false);
 }
 
 // SQLite honours omit only for constraints that are xFilter arguments, so an
@@ -152,11 +150,17 @@ void PlanBuilder::SetCost(double cost, double rows) {
   rows_ = rows;
 }
 
-void PlanBuilder::ConsumeOrderBy(const std::string& note) {
+void PlanBuilder::ConsumeOrderBy() {
   if (info_->nOrderBy == 0) return;
   order_consumed_ = true;
   order_token_.clear();
-  if (!note.empty()) flags_.push_back(note);
+}
+
+bool PlanBuilder::ConsumeIdOrder(int id_column) {
+  const bool by_id = info_->nOrderBy == 1 && !info_->aOrderBy[0].desc &&
+                     (info_->aOrderBy[0].iColumn == -1 || info_->aOrderBy[0].iColumn == id_column);
+  if (by_id) ConsumeOrderBy();
+  return by_id;
 }
 
 void PlanBuilder::UseLimitOffsetIfSafe(const ConstraintSet& cs) {

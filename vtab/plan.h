@@ -45,9 +45,6 @@ class ConstraintSet {
   // Whether a plan comparing exactly (bytes, or integers) agrees with
   // SQLite on constraint c: BINARY collation for text.
   bool Exact(int c) const;
-  // The same for an integer range bound (the right-hand side might be real:
-  // then SQLite keeps checking).
-  bool ExactInteger(int c) const;
   // Whether the constraints are exactly what the category index of
   // `column` answers: the audio LIKE (and the range SQLite derives from
   // it), and on `column` != '' (text; IS NOT NULL may come too) or IS NOT
@@ -77,7 +74,10 @@ class PlanBuilder {
   // Takes EQ constraint c as an argument. Returns true if it is an IN list
   // taken all at once (the argument is then the list).
   bool UseEq(int c, std::string_view column, bool exact);
-  void UseRange(int c, std::string_view column, bool exact);
+  // Takes a range constraint as an argument. Never omitted: the cursor
+  // bounds with a superset (the right-hand side may be real or text) and
+  // SQLite checks each row again.
+  void UseRange(int c, std::string_view column);
   // Takes a LIKE constraint as an argument the cursor may prune with; SQLite
   // still checks it (omit off).
   void UseLike(int c, std::string_view column);
@@ -86,7 +86,10 @@ class PlanBuilder {
   void SetCost(double cost, double rows);
   void SetUnique() { unique_ = true; }
   // The rows arrive in the ORDER BY order as they are.
-  void ConsumeOrderBy(const std::string& note);
+  void ConsumeOrderBy();
+  // The same when the ORDER BY is `rowid` or `id_column` ascending (the
+  // order of the id-ordered plans); returns whether it was.
+  bool ConsumeIdOrder(int id_column);
   // The cursor sorts its (few) rows by the ORDER BY terms, if they are all
   // columns `column_ok` accepts.
   template <typename ColumnOk>

@@ -141,7 +141,7 @@ int PlaylistEntriesTable::BestIndex(sqlite3_index_info* info) {
     const double cost = values * (5.0 + per_value * 1.5);
     add_filters(p, column, &rows);
     p.SetCost(cost, rows);
-    if (plan == kPlaylist && !in && PositionOrderSatisfies(info)) p.ConsumeOrderBy("");
+    if (plan == kPlaylist && !in && PositionOrderSatisfies(info)) p.ConsumeOrderBy();
     else p.ConsumeOrderBySorting(AnyColumn);
     consider(std::move(p));
   };
@@ -157,16 +157,14 @@ int PlaylistEntriesTable::BestIndex(sqlite3_index_info* info) {
                      SQLITE_INDEX_CONSTRAINT_LE}) {
         const int c = cs.Find(column, op);
         if (c < 0 || p.Used(c)) continue;
-        p.UseRange(c, "id", cs.ExactInteger(c));
+        p.UseRange(c, "id");
         fraction *= 0.5;
       }
     }
     double rows = n * fraction;
     add_filters(p, /*key=*/-2, &rows);
     p.SetCost(n * 2.0 * fraction + 10.0, rows);
-    if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
-        !info->aOrderBy[0].desc)
-      p.ConsumeOrderBy("");
+    p.ConsumeIdOrder(kId);
     consider(std::move(p));
   }
   best.UseLimitOffsetIfSafe(cs);

@@ -111,16 +111,13 @@ int PlaylistsTable::BestIndex(sqlite3_index_info* info) {
                      SQLITE_INDEX_CONSTRAINT_LE}) {
         const int c = cs.Find(column, op);
         if (c < 0 || p.Used(c)) continue;
-        p.UseRange(c, "id", cs.ExactInteger(c));
+        p.UseRange(c, "id");
         fraction *= 0.5;
       }
     }
     p.SetCost(n * 2.0 * fraction + 10.0, n * fraction);
     // Rows come in id order; any other order is sorted when they are few.
-    if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == kId) &&
-        !info->aOrderBy[0].desc)
-      p.ConsumeOrderBy("");
-    else if (count <= kMaxSortedScan)
+    if (!p.ConsumeIdOrder(kId) && count <= kMaxSortedScan)
       p.ConsumeOrderBySorting(AnyColumn);
     consider(std::move(p));
   }

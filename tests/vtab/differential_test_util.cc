@@ -180,23 +180,7 @@ Value MediaRow::Column(int column) const {
 
 namespace {
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : rng_(seed) {}
-  int64_t Int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
-  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))]; }
 
- private:
-  std::mt19937_64 rng_;
-};
-
-std::string Lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 // The Windows server's canonical form: lower case, '\' as '/'.
 std::string WindowsCanonical(std::string s) {
@@ -688,6 +672,18 @@ std::vector<uint64_t> TestSeeds(std::vector<uint64_t> defaults) {
   const char* s = getenv("ZCMEDIA_TEST_SEED");
   if (s == nullptr || *s == '\0') return defaults;
   return {static_cast<uint64_t>(strtoull(s, nullptr, 10))};
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
 }
 
 }  // namespace zcmedia::vtabtest

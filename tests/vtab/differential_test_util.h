@@ -177,6 +177,24 @@ class DifferentialDb {
 // The EXPLAIN QUERY PLAN details of `sql`, one line each.
 std::string QueryPlan(sqlite3* db, const std::string& sql);
 
+// The seeded randomness of the generators and the statement makers.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : rng_(seed) {}
+  int64_t Int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  template <typename T>
+  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))]; }
+  std::mt19937_64& engine() { return rng_; }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// ASCII letters folded, as SQLite's NOCASE and LIKE fold them.
+std::string Lower(std::string s);
+std::string Upper(std::string s);
+
 // ZCMEDIA_TEST_SCALE (a positive number, default 1): statement counts are
 // multiplied by it.
 double TestScale();

@@ -16,30 +16,6 @@
 namespace zcmedia::vtabtest {
 namespace {
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : rng_(seed) {}
-  int64_t Int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
-  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))]; }
-  std::mt19937_64& engine() { return rng_; }
-
- private:
-  std::mt19937_64 rng_;
-};
-
-std::string Upper(std::string s) {
-  for (char& c : s)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return s;
-}
-std::string Lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 // Cuts that keep UTF-8 whole. (A pattern with a broken character is not
 // worth comparing: SQLite's own GLOB-prefix index optimization answers
 // differently from the GLOB function then: 224 rows against 0.)
