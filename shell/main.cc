@@ -10,6 +10,7 @@
 
 #include "bench_util.h"
 #include "commands.h"
+#include "legacy_generator.h"
 #include "store_commands.h"
 
 namespace {
@@ -24,6 +25,8 @@ constexpr const char* kFooter =
     "  zcmedia demo --records 1M --dir /tmp/library\n"
     "  zcmedia check ./zcmedia-demo --deep\n"
     "  zcmedia stats ./zcmedia-demo --prometheus\n"
+    "  zcmedia generate-legacy /tmp/media.db --rows 1M --shape C+D --windows-paths\n"
+    "      a legacy server's SQLite library (shape A, B, C, D or C+D) to migrate from\n"
 #if ZCMEDIA_WITH_BENCHMARKS
     "  zcmedia bench ingest --records 1M --runs 3 --json\n"
     "  zcmedia bench ingest --records 100k --budget 6MiB --dir /var/tmp\n"
@@ -115,6 +118,43 @@ int RunCommandLine(int argc, char** argv) {
                        "Store directory; removed first if it already holds a store")
       ->capture_default_str();
   AddSeedOption(demo_cmd, &demo.seed);
+
+  // generate-legacy ----------------------------------------------------------
+  // A new SQLite file in one of the legacy server's schema shapes
+  // (bench/legacy_generator.h), filled with generated records.
+  LegacyGenerateOptions legacy;
+  std::string legacy_shape = LegacyShapeName(legacy.shape);
+  bool legacy_no_id_gaps = false, legacy_json = false;
+  CLI::App* legacy_cmd = app.add_subcommand(
+      "generate-legacy", "Write a legacy SQLite media library (shape A, B, C, D or C+D) of generated records");
+  legacy_cmd->add_option("out", legacy.path, "Database file to create (must not exist)")->required();
+  AddCountOption(legacy_cmd, "-n,--rows", &legacy.rows, "media_files rows to insert");
+  legacy_cmd
+      ->add_option("--shape", legacy_shape,
+                   "Schema shape: A, B, C, D (fresh) or C+D (D reached by ALTER TABLE from C)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            LegacyShape ignored;
+            return ParseLegacyShape(text, &ignored) ? std::string() : "unknown shape '" + text + "'";
+          },
+          "A|B|C|D|C+D"))
+      ->capture_default_str();
+  AddSeedOption(legacy_cmd, &legacy.seed);
+  legacy_cmd->add_flag("--windows-paths", legacy.windows_paths,
+                       "Windows paths (C:\\Media\\..., some \\\\NAS\\...), canonical columns lower-cased with '/'");
+  legacy_cmd
+      ->add_option("--playlists", legacy.playlists,
+                   "Playlists (default: one per 2,000 rows, at least 2; shapes C, D, C+D only)")
+      ->check(CLI::NonNegativeNumber);
+  legacy_cmd->add_flag("--no-id-gaps", legacy_no_id_gaps,
+                       "Keep every inserted row (default: delete about 1% afterwards, and the newest ids)");
+  legacy_cmd->add_flag("--json", legacy_json, "Print one JSON object instead of the summary line");
+  legacy_cmd->footer(
+      "Examples:\n"
+      "  zcmedia generate-legacy /tmp/media.db\n"
+      "  zcmedia generate-legacy /tmp/old.db --rows 20k --shape A --seed 7\n"
+      "  zcmedia generate-legacy /tmp/win.db --rows 1M --shape C+D --windows-paths --json");
+  // ---------------------------------------------------------- generate-legacy
 
 #if ZCMEDIA_WITH_BENCHMARKS
   // bench
@@ -257,6 +297,11 @@ int RunCommandLine(int argc, char** argv) {
 
   try {
     if (demo_cmd->parsed()) return RunDemo(demo);
+    if (legacy_cmd->parsed()) {
+      ParseLegacyShape(legacy_shape, &legacy.shape);  // validated by the parser
+      legacy.id_gaps = !legacy_no_id_gaps;
+      return RunGenerateLegacy(legacy, legacy_json);
+    }
     if (check_cmd->parsed()) return zcmedia::shell::RunCheck(check_dir, check_deep, check_repair);
     if (stats_cmd->parsed()) {
       using zcmedia::shell::StatsFormat;
