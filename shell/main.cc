@@ -11,6 +11,7 @@
 #include "bench_util.h"
 #include "commands.h"
 #include "legacy_generator.h"
+#include "migrate_command.h"
 #include "store_commands.h"
 
 namespace {
@@ -23,6 +24,8 @@ constexpr const char* kFooter =
     "  zcmedia demo\n"
     "      store 100,000 generated records in ./zcmedia-demo, reopen, check them\n"
     "  zcmedia demo --records 1M --dir /tmp/library\n"
+    "  zcmedia migrate /srv/vuio/media.db /srv/vuio/new/media.db\n"
+    "      convert a legacy server database (verified; the legacy file is not touched)\n"
     "  zcmedia check ./zcmedia-demo --deep\n"
     "  zcmedia stats ./zcmedia-demo --prometheus\n"
     "  zcmedia generate-legacy /tmp/media.db --rows 1M --shape C+D --windows-paths\n"
@@ -108,6 +111,44 @@ int RunCommandLine(int argc, char** argv) {
   compact_cmd->add_flag("--indexes-only", compact_indexes_only,
                         "Only merge each index into one run file (fastest lookups after a bulk load)");
   compact_cmd->footer("Examples:\n  zcmedia compact /srv/media/store\n  zcmedia compact --indexes-only /srv/media/store");
+
+  // migrate
+  zcmedia::shell::MigrateCommandOptions migrate;
+  CLI::App* migrate_cmd = app.add_subcommand(
+      "migrate", "Convert a legacy media-server SQLite database into a zcmedia store and a new SQLite file "
+                 "whose media tables are zcmedia virtual tables (verified; the legacy file is only read)");
+  migrate_cmd->add_option("legacy", migrate.migrate.legacy_path, "The legacy database (shapes A to D)")
+      ->required();
+  migrate_cmd->add_option("new", migrate.migrate.output_path,
+                          "The new SQLite file; the store goes next to it (NEW.zcmedia/)");
+  migrate_cmd->add_flag("--force", migrate.migrate.force,
+                        "Replace an existing NEW.db and its store (once the new ones are complete)");
+  migrate_cmd->add_flag("--dry-run", migrate.migrate.dry_run,
+                        "Read and check everything, report what would be migrated, write nothing");
+  migrate_cmd->add_flag("!--no-verify", migrate.migrate.verify,
+                        "Skip the verification of every row against the legacy snapshot");
+  migrate_cmd->add_flag("!--no-quick-check", migrate.migrate.quick_check,
+                        "Skip PRAGMA quick_check of the legacy file");
+  migrate_cmd->add_flag("--set-aside", migrate.migrate.set_aside,
+                        "Migrate the valid rows and keep rows that break the legacy constraints, unchanged, "
+                        "in tables zcmedia_set_aside_<table> of NEW.db (default: refuse, listing them)");
+  migrate_cmd->add_flag("--in-place", migrate.migrate.in_place, "Convert LEGACY.db itself (after a verified backup)");
+  migrate_cmd->add_option("--backup", migrate.migrate.backup_path, "With --in-place: the backup (default LEGACY.db.bak)");
+  migrate_cmd->add_option("--budget", migrate.migrate.memory_budget,
+                          "Store memory budget: bytes or a size such as 64MiB (default 6 MiB)")
+      ->transform(CLI::AsSizeValue(false));
+  CLI::Option* migrate_json = migrate_cmd->add_flag("--json", migrate.json, "One JSON object on stdout");
+  migrate_cmd->add_flag("-q,--quiet", migrate.quiet, "No progress and no summary")->excludes(migrate_json);
+  migrate_cmd->footer(
+      "Examples:\n"
+      "  zcmedia migrate media.db new/media.db\n"
+      "  zcmedia migrate media.db new/media.db --dry-run\n"
+      "  zcmedia migrate media.db new/media.db --set-aside --json\n"
+      "\n"
+      "Exit status: 0 done; 1 error (I/O, internal); 2 bad command line; 3 bad legacy file (not SQLite,\n"
+      "corrupt, truncated, unknown shape, locked); 4 rows breaking the legacy constraints (see\n"
+      "--set-aside); 5 verification failed; 6 output problem (exists, directory missing or read-only,\n"
+      "disk full). On any failure nothing is published and the legacy file is untouched.");
 
   // demo
   DemoOptions demo;
@@ -301,6 +342,13 @@ int RunCommandLine(int argc, char** argv) {
       ParseLegacyShape(legacy_shape, &legacy.shape);  // validated by the parser
       legacy.id_gaps = !legacy_no_id_gaps;
       return RunGenerateLegacy(legacy, legacy_json);
+    }
+    if (migrate_cmd->parsed()) {
+      if (!migrate.migrate.dry_run && migrate.migrate.output_path.empty() && !migrate.migrate.in_place) {
+        std::fprintf(stderr, "zcmedia migrate: error: give the new database's path (or --dry-run)\n");
+        return kExitUsage;
+      }
+      return zcmedia::shell::RunMigrate(migrate);
     }
     if (check_cmd->parsed()) return zcmedia::shell::RunCheck(check_dir, check_deep, check_repair);
     if (stats_cmd->parsed()) {

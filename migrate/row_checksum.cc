@@ -1,0 +1,91 @@
+#include "row_checksum.h"
+
+#include <sqlite3.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace zcmedia::migrate {
+namespace {
+
+enum Tag : char { kNull = 'N', kInteger = 'I', kReal = 'R', kText = 'T', kBlob = 'B' };
+
+void AppendFixed(std::string* out, uint64_t value) {
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
+  out->append(bytes, 8);
+}
+
+}  // namespace
+
+void RowHasher::Null() { buffer_.push_back(kNull); }
+
+void RowHasher::Integer(int64_t value) {
+  buffer_.push_back(kInteger);
+  AppendFixed(&buffer_, static_cast<uint64_t>(value));
+}
+
+void RowHasher::Real(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  buffer_.push_back(kReal);
+  AppendFixed(&buffer_, bits);
+}
+
+void RowHasher::Text(std::string_view text) {
+  buffer_.push_back(kText);
+  AppendFixed(&buffer_, text.size());  // the length keeps ("ab","c") apart from ("a","bc")
+  buffer_.append(text);
+}
+
+void RowHasher::Blob(std::string_view bytes) {
+  buffer_.push_back(kBlob);
+  AppendFixed(&buffer_, bytes.size());
+  buffer_.append(bytes);
+}
+
+void RowHasher::Column(sqlite3_stmt* stmt, int column) {
+  switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_NULL:
+      Null();
+      break;
+    case SQLITE_INTEGER:
+      Integer(sqlite3_column_int64(stmt, column));
+      break;
+    case SQLITE_FLOAT:
+      Real(sqlite3_column_double(stmt, column));
+      break;
+    case SQLITE_TEXT: {
+      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+      Text(std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
+      break;
+    }
+    default: {
+      const void* blob = sqlite3_column_blob(stmt, column);
+      Blob(std::string_view(blob ? static_cast<const char*>(blob) : "",
+                            static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
+      break;
+    }
+  }
+}
+
+void RowHasher::Row(sqlite3_stmt* stmt) {
+  Begin();
+  const int columns = sqlite3_column_count(stmt);
+  for (int i = 0; i < columns; ++i) Column(stmt, i);
+}
+
+RowHasher::Digest RowHasher::Finish() const {
+  XXH128_hash_t hash = XXH3_128bits(buffer_.data(), buffer_.size());
+  return {hash.low64, hash.high64};
+}
+
+std::string RowChecksum::ToString() const {
+  char text[80];
+  std::snprintf(text, sizeof text, "rows=%llu sum=%016llx%016llx", static_cast<unsigned long long>(rows_),
+                static_cast<unsigned long long>(high_), static_cast<unsigned long long>(low_));
+  return text;
+}
+
+}  // namespace zcmedia::migrate
