@@ -16,6 +16,7 @@
 #include "bench_util.h"
 #include "generator.h"
 #include "sqlite_legacy.h"
+#include "zcmedia/migrate.h"
 
 namespace zcmedia::bench {
 
@@ -282,46 +283,9 @@ struct RowPaths {
   std::string_view path, parent_path, canonical_path, canonical_parent_path;
 };
 
-// Lower-cases one code point the way Rust's char::to_lowercase does (the
-// legacy server lower-cases canonical paths with str::to_lowercase) for
-// ASCII, Latin-1 and Latin Extended-A, which covers every cased letter the
-// generator writes (Å, Ø, Ł, ...). Other code points are returned as they
-// are; U+0130 (İ), whose lower case is two code points, is one of them.
-char32_t LowerLatin(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 32;
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
-  if (c >= 0x100 && c <= 0x137 && c != 0x130 && c % 2 == 0) return c + 1;
-  if (c >= 0x139 && c <= 0x148 && c % 2 == 1) return c + 1;
-  if (c >= 0x14A && c <= 0x177 && c % 2 == 0) return c + 1;
-  if (c == 0x178) return 0xFF;
-  if (c >= 0x179 && c <= 0x17E && c % 2 == 1) return c + 1;
-  return c;
-}
-
-// The server's canonical form of a Windows path: lower case, '\' -> '/'.
-// `native` is valid UTF-8 (the generator's output).
-void CanonicalWindowsPath(std::string_view native, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < native.size(); ++i) {
-    const unsigned char byte = static_cast<unsigned char>(native[i]);
-    if (byte == '\\') {
-      out->push_back('/');
-    } else if (byte < 0x80) {
-      out->push_back(static_cast<char>(LowerLatin(byte)));
-    } else if ((byte & 0xE0) == 0xC0 && i + 1 < native.size()) {
-      // Two-byte sequences hold U+0080..U+07FF, where every letter
-      // LowerLatin changes lives; the lower case stays two bytes long.
-      const char32_t c = static_cast<char32_t>(((byte & 0x1Fu) << 6) |
-                                               (static_cast<unsigned char>(native[i + 1]) & 0x3Fu));
-      const char32_t lower = LowerLatin(c);
-      out->push_back(static_cast<char>(0xC0 | (lower >> 6)));
-      out->push_back(static_cast<char>(0x80 | (lower & 0x3F)));
-      ++i;
-    } else {
-      out->push_back(static_cast<char>(byte));  // longer sequences: no cased letters from the generator
-    }
-  }
-}
+// The server's canonical form of a Windows path (lower case, '\\' -> '/'):
+// the migrator's, so that generated files and migrated fills agree.
+void CanonicalWindowsPath(std::string_view native, std::string* out) { *out = migrate::CanonicalForm(native); }
 
 // Turns the generator's Unix paths into the path columns of the chosen
 // platform. On Windows: /media/music/A/B.mp3 -> C:\Media\Music\A\B.mp3, or

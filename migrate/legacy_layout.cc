@@ -166,10 +166,48 @@ bool IsWindowsPath(std::string_view path) {
          path[1] == ':' && (path[2] == '\\' || path[2] == '/');
 }
 
+namespace {
+
+// Lower-cases one code point as Rust's char::to_lowercase does (the legacy
+// server lower-cases canonical paths with str::to_lowercase), for ASCII,
+// Latin-1 and Latin Extended-A. Other code points are returned unchanged:
+// a difference from the server only for paths with cased letters of other
+// scripts (docs/migration.md).
+char32_t LowerLatin(char32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
+  if (c >= 0x100 && c <= 0x137 && c != 0x130 && c % 2 == 0) return c + 1;
+  if (c >= 0x139 && c <= 0x148 && c % 2 == 1) return c + 1;
+  if (c >= 0x14A && c <= 0x177 && c % 2 == 0) return c + 1;
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x179 && c <= 0x17E && c % 2 == 1) return c + 1;
+  return c;
+}
+
+}  // namespace
+
 std::string CanonicalForm(std::string_view path) {
   if (!IsWindowsPath(path)) return std::string(path);
-  std::string out = Lower(path);
-  std::replace(out.begin(), out.end(), '\\', '/');
+  std::string out;
+  out.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    const unsigned char byte = static_cast<unsigned char>(path[i]);
+    if (byte == '\\') {
+      out.push_back('/');
+    } else if (byte < 0x80) {
+      out.push_back(static_cast<char>(LowerLatin(byte)));
+    } else if ((byte & 0xE0) == 0xC0 && i + 1 < path.size() && (path[i + 1] & 0xC0) == 0x80) {
+      // Two-byte sequences hold U+0080..U+07FF, where every letter LowerLatin
+      // changes lives; the lower case stays two bytes long.
+      const char32_t c = ((byte & 0x1Fu) << 6) | (static_cast<unsigned char>(path[i + 1]) & 0x3Fu);
+      const char32_t lower = LowerLatin(c);
+      out.push_back(static_cast<char>(0xC0 | (lower >> 6)));
+      out.push_back(static_cast<char>(0x80 | (lower & 0x3F)));
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(byte));
+    }
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@
 
 #include "row_checksum.h"
 #include "zcmedia/media_file.h"
+#include "zcmedia/migrate.h"
 #include "zcmedia/status.h"
 
 struct sqlite3;
@@ -51,9 +52,7 @@ struct LegacyLayout {
 // columns no shape has (zcmedia would lose them).
 Status DetectLayout(sqlite3* db, const std::string& schema, LegacyLayout* layout);
 
-// The legacy server's canonical form of a path (see top).
-bool IsWindowsPath(std::string_view path);
-std::string CanonicalForm(std::string_view path);
+// IsWindowsPath and CanonicalForm: zcmedia/migrate.h.
 
 // Turns the current row of a statement prepared from layout.select_sql into
 // the record the store keeps, and the digest of the row as the new table

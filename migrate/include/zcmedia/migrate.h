@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,13 +64,11 @@ struct Progress {
 struct MigrateOptions {
   // The legacy database (read-only unless in_place). Required.
   std::string legacy_path;
-  // The new SQLite file. Required (for in_place, equal to legacy_path).
+  // The new SQLite file. Required unless dry_run. The store directory goes
+  // next to it, named after it with the extension replaced by ".zcmedia"
+  // (media.db -> media.zcmedia/, DefaultStorePath); the virtual tables name
+  // it relative to NEW.db, so the two can move together.
   std::string output_path;
-  // The store directory. Default (empty): next to output_path, named after
-  // it with the extension replaced by ".zcmedia" (media.db ->
-  // media.zcmedia). The virtual tables name it relative to NEW.db, so the
-  // two can move together.
-  std::string store_path;
   // Replace an existing output (NEW.db and its store). The old files are
   // removed only once the new ones are complete and verified. Default: off.
   bool force = false;
@@ -154,8 +153,15 @@ struct MigrateResult {
 
 MigrateResult Migrate(const MigrateOptions& options, MigrateReport* report);
 
-// The store directory used for `output_path` when MigrateOptions::store_path
-// is empty.
+// The legacy server's canonical form of a path, as it fills
+// canonical_path / canonical_parent_path: the path itself on Unix; for a
+// Windows path (IsWindowsPath: a drive letter, or \\ for UNC) lower-cased
+// (ASCII, Latin-1 and Latin Extended-A letters, as Rust's to_lowercase) with
+// '\' turned into '/' (UNC keeps its leading //).
+bool IsWindowsPath(std::string_view path);
+std::string CanonicalForm(std::string_view path);
+
+// The store directory of a migration's output (see MigrateOptions::output_path).
 std::string DefaultStorePath(const std::string& output_path);
 
 }  // namespace zcmedia::migrate
