@@ -256,8 +256,7 @@ bool MediaRowConverter::Convert(sqlite3_stmt* stmt, MediaFileFields* out, std::s
     if (index < 0) return std::nullopt;
     const int type = sqlite3_column_type(stmt, index);
     if (type == SQLITE_TEXT) {
-      const char* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-      return std::string_view(data ? data : "", static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
+      return ColumnBytes(stmt, index);
     }
     if (type != SQLITE_NULL || required) fail(WrongValue(stmt, index, kLegacyColumnNames[c]));
     return std::nullopt;

@@ -150,7 +150,7 @@ struct QuickCheckResult {
 QuickCheckResult QuickCheck(const std::string& uri) {
   QuickCheckResult result;
   sqlite3* db = nullptr;
-  result.rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  result.rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
   if (result.rc == SQLITE_OK) {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 2000);
@@ -337,6 +337,8 @@ std::optional<Failure> Migrator::Migrate() {
     store_options.error_if_exists = true;
     // Staged: OutputFiles::Publish syncs every file once, at the end.
     store_options.sync = false;
+    // Nothing looks paths up during the load: no cache to keep current.
+    store_options.lookup_cache = false;
     if (options_.memory_budget != 0) store_options.memory_budget = options_.memory_budget;
     Status status = Store::Open(files_->staging_store(), store_options, &store_);
     if (!status.ok()) return Failure{status, kExitOutput};
@@ -394,7 +396,7 @@ std::optional<Failure> Migrator::Migrate() {
 
 std::optional<Failure> Migrator::OpenConnection() {
   const std::string main_path = writing() ? files_->staging_db() : ":memory:";
-  int rc = sqlite3_open_v2(main_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+  int rc = sqlite3_open_v2(main_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) return SqlFailure("cannot create " + main_path);
   sqlite3_extended_result_codes(db_, 1);
@@ -602,11 +604,9 @@ std::optional<Failure> Migrator::LoadPlaylists() {
       if (loader_) {
         PlaylistFields f;
         f.id = id;
-        f.name = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(row, 1)),
-                                  static_cast<size_t>(sqlite3_column_bytes(row, 1)));
+        f.name = ColumnBytes(row, 1);
         if (!rows.IsNull(2)) {
-          f.description = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(row, 2)),
-                                           static_cast<size_t>(sqlite3_column_bytes(row, 2)));
+          f.description = ColumnBytes(row, 2);
         }
         f.created_at = rows.Int(3);
         f.updated_at = rows.Int(4);
@@ -854,7 +854,7 @@ std::optional<Failure> Migrator::Verify() {
   const std::string store_dir = files_->staging_store();
   auto upper_half = std::async(std::launch::async, [&columns, store_dir, split]() -> Result<RowChecksum> {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, nullptr);
+    int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     char* error = nullptr;
     if (rc == SQLITE_OK) rc = zcmedia_register(db, &error);
     sqlite3_free(error);

@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sqlite_util.h"
+
 namespace zcmedia::migrate {
 namespace {
 
 enum Tag : char { kNull = 'N', kInteger = 'I', kReal = 'R', kText = 'T', kBlob = 'B' };
 
+// Host byte order: a checksum is only ever compared within one process.
 void AppendFixed(std::string* out, uint64_t value) {
   char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
+  std::memcpy(bytes, &value, sizeof value);
   out->append(bytes, 8);
 }
 
@@ -56,17 +59,12 @@ void RowHasher::Column(sqlite3_stmt* stmt, int column) {
     case SQLITE_FLOAT:
       Real(sqlite3_column_double(stmt, column));
       break;
-    case SQLITE_TEXT: {
-      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-      Text(std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
+    case SQLITE_TEXT:
+      Text(ColumnBytes(stmt, column));
       break;
-    }
-    default: {
-      const void* blob = sqlite3_column_blob(stmt, column);
-      Blob(std::string_view(blob ? static_cast<const char*>(blob) : "",
-                            static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
+    default:
+      Blob(ColumnBytes(stmt, column));
       break;
-    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <string_view>
 
 #include "zcmedia/status.h"
 
@@ -46,6 +47,16 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_OK;
 };
+
+// The bytes of a TEXT (or BLOB) column without a copy. sqlite3_column_text
+// would copy every value that is not NUL-terminated in place (text straight
+// from a b-tree page, or a virtual table's SQLITE_STATIC result) to add the
+// terminator; sqlite3_column_blob returns a TEXT value's bytes as they are.
+inline std::string_view ColumnBytes(sqlite3_stmt* stmt, int column) {
+  const void* data = sqlite3_column_blob(stmt, column);
+  const int size = sqlite3_column_bytes(stmt, column);
+  return data ? std::string_view(static_cast<const char*>(data), static_cast<size_t>(size)) : std::string_view("", 0);
+}
 
 // "name" quoted as an SQL identifier.
 inline std::string QuoteIdentifier(const std::string& name) {

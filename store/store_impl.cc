@@ -511,12 +511,15 @@ Status StoreImpl::MaybeCheckpoint() {
     return CheckpointDue(newer);
   };
   if (!unfrozen_due()) return Status::OK();
+  ReadView retired;
   if (checkpoint_) {
     ZC_RETURN_IF_ERROR(FinishCheckpoint());  // backpressure: one job at a time
+    retired = std::move(view);
     std::lock_guard<std::mutex> g(snapshot_mu_);
     view = current_->view();
   }
   auto job = std::make_unique<CheckpointJob>();
+  job->retired = std::move(retired);
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     job->input[k] = view.runs[k];
     job->frozen_memory_runs[k] = LeadingMemoryRuns(view.runs[k]);
@@ -528,6 +531,7 @@ Status StoreImpl::MaybeCheckpoint() {
   CheckpointJob* raw = job.get();
   try {
     job->thread = std::thread([this, raw] {
+      raw->retired = ReadView();
       raw->status = NoThrow("write an index checkpoint",
                             [&] { return WriteCheckpointRuns(raw->input, /*merge_everything=*/false, raw->profile, &raw->output); });
       raw->done.store(true, std::memory_order_release);

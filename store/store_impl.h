@@ -71,6 +71,11 @@ struct CheckpointJob {
   Status status;
   std::atomic<bool> done{false};
   std::thread thread;
+  // The writer's last references to the runs the previous job replaced,
+  // dropped first thing on the job's thread: the last munmap of an unlinked
+  // run file frees its blocks (a synchronous discard on some file systems),
+  // which the writer should not wait for.
+  ReadView retired;
 };
 
 class TransactionImpl;
