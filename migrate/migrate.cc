@@ -15,6 +15,7 @@
 //   publish  COMMIT, then OutputFiles::Publish (atomic rename into place)
 #include "zcmedia/migrate.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,8 +84,10 @@ uint64_t TreeSize(const std::string& path) {
 }
 
 // What the legacy file looked like on disk before the read: a quiescent
-// file (no -wal, no -shm) is read `immutable` (SQLite would otherwise create
-// sidecars next to it), and must be the same file, unchanged, after.
+// file (no -wal, -shm or -journal: no connection has it open in WAL mode,
+// no write is in flight) is read `immutable` (SQLite would otherwise create
+// a -wal and -shm next to it and leave them), and must be the same file,
+// unchanged, afterwards; a file in use is read through SQLite's locks.
 struct LegacyFileState {
   bool exists = false;
   bool has_sidecars = false;
@@ -102,7 +105,9 @@ struct LegacyFileState {
     state.ino = st.st_ino;
     state.size = st.st_size;
     state.mtime = st.st_mtim;
-    state.has_sidecars = ::access((path + "-wal").c_str(), F_OK) == 0 || ::access((path + "-shm").c_str(), F_OK) == 0;
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      state.has_sidecars = state.has_sidecars || ::access((path + suffix).c_str(), F_OK) == 0;
+    }
     return state;
   }
   bool SameFile(const LegacyFileState& o) const {
@@ -297,11 +302,6 @@ Failure Migrator::LegacyFailure(int rc, const std::string& doing, std::string sq
 }
 
 std::optional<Failure> Migrator::Migrate() {
-  if (options_.in_place) {
-    return Failure{Status::InvalidArgument("--in-place is not available yet: migrate to a new file, check it, "
-                                           "then swap the files while the server is stopped (docs/migration.md)"),
-                   kExitUsage};
-  }
   if (options_.legacy_path.empty() || (options_.output_path.empty() && !options_.dry_run)) {
     return Failure{Status::InvalidArgument("give the legacy database and the new database's path"), kExitUsage};
   }
@@ -387,6 +387,10 @@ std::optional<Failure> Migrator::Migrate() {
                                 " changed during the migration (did the legacy server start?): nothing was "
                                 "published; stop the server and run again"),
                    kExitBadInput};
+  }
+  if (options_.before_publish) {
+    Status status = options_.before_publish();
+    if (!status.ok()) return Failure{status, kExitError};
   }
   Status status = files_->Publish();
   if (!status.ok()) return Failure{status, kExitOutput};
@@ -926,10 +930,142 @@ std::optional<Failure> Migrator::Verify() {
   return std::nullopt;
 }
 
+
+// --in-place (migrate.h, MigrateOptions::in_place).
+MigrateResult MigrateInPlace(const MigrateOptions& options, MigrateReport* report) {
+  namespace fs = std::filesystem;
+  const std::string& legacy = options.legacy_path;
+  std::error_code ec;
+  if (!options.output_path.empty() && !fs::equivalent(options.output_path, legacy, ec)) {
+    return {Status::InvalidArgument("--in-place converts the legacy file itself: give no second path (or the same "
+                                    "one)"),
+            kExitUsage};
+  }
+  if (options.dry_run) {
+    MigrateOptions dry = options;
+    dry.in_place = false;
+    return Migrate(dry, report);
+  }
+  if (!fs::is_regular_file(legacy, ec)) {
+    return {Status::InvalidArgument("the legacy database " + legacy + " does not exist: check the path"),
+            kExitBadInput};
+  }
+  const std::string backup = options.backup_path.empty() ? legacy + ".bak" : options.backup_path;
+  if (fs::exists(backup, ec) && !options.force) {
+    return {Status::InvalidArgument("the backup " + backup + " already exists: give another --backup, or --force "
+                                    "to overwrite it"),
+            kExitOutput};
+  }
+  const std::string store = DefaultStorePath(legacy);
+  if (fs::exists(store, ec) && !options.force) {
+    return {Status::InvalidArgument(store + " already exists: move it away, or --force to replace it"), kExitOutput};
+  }
+
+  // Lock the legacy file against every other process for the whole
+  // conversion: in WAL mode, exclusive locking mode takes the file's
+  // exclusive lock at the first read, which fails while the server has it
+  // open (in rollback mode the shared lock it keeps stops every writer).
+  // A read transaction, not a write one: the backup API refuses a source
+  // connection that is writing.
+  struct Connection {
+    sqlite3* db = nullptr;
+    ~Connection() { sqlite3_close_v2(db); }
+  } locked, copy;
+  auto fail = [&](sqlite3* db, const std::string& doing, int exit_code) -> MigrateResult {
+    return {Status::IOError(doing + ": " + (db ? sqlite3_errmsg(db) : "out of memory")), exit_code};
+  };
+  if (sqlite3_open_v2(legacy.c_str(), &locked.db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    return fail(locked.db, "cannot open " + legacy, kExitBadInput);
+  }
+  sqlite3_extended_result_codes(locked.db, 1);
+  int rc = sqlite3_exec(locked.db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN; SELECT count(*) FROM sqlite_schema",
+                        nullptr, nullptr, nullptr);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return {Status::Busy(legacy + " is in use by another process (the legacy server?): stop it, then run the "
+                         "in-place migration again"),
+            kExitBadInput};
+  }
+  if (rc != SQLITE_OK) return fail(locked.db, legacy + " cannot be read", kExitBadInput);
+
+  // The backup, with SQLite's backup API (a page copy of the locked file,
+  // WAL content included), synced, then checked before anything relies on it.
+  const std::string partial = backup + ".partial";
+  fs::remove(partial, ec);
+  if (sqlite3_open_v2(partial.c_str(), &copy.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    return fail(copy.db, "cannot create the backup " + partial, kExitOutput);
+  }
+  sqlite3_backup* job = sqlite3_backup_init(copy.db, "main", locked.db, "main");
+  rc = job ? sqlite3_backup_step(job, -1) : SQLITE_ERROR;
+  sqlite3_backup_finish(job);
+  if (rc != SQLITE_DONE) {
+    fs::remove(partial, ec);
+    return fail(copy.db, "backing up " + legacy + " to " + partial + " failed", kExitOutput);
+  }
+  sqlite3_exec(copy.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);  // no -wal beside the backup
+  std::string problem;
+  {
+    Statement tables;
+    tables.Prepare(locked.db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'");
+    while (tables.Next() && problem.empty()) {
+      const std::string sql = "SELECT * FROM " + QuoteIdentifier(tables.Text(0));
+      RowChecksum original, copied;
+      Status a = ChecksumQuery(locked.db, sql, &original);
+      Status b = ChecksumQuery(copy.db, sql, &copied);
+      if (!a.ok() || !b.ok() || !(original == copied)) problem = "table " + tables.Text(0) + " differs";
+    }
+    Statement check;
+    check.Prepare(copy.db, "PRAGMA quick_check");
+    if (problem.empty() && (!check.Next() || check.Text(0) != "ok")) problem = "quick_check: " + check.Text(0);
+  }
+  sqlite3_close_v2(copy.db);
+  copy.db = nullptr;
+  if (!problem.empty()) {
+    fs::remove(partial, ec);
+    return {Status::Corruption("the backup of " + legacy + " does not match it (" + problem +
+                               "): nothing was changed"),
+            kExitError};
+  }
+  {
+    int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    fs::rename(partial, backup, ec);
+    const std::string dir = fs::absolute(backup).parent_path().string();
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool dir_synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
+    if (dir_fd >= 0) ::close(dir_fd);
+    if (!synced || ec || !dir_synced) {
+      return {Status::IOError("cannot make the backup " + backup + " durable" + (ec ? ": " + ec.message() : "")),
+              kExitOutput};
+    }
+  }
+
+  // Migrate from the backup into the legacy file's place. Just before the
+  // rename, the locked connection checkpoints the legacy WAL into the old
+  // file and leaves WAL mode, so that no -wal of the old file is left to be
+  // replayed into the new one.
+  MigrateOptions inner = options;
+  inner.in_place = false;
+  inner.legacy_path = backup;
+  inner.output_path = legacy;
+  inner.force = true;
+  inner.before_publish = [&]() -> Status {
+    if (sqlite3_exec(locked.db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; BEGIN IMMEDIATE",
+                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::IOError("cannot checkpoint " + legacy + " before replacing it: " + sqlite3_errmsg(locked.db));
+    }
+    return options.before_publish ? options.before_publish() : Status::OK();
+  };
+  MigrateResult result = Migrator(inner, report).Run();
+  report->backup_path = backup;
+  return result;
+}
+
 }  // namespace
 
 MigrateResult Migrate(const MigrateOptions& options, MigrateReport* report) {
   try {
+    if (options.in_place) return MigrateInPlace(options, report);
     return Migrator(options, report).Run();
   } catch (const std::exception& e) {
     return {Status::IOError(std::string("internal error: ") + e.what()), kExitError};

@@ -101,7 +101,7 @@ void PrintJson(const MigrateReport& r, const migrate::MigrateResult& result, boo
       "\"store\":%s,\"media_files\":%llu,\"playlists\":%llu,\"playlist_entries\":%llu,"
       "\"canonical_filled\":%llu,\"parent_filled\":%llu,\"copied_tables\":{%s},\"dropped\":[%s],"
       "\"rejected_total\":%llu,\"rejected\":[%s],\"verified\":%s,\"seconds\":%.3f,\"verify_seconds\":%.3f,"
-      "\"rows_per_second\":%.0f,\"legacy_bytes\":%llu,\"output_bytes\":%llu}\n",
+      "\"rows_per_second\":%.0f,\"legacy_bytes\":%llu,\"output_bytes\":%llu,\"backup\":%s}\n",
       phases.c_str(), result.status.ok() ? "true" : "false", result.exit_code,
       result.status.ok() ? "null" : JsonString(result.status.message()).c_str(), dry_run ? "true" : "false",
       JsonString(r.shape).c_str(), JsonString(r.schema_version).c_str(), JsonString(r.store_path).c_str(),
@@ -110,7 +110,7 @@ void PrintJson(const MigrateReport& r, const migrate::MigrateResult& result, boo
       static_cast<unsigned long long>(r.parent_filled), copied.c_str(), dropped.c_str(),
       static_cast<unsigned long long>(r.rejected_total), rejected.c_str(), r.verified ? "true" : "false", r.seconds,
       r.verify_seconds, rate, static_cast<unsigned long long>(r.legacy_bytes),
-      static_cast<unsigned long long>(r.output_bytes));
+      static_cast<unsigned long long>(r.output_bytes), JsonString(r.backup_path).c_str());
 }
 
 }  // namespace
@@ -140,12 +140,18 @@ int RunMigrate(MigrateCommandOptions options) {
   if (report.rejected_total > 0) {
     std::printf(", %llu set aside", static_cast<unsigned long long>(report.rejected_total));
   }
+  if (report.canonical_filled > 0) {
+    std::printf(" (canonical columns filled for %llu rows)", static_cast<unsigned long long>(report.canonical_filled));
+  }
   std::printf(" in %.2f s (%.0f rows/s%s); %s", report.seconds, rate,
               report.verified ? ", verified" : (options.migrate.dry_run ? "" : ", not verified"),
               Megabytes(report.legacy_bytes).c_str());
   if (!options.migrate.dry_run) {
-    std::printf(" -> %s (%s and %s)", Megabytes(report.output_bytes).c_str(), options.migrate.output_path.c_str(),
+    const std::string& output =
+        options.migrate.in_place ? options.migrate.legacy_path : options.migrate.output_path;
+    std::printf(" -> %s (%s and %s)", Megabytes(report.output_bytes).c_str(), output.c_str(),
                 report.store_path.c_str());
+    if (!report.backup_path.empty()) std::printf("; backup %s", report.backup_path.c_str());
   }
   std::printf("\n");
   for (const auto& row : report.rejected) {

@@ -82,9 +82,14 @@ struct MigrateOptions {
   // Migrate valid rows and keep the invalid ones in set-aside tables
   // instead of refusing (see top). Default: off.
   bool set_aside = false;
-  // Convert legacy_path itself: back it up to backup_path (verified), then
-  // replace it with the new file. Refused while another process has the
-  // legacy file open. Default: off.
+  // Convert legacy_path itself (output_path empty or the same file): lock
+  // it against every other process (refused while one has it open: stop the
+  // server first), back it up to backup_path with SQLite's backup API and
+  // verify the backup (quick_check, and every table's checksum against the
+  // locked legacy file), migrate from the backup, and only then replace
+  // legacy_path (its -wal checkpointed first). A failure before the
+  // replacement leaves legacy_path as it was and the backup in place.
+  // Default: off.
   bool in_place = false;
   // Where in_place puts the backup. Default (empty): legacy_path + ".bak".
   std::string backup_path;
@@ -94,6 +99,11 @@ struct MigrateOptions {
   // Called from the migrating thread at phase changes and every few
   // thousand rows. May be empty.
   std::function<void(const Progress&)> progress;
+  // Called once everything is written and verified, right before the output
+  // is renamed into place; an error aborts the migration (nothing is
+  // published). May be empty. (--in-place uses it to let go of the legacy
+  // file's WAL while it still holds the legacy file's lock.)
+  std::function<Status()> before_publish;
 };
 
 // One offending row (Refused or set aside).
