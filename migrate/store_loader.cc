@@ -5,7 +5,7 @@
 namespace zcmedia::migrate {
 
 StoreLoader::StoreLoader(Store* store)
-    : store_(store), batch_records_(std::max<size_t>(1, store->recommended_batch_records())) {
+    : store_(store), batch_records_(std::max<size_t>(1, store->recommended_batch_records() / 2)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
