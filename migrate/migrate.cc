@@ -326,12 +326,6 @@ std::optional<Failure> Migrator::Migrate() {
 
   if (auto f = OpenConnection()) return f;
   if (auto f = CheckLegacy()) return f;
-  if (options_.quick_check) {
-    // On a connection of its own, while the rows load (its snapshot may be
-    // a later one if a server writes meanwhile: it answers "is the file
-    // sound", not "what is in it").
-    quick_check_ = std::async(std::launch::async, QuickCheck, legacy_uri_);
-  }
   if (writing()) {
     Options store_options;
     store_options.error_if_exists = true;
@@ -352,6 +346,13 @@ std::optional<Failure> Migrator::Migrate() {
   }
   if (auto f = LoadMediaFiles()) return f;
   if (auto f = LoadPlaylists()) return f;
+  if (options_.quick_check) {
+    // On a connection of its own, while the store merges its indexes on
+    // one core (during the load both cores are busy). Its snapshot may be a
+    // later one if a server writes meanwhile: it answers "is the file
+    // sound", not "what is in it".
+    quick_check_ = std::async(std::launch::async, QuickCheck, legacy_uri_);
+  }
   if (auto f = FinishLoad()) return f;
   if (auto f = RefuseRejectedRows()) return f;
   if (quick_check_.valid()) {
