@@ -245,6 +245,18 @@ int64_t MediaRowConverter::id(sqlite3_stmt* stmt) const {
 bool MediaRowConverter::Convert(sqlite3_stmt* stmt, MediaFileFields* out, std::string* reason) {
   filled_.fill(false);
   *out = MediaFileFields();
+  // Each present column read once, with its storage class: the conversion
+  // and Digest both work from these (one SQLite call per value, not three).
+  for (int c = 0; c < kLegacyColumnCount; ++c) {
+    const int index = layout_.select_index[c];
+    RawValue& raw = raw_[c];
+    raw.type = index < 0 ? kAbsent : sqlite3_column_type(stmt, index);
+    if (raw.type == SQLITE_INTEGER) {
+      raw.integer = sqlite3_column_int64(stmt, index);
+    } else if (raw.type == SQLITE_TEXT) {
+      raw.text = ColumnBytes(stmt, index);
+    }
+  }
   bool ok = true;
   auto fail = [&](std::string why) {
     if (ok) *reason = std::move(why);
@@ -252,21 +264,17 @@ bool MediaRowConverter::Convert(sqlite3_stmt* stmt, MediaFileFields* out, std::s
   };
   // Text: NULL allowed unless `required`; any other storage class refused.
   auto text = [&](LegacyColumn c, bool required) -> OptText {
-    const int index = layout_.select_index[c];
-    if (index < 0) return std::nullopt;
-    const int type = sqlite3_column_type(stmt, index);
-    if (type == SQLITE_TEXT) {
-      return ColumnBytes(stmt, index);
-    }
-    if (type != SQLITE_NULL || required) fail(WrongValue(stmt, index, kLegacyColumnNames[c]));
+    const RawValue& raw = raw_[c];
+    if (raw.type == SQLITE_TEXT) return raw.text;
+    if (raw.type == kAbsent) return std::nullopt;
+    if (raw.type != SQLITE_NULL || required) fail(WrongValue(stmt, layout_.select_index[c], kLegacyColumnNames[c]));
     return std::nullopt;
   };
   auto integer = [&](LegacyColumn c, bool required) -> OptInt {
-    const int index = layout_.select_index[c];
-    if (index < 0) return std::nullopt;
-    const int type = sqlite3_column_type(stmt, index);
-    if (type == SQLITE_INTEGER) return sqlite3_column_int64(stmt, index);
-    if (type != SQLITE_NULL || required) fail(WrongValue(stmt, index, kLegacyColumnNames[c]));
+    const RawValue& raw = raw_[c];
+    if (raw.type == SQLITE_INTEGER) return raw.integer;
+    if (raw.type == kAbsent) return std::nullopt;
+    if (raw.type != SQLITE_NULL || required) fail(WrongValue(stmt, layout_.select_index[c], kLegacyColumnNames[c]));
     return std::nullopt;
   };
 
@@ -316,12 +324,17 @@ bool MediaRowConverter::Convert(sqlite3_stmt* stmt, MediaFileFields* out, std::s
 RowHasher::Digest MediaRowConverter::Digest(sqlite3_stmt* stmt) {
   hasher_.Begin();
   for (int c = 0; c < kLegacyColumnCount; ++c) {
+    const RawValue& raw = raw_[c];
     if (filled_[c]) {
       hasher_.Text(c == kParentPath ? parent_ : c == kCanonicalPath ? canonical_path_ : canonical_parent_);
-    } else if (layout_.select_index[c] < 0) {
+    } else if (raw.type == kAbsent || raw.type == SQLITE_NULL) {
       hasher_.Null();
+    } else if (raw.type == SQLITE_INTEGER) {
+      hasher_.Integer(raw.integer);  // the legacy values themselves, not the record's
+    } else if (raw.type == SQLITE_TEXT) {
+      hasher_.Text(raw.text);
     } else {
-      hasher_.Column(stmt, layout_.select_index[c]);  // the legacy value itself
+      hasher_.Column(stmt, layout_.select_index[c]);
     }
   }
   return hasher_.Finish();

@@ -65,14 +65,25 @@ class MediaRowConverter {
   // False, with *reason ("size holds TEXT 'abc'", "path is NULL", ...), when
   // the store cannot hold the row as the legacy table declares it.
   bool Convert(sqlite3_stmt* stmt, MediaFileFields* out, std::string* reason);
-  // The digest of the last converted row (legacy values, fills applied).
+  // The digest of the last converted row: the legacy values as SQLite
+  // returned them (storage class and bytes, by column, independent of how
+  // they were mapped into the record), fills applied. Same statement row.
   RowHasher::Digest Digest(sqlite3_stmt* stmt);
   int64_t id(sqlite3_stmt* stmt) const;
   bool filled_parent() const { return filled_[kParentPath]; }
   bool filled_canonical() const { return filled_[kCanonicalPath] || filled_[kCanonicalParentPath]; }
 
  private:
+  // A column's value as SQLite returned it (text views into the row).
+  static constexpr int kAbsent = -1;  // the shape lacks the column
+  struct RawValue {
+    int type = kAbsent;  // SQLITE_INTEGER, SQLITE_TEXT, ... or kAbsent
+    int64_t integer = 0;
+    std::string_view text;
+  };
+
   const LegacyLayout& layout_;
+  std::array<RawValue, kLegacyColumnCount> raw_{};
   std::array<bool, kLegacyColumnCount> filled_{};
   std::string parent_, canonical_path_, canonical_parent_;  // fills
   RowHasher hasher_;
