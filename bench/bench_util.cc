@@ -459,8 +459,6 @@ void DoNotOptimize(uint64_t value) {
   asm volatile("" : : "r"(value) : "memory");
 }
 
-namespace {
-
 std::string JsonEscape(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -481,8 +479,6 @@ std::string JsonEscape(std::string_view s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 void JsonLine::AddRaw(std::string_view key, std::string raw_value) {
   for (auto& member : members_) {

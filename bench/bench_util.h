@@ -166,6 +166,9 @@ uint64_t TouchColumns(const MediaFileFields& f);
 // data are not removed.
 void DoNotOptimize(uint64_t value);
 
+// `s` as a JSON string literal, quotes included (control characters escaped).
+std::string JsonEscape(std::string_view s);
+
 // One JSON object printed on one line, keys in insertion order.
 class JsonLine {
  public:
