@@ -594,6 +594,7 @@ Better DirectionOf(const std::string& key) {
   };
   if (key.rfind("sqlite_", 0) == 0 || key.rfind("generation_", 0) == 0 || ends_with("_min") || ends_with("_max"))
     return Better::kUnknown;  // the reference, the workload generator, the spread
+  if (ends_with("_time_ratio")) return Better::kLower;  // one time over another (bench migrate)
   if (ends_with("_per_s") || key == "ratio" || ends_with("_ratio")) return Better::kHigher;
   // By suffix, so that the per-phase figures of bench scale and the
   // per-budget ones of bench profiles ("budget_64mib_store_peak_anon_kib")

@@ -192,11 +192,12 @@ class JsonLine {
 // run's figures with a saved run's (the JSON line a `--json` run printed:
 // the file's last line that starts with '{'). Compared are the store's own
 // figures whose direction is known: rates (`*_per_s`) and ratios, higher is
-// better; bytes per record, peak anonymous memory, open and load times,
-// lower is better. SQLite's figures (the reference), min/max and counts are
-// not. Prints one line per figure and returns how many are more than
-// `tolerance` worse. Throws BenchError when the file is missing or malformed,
-// or holds a run of another kind or size.
+// better; bytes per record, peak anonymous memory, open and load times
+// (`*_ms`) and time ratios (`*_time_ratio`), lower is better. SQLite's
+// figures (the reference), min/max and counts are not. Prints one line per
+// figure and returns how many are more than `tolerance` worse. Throws
+// BenchError when the file is missing or malformed, or holds a run of
+// another kind or size.
 int CompareWithBaseline(const std::string& path, const JsonLine& now, double tolerance = 0.10);
 // The exit status of a bench command whose figures regressed.
 constexpr int kRegressionExitCode = 3;

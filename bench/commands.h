@@ -107,6 +107,19 @@ struct SqlBenchOptions {
 };
 int RunSqlBench(const SqlBenchOptions& options);
 
+// The migrator (zcmedia::migrate::Migrate) on a generated legacy shape-D
+// database, with and without verification, beside SQLite's VACUUM INTO of
+// the same file and a read of every column of every row (the floor).
+struct MigrateBenchOptions {
+  uint64_t rows = 1'000'000;       // media_files rows generated (before the ~1% id-gap deletes)
+  int runs = 3;
+  bool json = false;
+  std::string dir = "/tmp";        // the legacy file and the per-run outputs go below it
+  uint64_t seed = kDefaultSeed;
+  std::string baseline;            // JSON of a saved run: flag figures >10% worse
+};
+int RunMigrateBench(const MigrateBenchOptions& options);
+
 struct GenerateBenchOptions {
   uint64_t records = 1'000'000;
   bool json = false;

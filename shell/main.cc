@@ -37,6 +37,7 @@ constexpr const char* kFooter =
     "  zcmedia bench scale --records 1M --json\n"
     "  zcmedia bench profiles --records 100k --runs 3\n"
     "  zcmedia bench sql --records 1M --runs 5\n"
+    "  zcmedia bench migrate --rows 1M --runs 3\n"
     "  zcmedia bench generate --records 10M\n"
 #endif
     "\n"
@@ -210,6 +211,7 @@ int RunCommandLine(int argc, char** argv) {
       "  zcmedia bench compact --records 1M --runs 3\n"
       "  zcmedia bench txn --records 1M --runs 3\n"
       "  zcmedia bench sql --records 1M --runs 5\n"
+      "  zcmedia bench migrate --rows 1M --runs 3\n"
       "  zcmedia bench generate --records 10M");
 
   IngestBenchOptions ingest;
@@ -318,6 +320,19 @@ int RunCommandLine(int argc, char** argv) {
       ->delimiter(',');
   AddSeedOption(sql_bench_cmd, &sql_bench.seed);
 
+  MigrateBenchOptions migrate_bench;
+  CLI::App* migrate_bench_cmd = bench_cmd->add_subcommand(
+      "migrate", "zcmedia migrate (with and without verification) of a generated legacy shape-D database, beside "
+                 "SQLite's VACUUM INTO of the same file and a read of every row; per-phase times, targets");
+  AddCountOption(migrate_bench_cmd, "-n,--rows", &migrate_bench.rows, "media_files rows of the legacy database");
+  AddRunsOption(migrate_bench_cmd, &migrate_bench.runs, "Runs per side (median reported)");
+  AddJsonFlag(migrate_bench_cmd, &migrate_bench.json);
+  AddBaselineOption(migrate_bench_cmd, &migrate_bench.baseline);
+  migrate_bench_cmd
+      ->add_option("-d,--dir", migrate_bench.dir, "Parent of the temporary directory (legacy file, outputs)")
+      ->capture_default_str();
+  AddSeedOption(migrate_bench_cmd, &migrate_bench.seed);
+
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
       "generate", "Speed and shape of the workload generator (shares, artists, paths, uniqueness)");
@@ -370,6 +385,7 @@ int RunCommandLine(int argc, char** argv) {
     if (compact_bench_cmd->parsed()) return RunCompactBench(compact_bench);
     if (txn_bench_cmd->parsed()) return RunTxnBench(txn_bench);
     if (sql_bench_cmd->parsed()) return RunSqlBench(sql_bench);
+    if (migrate_bench_cmd->parsed()) return RunMigrateBench(migrate_bench);
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;
       return RunGenerateBench(generate);
