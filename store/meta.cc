@@ -49,10 +49,10 @@ void Seal(MetaPage* page) {
 }
 }  // namespace
 
-Status WriteMetaPage(File* file, MetaPage* page) {
+Status WriteMetaPage(File* file, MetaPage* page, bool sync) {
   Seal(page);
   ZC_RETURN_IF_ERROR(file->PWrite((page->sequence % 2) * kMetaPageSize, page, sizeof(*page)));
-  return file->Sync();
+  return sync ? file->Sync() : Status::OK();
 }
 
 Status ReadNewestMetaPage(File* file, MetaPage* page, bool* other_page_invalid) {

@@ -12,8 +12,10 @@
 
 namespace zcmedia {
 
-// Seals `page` (checksum) and writes it to its slot, then syncs.
-Status WriteMetaPage(File* file, format::MetaPage* page);
+// Seals `page` (checksum) and writes it to its slot, then syncs (unless
+// `sync` is false: Options::sync off, where commits are atomic against a
+// process crash but not durable).
+Status WriteMetaPage(File* file, format::MetaPage* page, bool sync = true);
 
 // Reads both pages and returns the newest valid one. Corruption when neither
 // page is valid (naming the file and what failed), IOError on read errors.

@@ -1018,7 +1018,7 @@ Status StoreImpl::CheckEntry(const WriteBatch::Rep& rep, size_t i, uint64_t body
 
 Status StoreImpl::CommitMeta(MetaPage* meta) {
   meta->next_file_number = std::max(meta->next_file_number, next_file_number_.load());
-  Status s = WriteMetaPage(meta_file_.get(), meta);
+  Status s = WriteMetaPage(meta_file_.get(), meta, sync_.load(std::memory_order_relaxed));
   if (s.ok()) return s;
   // The page may have reached the disk even though the write or sync failed.
   // Invalidate its slot (the committed page is in the other one) so the

@@ -41,9 +41,13 @@ struct Options {
   bool read_only = false;
 
   // fdatasync segment data and then the meta page at every commit. Turning
-  // this off keeps commits atomic but not durable (a power loss may lose the
-  // last commits); only benchmarks and tests of other layers should do it.
-  // Default: true.
+  // this off skips both: commits stay atomic against a crash of the process
+  // (the page cache keeps what was written), but after a power loss the
+  // store may lack its last commits or, the meta page having reached the
+  // disk before the data, fail to open. Only for stores that can be rebuilt
+  // and are synced as a whole before use (the migrator's staging store,
+  // which it fsyncs file by file before publishing), benchmarks and tests
+  // of other layers. Default: true.
   bool sync = true;
 
   // Keep an LRU cache of where lookups by path (Snapshot::FindByPath,
