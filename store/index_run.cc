@@ -311,7 +311,7 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
 
 Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
                           std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
-                          RunPtr* out) {
+                          RunPtr* out, bool sync) {
   const std::string final_path = dir + "/" + format::RunFileName(kind, number);
   const std::string tmp_path = final_path + ".tmp";
   std::unique_ptr<File> file;
@@ -363,7 +363,7 @@ Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint3
   if (status.ok()) status = file->PWrite(offset, block_sums.data(), block_sums.size() * sizeof(uint64_t));
   h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));
   if (status.ok()) status = file->PWrite(0, &h, sizeof(h));
-  if (status.ok()) status = file->Sync();
+  if (status.ok() && sync) status = file->Sync();
   file.reset();
   if (status.ok()) status = env->RenameFile(tmp_path, final_path);
   if (!status.ok()) {

@@ -184,11 +184,12 @@ template <typename Sink>
 void MergeRanges(uint32_t kind, std::span<const EntryRange> ranges, bool drop_tombstones, Sink&& sink);
 
 // Writes a run file from a merge of `runs` durably: a temporary file is
-// written and synced, then renamed into place (the caller syncs the dir).
-// `buffer_bytes` bounds the write buffer. Returns the new run, mapped.
+// written and synced (unless `sync` is false: Options::sync off), then
+// renamed into place (the caller syncs the dir). `buffer_bytes` bounds the
+// write buffer. Returns the new run, mapped.
 Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
                           std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
-                          RunPtr* out);
+                          RunPtr* out, bool sync = true);
 
 // An in-memory merge of `runs` (newest first).
 RunPtr MergeInMemory(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones);

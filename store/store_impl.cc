@@ -424,7 +424,7 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
     auto write_merged = [&](std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) -> Status {
       const uint32_t number = next_file_number_.fetch_add(1);
       ZC_RETURN_IF_ERROR(WriteMergedRunFile(env_, dir_, k, number, inputs, includes_oldest,
-                                            profile.run_write_buffer, merged));
+                                            profile.run_write_buffer, merged, sync_.load(std::memory_order_relaxed)));
       out->created.push_back({k, number});
       for (const RunPtr& r : inputs)
         if (!r->in_memory()) out->obsolete.push_back({k, r->file_number()});
