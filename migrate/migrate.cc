@@ -16,10 +16,13 @@
 #include "zcmedia/migrate.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -151,8 +154,27 @@ struct QuickCheckResult {
   std::string problems;  // what quick_check found ("" when "ok")
 };
 
+// The CPU priority (nice value) of one thread, lowered by the thread itself
+// and restored from another one. Linux only; best effort (raising it back
+// needs CAP_SYS_NICE, without which the thread stays low: slower, not wrong).
+class ThreadPriority {
+ public:
+  void LowerThisThread() {
+    tid_.store(static_cast<int>(::syscall(SYS_gettid)));
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid_.load()), 19);
+  }
+  void Restore() {
+    const int tid = tid_.load();
+    if (tid > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0);
+  }
+
+ private:
+  std::atomic<int> tid_{0};
+};
+
 // PRAGMA quick_check of the legacy file on a connection of its own.
-QuickCheckResult QuickCheck(const std::string& uri) {
+QuickCheckResult QuickCheck(const std::string& uri, ThreadPriority* priority) {
+  priority->LowerThisThread();
   QuickCheckResult result;
   sqlite3* db = nullptr;
   result.rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -240,6 +262,7 @@ class Migrator {
   const MigrateOptions& options_;
   MigrateReport& report_;
   std::string legacy_uri_;
+  ThreadPriority quick_check_priority_;  // before quick_check_: outlives the thread
   std::future<QuickCheckResult> quick_check_;
   Phase phase_ = Phase::kCheck;
   std::chrono::steady_clock::time_point phase_start_;
@@ -326,6 +349,14 @@ std::optional<Failure> Migrator::Migrate() {
 
   if (auto f = OpenConnection()) return f;
   if (auto f = CheckLegacy()) return f;
+  if (options_.quick_check) {
+    // On a connection of its own, at the lowest CPU priority while the rows
+    // load (both cores are busy then; it takes the time the reader waits
+    // for the writer), at normal priority after. Its snapshot may be a
+    // later one if a server writes meanwhile: it answers "is the file
+    // sound", not "what is in it".
+    quick_check_ = std::async(std::launch::async, QuickCheck, legacy_uri_, &quick_check_priority_);
+  }
   if (writing()) {
     Options store_options;
     store_options.error_if_exists = true;
@@ -346,13 +377,7 @@ std::optional<Failure> Migrator::Migrate() {
   }
   if (auto f = LoadMediaFiles()) return f;
   if (auto f = LoadPlaylists()) return f;
-  if (options_.quick_check) {
-    // On a connection of its own, while the store merges its indexes on
-    // one core (during the load both cores are busy). Its snapshot may be a
-    // later one if a server writes meanwhile: it answers "is the file
-    // sound", not "what is in it".
-    quick_check_ = std::async(std::launch::async, QuickCheck, legacy_uri_);
-  }
+  if (quick_check_.valid()) quick_check_priority_.Restore();
   if (auto f = FinishLoad()) return f;
   if (auto f = RefuseRejectedRows()) return f;
   if (quick_check_.valid()) {
