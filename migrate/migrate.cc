@@ -83,8 +83,11 @@ uint64_t TreeSize(const std::string& path) {
 }
 
 // What the legacy file looked like on disk before the read: a quiescent
-// file (no -wal, no -shm) is read `immutable` (SQLite would otherwise create
-// sidecars next to it), and must be the same file, unchanged, after.
+// file (no -wal, no -shm, no -journal) is read `immutable` (SQLite would
+// otherwise create sidecars next to it), and must be the same file,
+// unchanged, after. A -journal means a writer in the middle of a
+// transaction (or one that crashed in it): the file is read with locks, so
+// that the read waits for it or fails as locked.
 struct LegacyFileState {
   bool exists = false;
   bool has_sidecars = false;
@@ -102,7 +105,8 @@ struct LegacyFileState {
     state.ino = st.st_ino;
     state.size = st.st_size;
     state.mtime = st.st_mtim;
-    state.has_sidecars = ::access((path + "-wal").c_str(), F_OK) == 0 || ::access((path + "-shm").c_str(), F_OK) == 0;
+    state.has_sidecars = ::access((path + "-wal").c_str(), F_OK) == 0 || ::access((path + "-shm").c_str(), F_OK) == 0 ||
+                         ::access((path + "-journal").c_str(), F_OK) == 0;
     return state;
   }
   bool SameFile(const LegacyFileState& o) const {
@@ -283,6 +287,14 @@ Failure Migrator::LegacyFailure(int rc, const std::string& doing, std::string sq
       return {Status::IOError("cannot open " + legacy + " (" + sqlite_says +
                               "): check that it exists and that this user may read it"),
               kExitBadInput};
+    case SQLITE_READONLY:
+      if (rc == SQLITE_READONLY_ROLLBACK) {
+        return {Status::Busy(legacy + " has a hot journal (" + legacy + "-journal) left by a write that was "
+                             "interrupted: nothing was migrated; open it once with the sqlite3 shell as its owner "
+                             "(which rolls the interrupted write back) or restore it from a backup, then run again"),
+                kExitBadInput};
+      }
+      break;
     case SQLITE_IOERR:
       if (rc == SQLITE_IOERR_SHORT_READ) {
         return {Status::Corruption(legacy + " is truncated (" + sqlite_says + ", while " + doing +
