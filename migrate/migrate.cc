@@ -387,6 +387,9 @@ std::optional<Failure> Migrator::Migrate() {
   if (auto f = RecordSchemaVersion()) return f;
   ReportProgress(Phase::kFinish, 0, 0);
   if (auto f = Exec("COMMIT", "committing " + options_.output_path)) return f;
+  // sqlite3_close refuses a connection with statements still prepared.
+  set_aside_inserts_.clear();
+  set_aside_reason_.reset();
   if (sqlite3_close(db_) != SQLITE_OK) return SqlFailure("closing the new database");
   db_ = nullptr;
   const LegacyFileState after = LegacyFileState::Of(options_.legacy_path);
