@@ -360,10 +360,13 @@ std::optional<Failure> Migrator::Migrate() {
     Status status = FindDuplicatePaths();
     if (!status.ok()) return LegacyFailure(sqlite3_errcode(db_), "looking for duplicate paths");
   }
-  if (auto f = LoadMediaFiles()) return f;
-  if (auto f = LoadPlaylists()) return f;
-  if (auto f = FinishLoad()) return f;
-  if (auto f = RefuseRejectedRows()) return f;
+  // A failed load is reported after quick_check's verdict: in a corrupt file
+  // the damage can look like invalid rows (NULL paths, repeated ids, entries
+  // naming missing files) and must be reported as corruption.
+  std::optional<Failure> load = LoadMediaFiles();
+  if (!load) load = LoadPlaylists();
+  if (!load) load = FinishLoad();
+  if (!load) load = RefuseRejectedRows();
   if (quick_check_.valid()) {
     QuickCheckResult check = quick_check_.get();
     if (check.rc != SQLITE_OK) return LegacyFailure(check.rc, "running PRAGMA quick_check", check.message);
@@ -374,6 +377,7 @@ std::optional<Failure> Migrator::Migrate() {
                      kExitBadInput};
     }
   }
+  if (load) return load;
   if (options_.dry_run) {
     // Nothing written; the legacy snapshot ends with the transaction.
     Exec("ROLLBACK", "ending the read");
