@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ostream>
 #include <set>
 
 #include "migrate_test_util.h"
@@ -27,6 +28,10 @@ struct ShapeCase {
   LegacyShape shape;
   bool windows;
 };
+
+void PrintTo(const ShapeCase& c, std::ostream* os) {
+  *os << bench::LegacyShapeName(c.shape) << (c.windows ? " Windows paths" : " Unix paths");
+}
 
 std::string CaseName(const ::testing::TestParamInfo<ShapeCase>& info) {
   std::string name = bench::LegacyShapeName(info.param.shape);
