@@ -4,6 +4,8 @@
 // neither the database file nor the -wal changes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "migrate_test_util.h"
 
 namespace zcmedia::migratetest {
@@ -93,6 +95,38 @@ TEST(LiveWalTest, RowsInTheWalAreMigratedAndNothingChanges) {
   EXPECT_EQ(new_db.Int("SELECT count(*) FROM media_files WHERE path LIKE '/media/wal/%'"), 300);
   EXPECT_EQ(new_db.Text("SELECT title FROM media_files WHERE id = 10"), "changed in the wal");
   EXPECT_EQ(new_db.Int("SELECT count(*) FROM media_files WHERE id = 20"), 0);
+}
+
+TEST(LiveWalTest, WalLeftByAServerThatDied) {
+  // The files of a server killed with changes in its -wal: the -wal and
+  // -shm are there, no process has the database open.
+  TempDir dir;
+  const std::string running = dir.Subdir("running") + "/media.db";
+  const std::string legacy = dir.Subdir("legacy") + "/media.db";
+  GenerateSpec spec;
+  spec.rows = 1000;
+  Generate(running, spec);
+  std::vector<std::string> want;
+  {
+    Db server(running);
+    server.Exec("PRAGMA wal_autocheckpoint = 0");
+    server.Exec("UPDATE media_files SET title = 'only in the wal' WHERE id % 7 = 0");
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::copy_file(running + suffix, legacy + suffix);
+    }
+    want = server.Strings("SELECT * FROM media_files ORDER BY id");
+  }
+  const std::string db_before = ReadBytes(legacy), wal_before = ReadBytes(legacy + "-wal");
+  MigrateReport report;
+  const std::string output = dir.Subdir("out") + "/new.db";
+  const MigrateResult result = Migrate(Options(legacy, output), &report);
+  ASSERT_TRUE(result.status.ok()) << result.status.ToString();
+  EXPECT_TRUE(ReadBytes(legacy) == db_before) << "the database file changed";
+  EXPECT_TRUE(ReadBytes(legacy + "-wal") == wal_before) << "the -wal changed";
+  EXPECT_EQ(ListDir(dir.File("legacy")), (std::vector<std::string>{"media.db", "media.db-shm", "media.db-wal"}));
+  Db new_db(output);
+  EXPECT_TRUE(SameRows(want, new_db.Strings("SELECT * FROM media_files ORDER BY id")));
+  EXPECT_GT(new_db.Int("SELECT count(*) FROM media_files WHERE title = 'only in the wal'"), 100);
 }
 
 }  // namespace
