@@ -168,7 +168,7 @@ TEST_F(RefusalTest, CorruptBtreePage) {
   Generate(legacy(), spec);
   CorruptMediaFilesLeaf(legacy());
   // quick_check's verdict, although the damaged page also reads as rows
-  // with NULL paths (exit 4 before quick_check was consulted first).
+  // with NULL paths (which must not turn it into exit 4, invalid rows).
   ExpectRefused(kExitBadInput, legacy(), {"fails PRAGMA quick_check", "Offset 65535 out of range"});
   // Without quick_check SQLite reads the page without complaint; the rows it
   // makes up are refused all the same.
