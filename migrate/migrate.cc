@@ -87,10 +87,11 @@ uint64_t TreeSize(const std::string& path) {
 }
 
 // What the legacy file looked like on disk before the read: a quiescent
-// file (no -wal, -shm or -journal: no connection has it open in WAL mode,
-// no write is in flight) is read `immutable` (SQLite would otherwise create
-// a -wal and -shm next to it and leave them), and must be the same file,
-// unchanged, afterwards; a file in use is read through SQLite's locks.
+// file (no -wal, no -shm, no -journal) is read `immutable` (SQLite would
+// otherwise create sidecars next to it), and must be the same file,
+// unchanged, after. A -journal means a writer in the middle of a
+// transaction (or one that crashed in it): the file is read with locks, so
+// that the read waits for it or fails as locked.
 struct LegacyFileState {
   bool exists = false;
   bool has_sidecars = false;
@@ -311,6 +312,14 @@ Failure Migrator::LegacyFailure(int rc, const std::string& doing, std::string sq
       return {Status::IOError("cannot open " + legacy + " (" + sqlite_says +
                               "): check that it exists and that this user may read it"),
               kExitBadInput};
+    case SQLITE_READONLY:
+      if (rc == SQLITE_READONLY_ROLLBACK) {
+        return {Status::Busy(legacy + " has a hot journal (" + legacy + "-journal) left by a write that was "
+                             "interrupted: nothing was migrated; open it once with the sqlite3 shell as its owner "
+                             "(which rolls the interrupted write back) or restore it from a backup, then run again"),
+                kExitBadInput};
+      }
+      break;
     case SQLITE_IOERR:
       if (rc == SQLITE_IOERR_SHORT_READ) {
         return {Status::Corruption(legacy + " is truncated (" + sqlite_says + ", while " + doing +
@@ -375,11 +384,14 @@ std::optional<Failure> Migrator::Migrate() {
     Status status = FindDuplicatePaths();
     if (!status.ok()) return LegacyFailure(sqlite3_errcode(db_), "looking for duplicate paths");
   }
-  if (auto f = LoadMediaFiles()) return f;
-  if (auto f = LoadPlaylists()) return f;
+  // A failed load is reported after quick_check's verdict: in a corrupt file
+  // the damage can look like invalid rows (NULL paths, repeated ids, entries
+  // naming missing files) and must be reported as corruption.
+  std::optional<Failure> load = LoadMediaFiles();
+  if (!load) load = LoadPlaylists();
   if (quick_check_.valid()) quick_check_priority_.Restore();
-  if (auto f = FinishLoad()) return f;
-  if (auto f = RefuseRejectedRows()) return f;
+  if (!load) load = FinishLoad();
+  if (!load) load = RefuseRejectedRows();
   if (quick_check_.valid()) {
     QuickCheckResult check = quick_check_.get();
     if (check.rc != SQLITE_OK) return LegacyFailure(check.rc, "running PRAGMA quick_check", check.message);
@@ -390,6 +402,7 @@ std::optional<Failure> Migrator::Migrate() {
                      kExitBadInput};
     }
   }
+  if (load) return load;
   if (options_.dry_run) {
     // Nothing written; the legacy snapshot ends with the transaction.
     Exec("ROLLBACK", "ending the read");
@@ -403,6 +416,9 @@ std::optional<Failure> Migrator::Migrate() {
   if (auto f = RecordSchemaVersion()) return f;
   ReportProgress(Phase::kFinish, 0, 0);
   if (auto f = Exec("COMMIT", "committing " + options_.output_path)) return f;
+  // sqlite3_close refuses a connection with statements still prepared.
+  set_aside_inserts_.clear();
+  set_aside_reason_.reset();
   if (sqlite3_close(db_) != SQLITE_OK) return SqlFailure("closing the new database");
   db_ = nullptr;
   const LegacyFileState after = LegacyFileState::Of(options_.legacy_path);

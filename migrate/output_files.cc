@@ -94,17 +94,21 @@ Status OutputFiles::Prepare(const std::string& output_path, bool force, std::uni
   files->final_db_ = files->dir_ + "/" + files->db_name_;
   files->final_store_ = DefaultStorePath(files->final_db_);
   files->store_name_ = fs::path(files->final_store_).filename().string();
-  files->staging_ = files->dir_ + "/." + files->db_name_ + ".migrating";
   files->marker_ = files->dir_ + "/." + files->db_name_ + ".replacing";
   files->lock_path_ = files->dir_ + "/." + files->db_name_ + ".migrate-lock";
 
   files->lock_fd_ = ::open(files->lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (files->lock_fd_ < 0) return Status::FromErrno("cannot create the lock file " + files->lock_path_, errno);
   if (::flock(files->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    // Not ours: the destructor must leave the running migration's lock file alone.
+    ::close(files->lock_fd_);
+    files->lock_fd_ = -1;
     return Status::Busy("another migration to " + files->final_db_ + " is running (lock " + files->lock_path_ +
                         "); wait for it to finish");
   }
 
+  // Set only now, under the lock: the destructor removes it.
+  files->staging_ = files->dir_ + "/." + files->db_name_ + ".migrating";
   // Leftovers of an interrupted run (see output_files.h).
   ZC_RETURN_IF_ERROR(RemoveAll(files->staging_));
   if (Exists(files->marker_)) {
