@@ -233,13 +233,21 @@ class Migrator {
   // A legacy read failed with `rc`: the error, classified. `sqlite_says`
   // defaults to the connection's message.
   Failure LegacyFailure(int rc, const std::string& doing, std::string sqlite_says = "") const;
+  // A write to the new database failed: a full disk or an I/O error is an
+  // output problem (kExitOutput), anything else an error.
+  static int WriteExitCode(int rc) {
+    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN
+               ? kExitOutput
+               : kExitError;
+  }
   Failure SqlFailure(const std::string& doing) const {
-    return {Status::IOError(doing + ": " + sqlite3_errmsg(db_)), kExitError};
+    return {Status::IOError(doing + ": " + sqlite3_errmsg(db_)), WriteExitCode(sqlite3_extended_errcode(db_))};
   }
   std::optional<Failure> Exec(const std::string& sql, const std::string& doing) {
     char* message = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      Failure f{Status::IOError(doing + ": " + (message ? message : "unknown error")), kExitError};
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+      Failure f{Status::IOError(doing + ": " + (message ? message : "unknown error")), WriteExitCode(rc)};
       sqlite3_free(message);
       return f;
     }

@@ -114,5 +114,14 @@ assert report['verified'] is False
 expect_exit 0 "--force" "$zcmedia" migrate "$legacy" "$dir/o/json.db" --force --quiet
 [ "$(ls -A "$dir/o" | sort | tr '\n' ' ')" = "json.db json.zcmedia quiet.db quiet.zcmedia " ] ||
   fail "files in the output directory: $(ls -A "$dir/o")"
+# A full disk while the store is written (a file size limit: writes past it
+# fail with EFBIG once SIGXFSZ is ignored): exit 6 naming the file, nothing
+# published, no staging left, the legacy file untouched.
+mkdir "$dir/full"
+sh -c 'trap "" XFSZ; ulimit -f 200; exec "$@"' sh "$zcmedia" migrate "$legacy" "$dir/full/new.db" > "$dir/out" 2>&1
+status=$?
+[ $status -eq 6 ] || { cat "$dir/out"; fail "full disk: exit status $status, want 6"; }
+grep -q "File too large" "$dir/out" || fail "full disk: message $(cat "$dir/out")"
+[ -z "$(ls -A "$dir/full")" ] || fail "full disk left files: $(ls -A "$dir/full")"
 legacy_unchanged "the migrations"
 echo "migrate_cli: OK"
