@@ -772,11 +772,15 @@ int MediaFilesCursor::LoadDirectories(const PlanArgs& args) {
       break;
     }
   }
-  // The roots: "/" and the top-level directories of relative paths.
-  DirectoryInfo root;
-  Status s = snapshot_->GetDirectory("/", &root);
-  if (s.ok()) walk_.push_back({"/", root.total_files()});
-  else if (!s.IsNotFound()) return table()->Fail(s);
+  // The roots: "/" and "\" (each its own parent in the tree) and the
+  // top-level directories of relative paths.
+  Status s;
+  for (const char* root_path : {"/", "\\"}) {
+    DirectoryInfo root;
+    s = snapshot_->GetDirectory(root_path, &root);
+    if (s.ok()) walk_.push_back({root_path, root.total_files()});
+    else if (!s.IsNotFound()) return table()->Fail(s);
+  }
   s = snapshot_->ListSubdirectories("", std::nullopt, &children_);
   if (!s.ok()) return table()->Fail(s);
   for (const DirectoryInfo& c : children_) walk_.push_back({std::string(c.tail), c.total_files()});

@@ -369,5 +369,17 @@ TEST(MediaFilesPrefixDifferentialTest, PreparedStatementsOutliveThePlansConditio
   }
 }
 
+// The directories plan (9:directories) walks the same tree from the same
+// roots: '\' (a root of its own, like '/') included.
+TEST(MediaFilesPrefixDifferentialTest, DirectoriesPlanOnTheOddCorners) {
+  DifferentialDb db(OddRows(34));
+  ASSERT_TRUE(db.ok()) << db.error();
+  const std::string sql = "SELECT DISTINCT parent_path FROM media_files";
+  ASSERT_NE(QueryPlan(db.vtab(), sql).find("9:directories"), std::string::npos) << QueryPlan(db.vtab(), sql);
+  EXPECT_TRUE(db.Check(sql));
+  for (const char* like : {"\\%", "\\\\server%", "c:%", "relative/%", "/%", "%"})
+    EXPECT_TRUE(db.Check("SELECT DISTINCT parent_path FROM media_files WHERE parent_path LIKE ?", {Value::Text(like)}));
+}
+
 }  // namespace
 }  // namespace zcmedia::vtabtest
