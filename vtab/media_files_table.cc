@@ -326,6 +326,11 @@ class MediaFilesCursor final : public Cursor {
   // The audio records whose text `column` is '' (the category index holds
   // no empty values): a scan, for the rare `artist = ''`.
   Status ScanForEmpty(int column);
+  // Plans 3 and 5 were planned while every canonical column was the
+  // original one or NULL; a prepared statement may run after writes that
+  // broke that (SQLite plans it once): the records whose canonical
+  // `column` is one of the sorted `values`, by a scan.
+  Status ScanForCanonical(int column, const std::vector<std::string_view>& values);
   // kPathPrefix: the records the LIKE argument's literal head may match
   // (a superset of the LIKE's rows), into rows_.
   Status ListPathPrefix(const PlanArgs& args);
@@ -524,6 +529,10 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       std::vector<std::string_view> paths = args.TextValues(column);
       std::sort(paths.begin(), paths.end());
       paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+      if (plan_ == kCanonicalLookup && !CanonicalColumnsDerived(*snapshot_)) {
+        s = ScanForCanonical(kCanonicalPath, paths);
+        break;
+      }
       s = snapshot_->FindManyByPath(paths, &rows_);
       if (s.ok() && plan_ == kCanonicalLookup) {
         // A record whose canonical_path is NULL is not found by it.
@@ -536,6 +545,10 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
     case kCanonicalDirectory: {
       const char* column = plan_ == kDirectory ? "parent_path" : "canonical_parent_path";
       std::vector<std::string_view> parents = args.TextValues(column);
+      if (plan_ == kCanonicalDirectory && !CanonicalColumnsDerived(*snapshot_)) {
+        if (!parents.empty()) s = ScanForCanonical(kCanonicalParentPath, {parents.front()});
+        break;
+      }
       if (!parents.empty()) s = snapshot_->ListDirectory(parents.front(), &rows_);
       if (s.ok() && plan_ == kCanonicalDirectory)
         std::erase_if(rows_, [](const MediaFileView& r) { return !r.canonical_parent_path(); });
@@ -622,6 +635,16 @@ Status MediaFilesCursor::ScanForEmpty(int column) {
     if (MimeFamilyOf(r.mime_type()) != MimeFamily::kAudio) continue;
     const SqlValue v = ColumnOf(r, column);
     if (v.type == SqlValue::Type::kText && v.s.empty()) rows_.push_back(r);
+  }
+  return it->status();
+}
+
+Status MediaFilesCursor::ScanForCanonical(int column, const std::vector<std::string_view>& values) {
+  std::unique_ptr<RecordIterator> it = snapshot_->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const MediaFileView r = it->record();
+    const OptText v = column == kCanonicalPath ? r.canonical_path() : r.canonical_parent_path();
+    if (v && std::binary_search(values.begin(), values.end(), *v)) rows_.push_back(r);
   }
   return it->status();
 }

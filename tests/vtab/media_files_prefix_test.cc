@@ -312,10 +312,10 @@ TEST(MediaFilesPrefixDifferentialTest, LegacyPrefixListingForEveryDirectory) {
   EXPECT_GT(compared, 100);
 }
 
-// Statements prepared while the plan's conditions held and run after
+// Statements prepared while the plans' conditions held and run after
 // writes broke them (a server keeps its prepared statements, and SQLite
 // plans a statement once: writes to a virtual table do not make it plan
-// again): the cursor checks the conditions again on the state it reads.
+// again): the cursors check the conditions again on the state they read.
 TEST(MediaFilesPrefixDifferentialTest, PreparedStatementsOutliveThePlansConditions) {
   DifferentialDb db(GenerateMediaRows({35, 800, false}));
   ASSERT_TRUE(db.ok()) << db.error();
@@ -334,6 +334,10 @@ TEST(MediaFilesPrefixDifferentialTest, PreparedStatementsOutliveThePlansConditio
        "10:path-prefix", {{}}, {{{1, false}}}},
       {"SELECT id, canonical_path FROM media_files WHERE canonical_path LIKE 'd:/%' ORDER BY canonical_path",
        "10:path-prefix", {{}}, {{{1, false}}}},
+      {"SELECT id, canonical_path FROM media_files WHERE canonical_path = ?", "3:canonical-path",
+       {{Value::Text("/media/moved/x")}, {Value::Text("d:/music/a.mp3")}}, {}},
+      {"SELECT id, canonical_parent_path FROM media_files WHERE canonical_parent_path = ?", "5:canonical-parent",
+       {{Value::Text("d:/music")}, {Value::Text("/media/moved")}}, {}},
   };
   for (Statement& st : statements) {
     EXPECT_NE(QueryPlan(db.vtab(), st.sql).find(st.plan), std::string::npos) << QueryPlan(db.vtab(), st.sql);
