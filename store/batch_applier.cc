@@ -105,6 +105,7 @@ void BatchApplier::CountVersion(const fb::MediaFile* record, int sign, bool has_
   bytes_delta_[family] += sign * v.size();
   if (record->canonical_path() != nullptr || record->canonical_parent_path() != nullptr) noncanonical_delta_ += sign;
   if (!v.canonical_path() || !v.canonical_parent_path()) null_canonical_delta_ += sign;
+  if (v.parent_leads_path()) parent_prefix_delta_ += sign;
   if (!track_directories_ || !has_parent) return;
   const std::string_view parent = *v.parent_path();
   DirectFiles* d = direct_files_.Find(parent_hash, [&](const DirectFiles& x) { return x.parent == parent; });

@@ -81,6 +81,7 @@ class BatchApplier {
   // The change of LibraryTotals::noncanonical_files.
   int64_t noncanonical_delta() const { return noncanonical_delta_; }
   int64_t null_canonical_delta() const { return null_canonical_delta_; }
+  int64_t parent_prefix_delta() const { return parent_prefix_delta_; }
   // What the batch changes in the library totals and the dead space.
   void ApplyTotals(int64_t family_files[kMimeFamilies], int64_t family_bytes[kMimeFamilies],
                    uint64_t* dead_bytes) const {
@@ -149,6 +150,7 @@ class BatchApplier {
   uint64_t dead_delta_ = 0;
   int64_t noncanonical_delta_ = 0;
   int64_t null_canonical_delta_ = 0;
+  int64_t parent_prefix_delta_ = 0;
   // Adds (sign +1) or takes away (-1) a version of a record from the
   // totals and from the file counts of its directory.
   void CountVersion(const fb::MediaFile* record, int sign, bool has_parent, uint64_t parent_hash);

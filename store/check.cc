@@ -230,6 +230,7 @@ class Checker {
           if (e.record->canonical_path() != nullptr || e.record->canonical_parent_path() != nullptr)
             ++totals.noncanonical_files;
           if (!v.canonical_path() || !v.canonical_parent_path()) ++totals.null_canonical_files;
+          if (v.parent_leads_path()) ++totals.parent_prefix_files;
           auto expect = [&](uint32_t kind, uint64_t key) {
             ++expected[kind];
             if (!HasLiveEntry(view, kind, key, location))
@@ -265,6 +266,8 @@ class Checker {
             totals.noncanonical_files);
     compare(meta, "files with a NULL canonical column", view.totals.null_canonical_files,
             totals.null_canonical_files);
+    compare(meta, "files whose parent_path leads their path", view.totals.parent_prefix_files,
+            totals.parent_prefix_files);
     compare(meta, "dead bytes", view.dead_bytes, dead);
     compare(meta, "playlist count", view.playlist_count, playlists);
     compare(meta, "playlist entry count", view.entry_count, entries);

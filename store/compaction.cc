@@ -342,6 +342,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   meta.entry_count = 0;
   meta.noncanonical_files = 0;
   meta.null_canonical_files = 0;
+  meta.parent_prefix_files = 0;
   ReadView view;
   view.sequence = meta.sequence;
   SetIdSequences(meta, &view);

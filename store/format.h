@@ -227,7 +227,8 @@ struct MetaPage {
   uint64_t entry_count;        // live playlist entries
   uint64_t noncanonical_files; // live records with canonical columns of their own (LibraryTotals)
   uint64_t null_canonical_files;  // live records with a NULL canonical column (LibraryTotals)
-  uint8_t padding[kMetaPageSize - 88 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 24];
+  uint64_t parent_prefix_files;   // live records whose parent_path leads their path (LibraryTotals)
+  uint8_t padding[kMetaPageSize - 88 - kMaxSegments * 16 - kRunKinds * kMaxRunsPerKind * 4 - 72 - 32 - 32];
   uint64_t checksum;           // XXH3_64 of everything before it
 };
 static_assert(sizeof(MetaPage) == kMetaPageSize);

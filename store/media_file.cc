@@ -68,6 +68,11 @@ OptText MediaFileView::filename() const {
   if (Has(rec_, fb::Derived::Filename)) return DeriveFilename(path());
   return Text(rec_->filename());
 }
+bool MediaFileView::parent_leads_path() const {
+  if (Has(rec_, fb::Derived::ParentPath)) return true;  // DeriveParentPath is a leading part
+  const flatbuffers::String* parent = rec_->parent_path();
+  return parent != nullptr && path().starts_with(std::string_view(parent->c_str(), parent->size()));
+}
 int64_t MediaFileView::size() const { return rec_->size(); }
 int64_t MediaFileView::modified() const { return rec_->modified(); }
 OptText MediaFileView::mime_type() const {

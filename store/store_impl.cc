@@ -246,6 +246,7 @@ Status StoreImpl::RebuildIndexes(ReadView* view) {
   meta.entry_count = 0;
   meta.noncanonical_files = 0;
   meta.null_canonical_files = 0;
+  meta.parent_prefix_files = 0;
   meta.checkpoint_segment = meta.segments[0].number;
   meta.checkpoint_offset = kSegmentHeaderSize;
   view->sequence = meta.sequence;
@@ -614,6 +615,8 @@ void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
       static_cast<uint64_t>(static_cast<int64_t>(meta->noncanonical_files) + applier.noncanonical_delta());
   meta->null_canonical_files =
       static_cast<uint64_t>(static_cast<int64_t>(meta->null_canonical_files) + applier.null_canonical_delta());
+  meta->parent_prefix_files =
+      static_cast<uint64_t>(static_cast<int64_t>(meta->parent_prefix_files) + applier.parent_prefix_delta());
 }
 
 void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
@@ -623,6 +626,7 @@ void StoreImpl::SetTotals(const MetaPage& meta, ReadView* view) {
   }
   view->totals.noncanonical_files = meta.noncanonical_files;
   view->totals.null_canonical_files = meta.null_canonical_files;
+  view->totals.parent_prefix_files = meta.parent_prefix_files;
   view->dead_bytes = meta.dead_bytes;
   view->playlist_count = meta.playlist_count;
   view->entry_count = meta.entry_count;

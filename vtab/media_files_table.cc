@@ -91,9 +91,10 @@ enum Plan : int {
   kCategoryGroups = 7,   // one row per audio track of each category value, no record read
   kIdsOnly = 8,          // no column read (count(*), rowid): the id index only
   kDirectories = 9,      // SELECT DISTINCT of the directory columns: the directory tree, no record read
+  kPathPrefix = 10,      // path / canonical_path LIKE 'prefix%': the directory tree under the prefix
 };
 const char* const kPlanNames[] = {"scan", "id", "path", "canonical-path", "parent", "canonical-parent",
-                                  "tracks", "groups", "ids", "directories"};
+                                  "tracks", "groups", "ids", "directories", "path-prefix"};
 
 class MediaFilesTable final : public Table {
  public:
@@ -239,6 +240,46 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     }
   }
 
+  // Path prefixes (the legacy prefix listing `canonical_path LIKE 'p%'
+  // ORDER BY canonical_path`): the directories whose paths agree with the
+  // pattern's literal head, walked from the roots of the tree, and their
+  // records whose path starts with it. SQLite still checks the LIKE (no
+  // omit). Only while every record's parent_path leads its path (the tree
+  // then holds every path under the directories it agrees with); for
+  // canonical_path only while it is path (or NULL) for every record.
+  if (totals.parent_prefix_files == snapshot->record_count()) {
+    std::optional<LikeKind> like_kind;  // asked of SQLite once, only for a LIKE on a path column
+    for (int column : {kPath, kCanonicalPath}) {
+      if (column == kCanonicalPath && !canonical_derived) continue;
+      const int c = cs.Find(column, SQLITE_INDEX_CONSTRAINT_LIKE);
+      if (c < 0) continue;
+      if (!like_kind) like_kind = LikeKindOf(db());
+      if (*like_kind == LikeKind::kOther) break;
+      const bool fold = *like_kind == LikeKind::kFoldsAscii;
+      // A literal pattern is known now: no plan for one without a literal
+      // head ('%x', '_x') or that is not text. A parameter is seen only by
+      // xFilter, which lists every record for such a pattern.
+      double head = 8;  // characters, for a parameter: a directory or two deep
+      sqlite3_value* rhs = nullptr;
+      if (sqlite3_vtab_rhs_value(info, c, &rhs) == SQLITE_OK && rhs != nullptr) {
+        if (sqlite3_value_type(rhs) != SQLITE_TEXT) continue;
+        const LikePrefix prefix(reinterpret_cast<const char*>(sqlite3_value_text(rhs)), fold);
+        if (prefix.empty()) continue;
+        head = static_cast<double>(prefix.size());
+      }
+      PlanBuilder p(info, kPathPrefix, kPlanNames[kPathPrefix]);
+      p.UseLike(c, kColumnNames[column]);
+      if (!fold) p.AppendToken("case-sensitive");
+      // Each character of the head narrows the listing: '/' most of the
+      // library, '/media/music/' a part, '/media/music/Abba/' an album or
+      // so. Always above a point lookup (2), below a scan (4 per record).
+      const double rows = std::max(1.0, n / (1.0 + head * head / 4.0));
+      p.SetCost(30.0 + rows * 3.0, rows);
+      p.ConsumeOrderBySorting([](int col) { return col >= -1 && col < kColumnCount; });
+      consider(std::move(p));
+    }
+  }
+
   // Id ranges on the scan, and the ids-only walk when no column is read.
   {
     PlanBuilder p(info, kScan, kPlanNames[kScan]);
@@ -285,6 +326,14 @@ class MediaFilesCursor final : public Cursor {
   // The audio records whose text `column` is '' (the category index holds
   // no empty values): a scan, for the rare `artist = ''`.
   Status ScanForEmpty(int column);
+  // Plans 3 and 5 were planned while every canonical column was the
+  // original one or NULL; a prepared statement may run after writes that
+  // broke that (SQLite plans it once): the records whose canonical
+  // `column` is one of the sorted `values`, by a scan.
+  Status ScanForCanonical(int column, const std::vector<std::string_view>& values);
+  // kPathPrefix: the records the LIKE argument's literal head may match
+  // (a superset of the LIKE's rows), into rows_.
+  Status ListPathPrefix(const PlanArgs& args);
   bool InIdBounds(int64_t id) const;
 
   std::shared_ptr<const Snapshot> snapshot_;
@@ -480,6 +529,10 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
       std::vector<std::string_view> paths = args.TextValues(column);
       std::sort(paths.begin(), paths.end());
       paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+      if (plan_ == kCanonicalLookup && !CanonicalColumnsDerived(*snapshot_)) {
+        s = ScanForCanonical(kCanonicalPath, paths);
+        break;
+      }
       s = snapshot_->FindManyByPath(paths, &rows_);
       if (s.ok() && plan_ == kCanonicalLookup) {
         // A record whose canonical_path is NULL is not found by it.
@@ -492,6 +545,10 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
     case kCanonicalDirectory: {
       const char* column = plan_ == kDirectory ? "parent_path" : "canonical_parent_path";
       std::vector<std::string_view> parents = args.TextValues(column);
+      if (plan_ == kCanonicalDirectory && !CanonicalColumnsDerived(*snapshot_)) {
+        if (!parents.empty()) s = ScanForCanonical(kCanonicalParentPath, {parents.front()});
+        break;
+      }
       if (!parents.empty()) s = snapshot_->ListDirectory(parents.front(), &rows_);
       if (s.ok() && plan_ == kCanonicalDirectory)
         std::erase_if(rows_, [](const MediaFileView& r) { return !r.canonical_parent_path(); });
@@ -517,6 +574,9 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
     }
     case kDirectories:
       return LoadDirectories(args);
+    case kPathPrefix:
+      s = ListPathPrefix(args);
+      break;
     case kCategoryGroups: {
       const std::optional<Category> category =
           CategoryOfColumn(ColumnNamed(kColumnNames, kColumnCount, args.plan_suffix));
@@ -528,8 +588,23 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
   }
   if (!s.ok()) return table()->Fail(s);
   std::erase_if(rows_, [](const MediaFileView& r) { return !r.valid(); });
-  SortRows(&rows_, args.order,
-           [](const MediaFileView& r, int column) { return ColumnOf(r, column < 0 ? kId : column); });
+  if (plan_ == kPathPrefix && args.order.size() == 1 &&
+      (args.order[0].column == kPath ||
+       (args.order[0].column == kCanonicalPath && args.LikeArgument("canonical_path") != nullptr))) {
+    // The prefix listing's own order (its rows may be most of the
+    // library): by the bytes of the column the LIKE is on (never NULL in
+    // these rows), BINARY's order, without the general sort's keys.
+    const bool by_path = args.order[0].column == kPath;
+    const bool desc = args.order[0].desc;
+    std::sort(rows_.begin(), rows_.end(), [by_path, desc](const MediaFileView& a, const MediaFileView& b) {
+      const std::string_view x = by_path ? a.path() : *a.canonical_path();
+      const std::string_view y = by_path ? b.path() : *b.canonical_path();
+      return desc ? x > y : x < y;
+    });
+  } else {
+    SortRows(&rows_, args.order,
+             [](const MediaFileView& r, int column) { return ColumnOf(r, column < 0 ? kId : column); });
+  }
   eof_ = rows_.empty();
   return SQLITE_OK;
 }
@@ -561,6 +636,112 @@ Status MediaFilesCursor::ScanForEmpty(int column) {
     const SqlValue v = ColumnOf(r, column);
     if (v.type == SqlValue::Type::kText && v.s.empty()) rows_.push_back(r);
   }
+  return it->status();
+}
+
+Status MediaFilesCursor::ScanForCanonical(int column, const std::vector<std::string_view>& values) {
+  std::unique_ptr<RecordIterator> it = snapshot_->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const MediaFileView r = it->record();
+    const OptText v = column == kCanonicalPath ? r.canonical_path() : r.canonical_parent_path();
+    if (v && std::binary_search(values.begin(), values.end(), *v)) rows_.push_back(r);
+  }
+  return it->status();
+}
+
+Status MediaFilesCursor::ListPathPrefix(const PlanArgs& args) {
+  const bool canonical = args.LikeArgument("canonical_path") != nullptr;
+  sqlite3_value* pattern = args.LikeArgument(canonical ? "canonical_path" : "path");
+  if (pattern == nullptr) return Status::InvalidArgument("zcmedia: bad plan " + std::string(args.plan));
+  const int type = sqlite3_value_type(pattern);
+  if (type == SQLITE_NULL) return Status::OK();  // `x LIKE NULL` is NULL: no row
+  // A pattern that is not text (LIKE reads it as text), or one longer than
+  // SQLite's LIKE takes (it fails the statement at the first row it tests):
+  // every record, for SQLite to decide.
+  std::string_view text;
+  if (type == SQLITE_TEXT &&
+      sqlite3_value_bytes(pattern) <= sqlite3_limit(table()->db(), SQLITE_LIMIT_LIKE_PATTERN_LENGTH, -1))
+    text = reinterpret_cast<const char*>(sqlite3_value_text(pattern));
+  const LikePrefix prefix(text, !args.HasToken("case-sensitive"));
+  // NULL matches no pattern.
+  auto keep = [&](const MediaFileView& r) {
+    const OptText value = canonical ? r.canonical_path() : OptText(r.path());
+    return value && prefix.Matches(*value);
+  };
+  // The planner's conditions held in the state it planned with; a
+  // prepared statement may run after writes that broke them: then a scan.
+  const LibraryTotals totals = snapshot_->totals();
+  const bool tree_holds_paths = totals.parent_prefix_files == snapshot_->record_count() &&
+                                (!canonical || totals.noncanonical_files == 0);
+  std::vector<MediaFileView> listed;
+  if (!prefix.empty() && tree_holds_paths) {
+    // Every record's parent_path leads its path, and so do the paths of the parent's ancestors in the tree: a record
+    // whose path starts with the head lies in a directory whose path, and
+    // whose every ancestor's path, agrees with the head. So the walk goes
+    // from the roots into the directories that agree with it (with case
+    // folding, '/media/Music' and '/media/music' both), lists the records
+    // of those that may hold matches and keeps the matching ones; below a
+    // directory whose path already starts with the head (`inside`) every
+    // record matches.
+    std::vector<std::string> partial, inside;
+    uint64_t inside_files = 0;
+    auto place = [&](std::string path, uint64_t files) {
+      switch (prefix.Agree(path)) {
+        case LikePrefix::Agreement::kNone: return;
+        case LikePrefix::Agreement::kSome: partial.push_back(std::move(path)); return;
+        case LikePrefix::Agreement::kAll:
+          inside_files += files;
+          inside.push_back(std::move(path));
+          return;
+      }
+    };
+    // The roots: "/" and "\" (each its own parent), the top-level
+    // directories of relative paths (children of ""), and the records of
+    // bare names (parent_path '').
+    for (const char* root : {"/", "\\"}) {
+      DirectoryInfo info;
+      const Status s = snapshot_->GetDirectory(root, &info);
+      if (s.ok()) place(root, info.total_files());
+      else if (!s.IsNotFound()) return s;
+    }
+    ZC_RETURN_IF_ERROR(snapshot_->ListSubdirectories("", std::nullopt, &children_));
+    for (const DirectoryInfo& c : children_) place(std::string(c.tail), c.total_files());
+    ZC_RETURN_IF_ERROR(snapshot_->ListDirectory("", &listed));
+    for (const MediaFileView& r : listed)
+      if (keep(r)) rows_.push_back(r);
+    while (!partial.empty()) {
+      const std::string d = std::move(partial.back());
+      partial.pop_back();
+      listed.clear();
+      ZC_RETURN_IF_ERROR(snapshot_->ListDirectory(d, &listed));
+      for (const MediaFileView& r : listed)
+        if (keep(r)) rows_.push_back(r);
+      ZC_RETURN_IF_ERROR(snapshot_->ListSubdirectories(d, std::nullopt, &children_));
+      for (const DirectoryInfo& c : children_) place(d + std::string(c.tail), c.total_files());
+    }
+    // Most of the library below the head ('/'): one pass over the records
+    // in id order reads them cheaper than directory by directory (at 100k
+    // records the walk costs about twice a scan's time per record).
+    if (inside_files <= snapshot_->record_count() / 2) {
+      while (!inside.empty()) {
+        const std::string d = std::move(inside.back());
+        inside.pop_back();
+        const size_t from = rows_.size();
+        ZC_RETURN_IF_ERROR(snapshot_->ListDirectory(d, &rows_));
+        if (canonical)
+          rows_.erase(std::remove_if(rows_.begin() + static_cast<std::ptrdiff_t>(from), rows_.end(),
+                                     [](const MediaFileView& r) { return !r.canonical_path(); }),
+                      rows_.end());
+        ZC_RETURN_IF_ERROR(snapshot_->ListSubdirectories(d, std::nullopt, &children_));
+        for (const DirectoryInfo& c : children_) inside.push_back(d + std::string(c.tail));
+      }
+      return Status::OK();
+    }
+    rows_.clear();
+  }
+  std::unique_ptr<RecordIterator> it = snapshot_->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    if (keep(it->record())) rows_.push_back(it->record());
   return it->status();
 }
 
@@ -614,11 +795,15 @@ int MediaFilesCursor::LoadDirectories(const PlanArgs& args) {
       break;
     }
   }
-  // The roots: "/" and the top-level directories of relative paths.
-  DirectoryInfo root;
-  Status s = snapshot_->GetDirectory("/", &root);
-  if (s.ok()) walk_.push_back({"/", root.total_files()});
-  else if (!s.IsNotFound()) return table()->Fail(s);
+  // The roots: "/" and "\" (each its own parent in the tree) and the
+  // top-level directories of relative paths.
+  Status s;
+  for (const char* root_path : {"/", "\\"}) {
+    DirectoryInfo root;
+    s = snapshot_->GetDirectory(root_path, &root);
+    if (s.ok()) walk_.push_back({root_path, root.total_files()});
+    else if (!s.IsNotFound()) return table()->Fail(s);
+  }
   s = snapshot_->ListSubdirectories("", std::nullopt, &children_);
   if (!s.ok()) return table()->Fail(s);
   for (const DirectoryInfo& c : children_) walk_.push_back({std::string(c.tail), c.total_files()});

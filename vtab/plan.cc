@@ -105,6 +105,81 @@ bool LikeFoldsCase(sqlite3* db) {
   return folds;
 }
 
+LikeKind LikeKindOf(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  LikeKind kind = LikeKind::kOther;
+  // 'Ä' and 'ä' (U+00C4, U+00E4): only a LIKE folding beyond ASCII equates them.
+  if (sqlite3_prepare_v2(db, "SELECT 'A' LIKE 'a', 'ab' LIKE 'a%', 'a' LIKE 'ab', '\xC3\x84' LIKE '\xC3\xA4'", -1,
+                         &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 1) == 1 && sqlite3_column_int(stmt, 2) == 0 &&
+      sqlite3_column_int(stmt, 3) == 0)
+    kind = sqlite3_column_int(stmt, 0) == 1 ? LikeKind::kFoldsAscii : LikeKind::kExact;
+  sqlite3_finalize(stmt);
+  return kind;
+}
+
+// ---- LikePrefix ---------------------------------------------------------------
+
+namespace {
+// sqlite3Utf8Trans1: the payload bits of a lead byte 0xc0..0xff.
+constexpr unsigned char kUtf8Trans1[64] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x00, 0x01, 0x02, 0x03, 0x00, 0x01, 0x00, 0x00};
+
+// One character of `s` from *i on, as sqlite3Utf8Read reads it (0 at the
+// end: SQLite's strings end with a NUL). *open: the character's bytes ran
+// to the end of `s`, so in a longer string starting with `s` more
+// continuation bytes could make it another character.
+uint32_t ReadLikeChar(std::string_view s, size_t* i, bool* open) {
+  *open = false;
+  if (*i >= s.size()) return 0;
+  uint32_t c = static_cast<unsigned char>(s[(*i)++]);
+  if (c < 0xc0) return c;
+  c = kUtf8Trans1[c - 0xc0];
+  while (*i < s.size() && (static_cast<unsigned char>(s[*i]) & 0xc0) == 0x80)
+    c = (c << 6) + (0x3f & static_cast<unsigned char>(s[(*i)++]));
+  *open = *i >= s.size();
+  if (c < 0x80 || (c & 0xFFFFF800) == 0xD800 || (c & 0xFFFFFFFE) == 0xFFFE) c = 0xFFFD;
+  return c;
+}
+
+uint32_t FoldLikeChar(uint32_t c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+}  // namespace
+
+LikePrefix::LikePrefix(std::string_view pattern, bool fold_case) : fold_(fold_case) {
+  size_t i = 0;
+  bool open;
+  for (uint32_t c; (c = ReadLikeChar(pattern, &i, &open)) != 0 && c != '%' && c != '_';)
+    chars_.push_back(fold_ ? FoldLikeChar(c) : c);
+}
+
+// SQLite's LIKE: `c == c2`, or with folding both below 0x80 and equal
+// lower-cased (FoldLikeChar leaves everything else as it is).
+bool LikePrefix::Matches(std::string_view s) const {
+  size_t i = 0;
+  bool open;
+  for (uint32_t want : chars_) {
+    const uint32_t c = ReadLikeChar(s, &i, &open);
+    if (c == 0 || (fold_ ? FoldLikeChar(c) : c) != want) return false;
+  }
+  return true;
+}
+
+LikePrefix::Agreement LikePrefix::Agree(std::string_view lead) const {
+  size_t i = 0;
+  bool open;
+  for (uint32_t want : chars_) {
+    if (i >= lead.size()) return Agreement::kSome;
+    const uint32_t c = ReadLikeChar(lead, &i, &open);
+    if (open) return Agreement::kSome;  // a longer string may read another character here
+    // A NUL ends the string for LIKE: the head cannot be matched past it.
+    if (c == 0 || (fold_ ? FoldLikeChar(c) : c) != want) return Agreement::kNone;
+  }
+  return Agreement::kAll;
+}
+
 // ---- PlanBuilder ------------------------------------------------------------
 
 PlanBuilder::PlanBuilder(sqlite3_index_info* info, int plan, std::string name)
@@ -231,7 +306,9 @@ bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-bool IsFlag(std::string_view t) { return t == "ordered" || t == "distinct" || t.starts_with("order:"); }
+bool IsFlag(std::string_view t) {
+  return t == "ordered" || t == "distinct" || t == "case-sensitive" || t.starts_with("order:");
+}
 }  // namespace
 
 Status PlanArgs::Parse(const char* idx_str, int argc, sqlite3_value** argv, PlanArgs* out) {
@@ -313,6 +390,12 @@ std::optional<std::string> PlanArgs::LikePattern(std::string_view column) const 
   for (const Arg& a : args_)
     if (a.column == column && a.op == "like" && !a.values.empty()) return AsText(a.values[0]);
   return std::nullopt;
+}
+
+sqlite3_value* PlanArgs::LikeArgument(std::string_view column) const {
+  for (const Arg& a : args_)
+    if (a.column == column && a.op == "like" && !a.values.empty()) return a.values[0];
+  return nullptr;
 }
 
 bool PlanArgs::HasToken(std::string_view flag) const {

@@ -67,6 +67,39 @@ class ConstraintSet {
 // that pragma cannot be read back).
 bool LikeFoldsCase(sqlite3* db);
 
+// What LIKE on `db` is, for plans that compare literal heads themselves:
+// SQLite's built-in LIKE folding ASCII case (the default), the built-in
+// under PRAGMA case_sensitive_like, or something else (an application's
+// own like(), such as ICU's, which folds beyond ASCII).
+enum class LikeKind { kFoldsAscii, kExact, kOther };
+LikeKind LikeKindOf(sqlite3* db);
+
+// The literal head of a LIKE pattern -- up to its first `%` or `_` (no
+// ESCAPE: SQLite hands a LIKE with an ESCAPE clause to no virtual table)
+// -- compared as SQLite's LIKE compares: character by character as
+// sqlite3Utf8Read reads UTF-8 (invalid sequences included), ASCII letters
+// folded unless `fold_case` is false, a string ending at its first NUL.
+// Every string the pattern matches starts with the head in that sense, so
+// a plan keeping only such strings keeps a superset of the LIKE's rows.
+class LikePrefix {
+ public:
+  LikePrefix(std::string_view pattern, bool fold_case);
+  // No literal head ('%x', '_x', ''): every string may match.
+  bool empty() const { return chars_.empty(); }
+  size_t size() const { return chars_.size(); }  // characters
+  // Whether `s` starts with the head.
+  bool Matches(std::string_view s) const;
+  // For `lead`, a leading part (bytes) of longer strings (a directory's
+  // path is one of the paths below it): kNone when no string starting with
+  // `lead` starts with the head, kAll when every one does, else kSome.
+  enum class Agreement { kNone, kSome, kAll };
+  Agreement Agree(std::string_view lead) const;
+
+ private:
+  std::vector<uint32_t> chars_;  // folded when fold_
+  bool fold_;
+};
+
 class PlanBuilder {
  public:
   PlanBuilder(sqlite3_index_info* info, int plan, std::string name);
@@ -202,6 +235,8 @@ class PlanArgs {
   bool HasEq(std::string_view column) const;
   // The pattern of a LIKE argument on `column` (text), if any.
   std::optional<std::string> LikePattern(std::string_view column) const;
+  // The LIKE argument on `column` as SQLite passed it (during xFilter), or null.
+  sqlite3_value* LikeArgument(std::string_view column) const;
   // Bounds from the range arguments on `column`, made inclusive.
   std::optional<int64_t> IntLowerBound(std::string_view column) const;
   std::optional<int64_t> IntUpperBound(std::string_view column) const;

@@ -85,6 +85,8 @@ TEST_F(MediaFilesPlanTest, NoncanonicalTotalsOfTheDataSets) {
     } else {
       EXPECT_GT(totals.noncanonical_files, 0u);
     }
+    // Every generated parent_path leads its path (the prefix plan's condition).
+    EXPECT_EQ(totals.parent_prefix_files, db->rows().size());
   }
 }
 
@@ -259,6 +261,121 @@ TEST_F(MediaFilesPlanTest, CanonicalPlansFallBackToAScan) {
   ExpectPlan(*windows_, "SELECT * FROM media_files WHERE path = ?", "2:path path=", {Value::Text(r.path)});
   ExpectPlan(*windows_, "SELECT * FROM media_files WHERE parent_path = ? ORDER BY filename LIMIT 1000",
              "4:parent parent_path= limit order:5", {Value::Text(r.parent_path)}, {{{5, false}}, true});
+}
+
+// The legacy prefix listing: the directory tree under the pattern's
+// literal head, sorted by the cursor; SQLite still checks the LIKE.
+TEST_F(MediaFilesPlanTest, PathPrefixListing) {
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE canonical_path LIKE '/media/music/%' ORDER BY canonical_path",
+             "10:path-prefix canonical_path-like order:3", {}, {{{3, false}}});
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE canonical_path LIKE ? ORDER BY canonical_path",
+             "10:path-prefix canonical_path-like order:3", {Value::Text("/media/music/beatles/%")}, {{{3, false}}});
+  ExpectPlan(*unix_, "SELECT id, path FROM media_files WHERE path LIKE 'C:\\users\\%' ORDER BY path DESC",
+             "10:path-prefix path-like order:1-", {}, {{{1, false}}});
+  ExpectPlan(*unix_, "SELECT id FROM media_files WHERE path LIKE '/MEDIA/photos/2024/r%'",
+             "10:path-prefix path-like");
+  // Any ORDER BY of the (small) result is sorted by the cursor, as the
+  // other plans' results are.
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE path LIKE '/media/big/%' ORDER BY filename, id",
+             "10:path-prefix path-like order:5,0", {}, {{{5, false}, {0, false}}});
+  // A point lookup beats it.
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE path LIKE '/media/%' AND path = ?", "2:path path=",
+             {Value::Text(unix_->rows()[3].path)});
+  // Under PRAGMA case_sensitive_like the cursor compares exactly.
+  for (sqlite3* db : {unix_->vtab(), unix_->ref()})
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr), SQLITE_OK);
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE canonical_path LIKE '/media/Music/%' ORDER BY canonical_path",
+             "10:path-prefix canonical_path-like order:3 case-sensitive", {}, {{{3, false}}});
+  for (sqlite3* db : {unix_->vtab(), unix_->ref()})
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA case_sensitive_like = OFF", nullptr, nullptr, nullptr), SQLITE_OK);
+  ExpectPlan(*unix_, "SELECT * FROM media_files WHERE canonical_path LIKE '/media/Music/%' ORDER BY canonical_path",
+             "10:path-prefix canonical_path-like order:3", {}, {{{3, false}}});
+}
+
+// No literal head, a pattern that is no text, an ESCAPE clause (SQLite
+// hands such a LIKE to no virtual table): a scan. A parameter is seen only
+// by xFilter, which then lists every record for SQLite to check.
+TEST_F(MediaFilesPlanTest, PathPrefixFallsBackToAScan) {
+  for (const char* sql : {"SELECT id FROM media_files WHERE path LIKE '%x'",
+                          "SELECT id FROM media_files WHERE path LIKE '_media/%' ORDER BY path",
+                          "SELECT id FROM media_files WHERE canonical_path LIKE '%'",
+                          "SELECT id FROM media_files WHERE canonical_path LIKE ''",
+                          "SELECT id FROM media_files WHERE path LIKE 5",
+                          "SELECT id FROM media_files WHERE path LIKE X'2F6D65'",
+                          "SELECT id FROM media_files WHERE path LIKE NULL",
+                          "SELECT id FROM media_files WHERE path LIKE '/media/%' ESCAPE '\\'",
+                          "SELECT id FROM media_files WHERE path NOT LIKE '/media/%'"}) {
+    ExpectNotPlan(*unix_, sql, "10:path-prefix");
+    EXPECT_NE(QueryPlan(unix_->vtab(), sql).find("0:scan"), std::string::npos) << sql;
+  }
+  // An OR of two prefixes: one plan per term (SQLite's MULTI-INDEX OR).
+  const std::string or_sql = "SELECT id FROM media_files WHERE path LIKE '/media/music/b%' OR path LIKE '/media/p%'";
+  const std::string or_plan = QueryPlan(unix_->vtab(), or_sql);
+  EXPECT_NE(or_plan.find("MULTI-INDEX OR"), std::string::npos) << or_plan;
+  EXPECT_EQ(or_plan.find("0:scan"), std::string::npos) << or_plan;
+  EXPECT_TRUE(unix_->Check(or_sql));
+  for (const Value& v : {Value::Text("%music%"), Value::Text("_"), Value::Int(5), Value::Real(1.5), Value::Null(),
+                         Value::Blob("/media/b"), Value::Text("")})
+    ExpectPlan(*unix_, "SELECT id, path FROM media_files WHERE path LIKE ? ORDER BY path", "10:path-prefix path-like",
+               {v}, {{{1, false}}});
+}
+
+// canonical_path is answered from the path tree only while it is path
+// (or NULL) for every record: not on the Windows-shaped data, where the
+// path column still has the plan.
+TEST_F(MediaFilesPlanTest, CanonicalPathPrefixNeedsCanonicalColumnsEqualToPath) {
+  ExpectNotPlan(*windows_, "SELECT * FROM media_files WHERE canonical_path LIKE 'c:/users/%' ORDER BY canonical_path",
+                "10:path-prefix", {}, {{{3, false}}});
+  ExpectPlan(*windows_, "SELECT * FROM media_files WHERE path LIKE 'c:\\users\\%' ORDER BY path",
+             "10:path-prefix path-like order:1", {}, {{{1, false}}});
+}
+
+// A record whose parent_path does not lead its path (`UPDATE ... SET path`
+// alone) lies elsewhere in the tree: the plan is off until no such record
+// is left.
+TEST(MediaFilesPrefixPlanTest, OffWhileSomeParentPathDoesNotLeadThePath) {
+  std::vector<MediaRow> rows = GenerateMediaRows({23, 300, false});
+  rows[10].parent_path = "/elsewhere";
+  rows[11].path = "/media/moved/" + rows[11].filename + "-11";  // parent_path still the old directory
+  DifferentialDb db(rows);
+  ASSERT_TRUE(db.ok()) << db.error();
+  const std::string sql = "SELECT id, path FROM media_files WHERE path LIKE ? ORDER BY path";
+  for (const std::string& prefix : {rows[10].path, std::string("/media/moved/")}) {
+    EXPECT_EQ(QueryPlan(db.vtab(), sql).find("10:path-prefix"), std::string::npos);
+    EXPECT_TRUE(db.Check(sql, {Value::Text(prefix + "%")}, {{{1, false}}}));
+  }
+  // Repaired by SQL: the plan is back, and finds the moved record.
+  for (sqlite3* c : {db.vtab(), db.ref()}) {
+    ASSERT_EQ(sqlite3_exec(c,
+                           ("UPDATE media_files SET parent_path = '/media/moved' WHERE id = " +
+                            std::to_string(rows[11].id) + "; UPDATE media_files SET parent_path = " +
+                            Value::Text(rows[9].parent_path).Literal() + ", path = " +
+                            Value::Text(rows[9].parent_path + "/x-10").Literal() + " WHERE id = " +
+                            std::to_string(rows[10].id))
+                               .c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(c);
+  }
+  EXPECT_NE(QueryPlan(db.vtab(), sql).find("10:path-prefix"), std::string::npos) << QueryPlan(db.vtab(), sql);
+  EXPECT_TRUE(db.Check(sql, {Value::Text("/media/moved/%")}, {{{1, false}}}));
+  EXPECT_TRUE(db.Check(sql, {Value::Text("/MEDIA/%")}, {{{1, false}}}));
+}
+
+// An application's own like() (ICU's folds beyond ASCII) is not the
+// built-in LIKE the cursor imitates: no prefix plan then.
+TEST(MediaFilesPrefixPlanTest, OffUnderAnotherLikeFunction) {
+  DifferentialDb db(GenerateMediaRows({24, 200, false}));
+  ASSERT_TRUE(db.ok()) << db.error();
+  const std::string sql = "SELECT id FROM media_files WHERE path LIKE '/media/%'";
+  EXPECT_NE(QueryPlan(db.vtab(), sql).find("10:path-prefix"), std::string::npos);
+  auto always = [](sqlite3_context* ctx, int, sqlite3_value**) { sqlite3_result_int(ctx, 1); };
+  ASSERT_EQ(sqlite3_create_function(db.vtab(), "like", 2, SQLITE_UTF8, nullptr, always, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(QueryPlan(db.vtab(), sql).find("10:path-prefix"), std::string::npos) << QueryPlan(db.vtab(), sql);
+  // PRAGMA case_sensitive_like installs the built-in again.
+  ASSERT_EQ(sqlite3_exec(db.vtab(), "PRAGMA case_sensitive_like = OFF", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(QueryPlan(db.vtab(), sql).find("10:path-prefix"), std::string::npos);
+  EXPECT_TRUE(db.Check(sql));
 }
 
 }  // namespace

@@ -87,6 +87,9 @@ class MediaFileView {
   OptText album_artist() const;
   int64_t created_at() const;
   int64_t updated_at() const;
+  // Whether parent_path is set and a leading part of path (bytes), as the
+  // legacy server writes it ('/music' for '/music/a.mp3', '' for 'a.mp3').
+  bool parent_leads_path() const;
 
   // Copies every column into `out`; the strings still point into the mapping.
   MediaFileFields Fields() const;

@@ -128,6 +128,14 @@ struct LibraryTotals {
   // Records whose canonical_path or canonical_parent_path is NULL (rows a
   // shape-C server wrote before the canonical columns existed).
   uint64_t null_canonical_files = 0;
+  // Records whose parent_path is a leading part of their path ('/music'
+  // for '/music/a.mp3', '/' for '/a.mp3', '' for a bare name: what every
+  // scanner writes; not so after `UPDATE ... SET path` alone). While it
+  // equals the record count, every record whose path starts with some text
+  // lies in a directory of the tree whose path agrees with that text (the
+  // SQLite extension's path-prefix plan). Counted positively, so that a
+  // store written before this total existed (0 here) never claims it.
+  uint64_t parent_prefix_files = 0;
   uint64_t total_files() const { return files[0] + files[1] + files[2] + files[3]; }
   int64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
 };
