@@ -16,7 +16,7 @@
 #include "zcmedia/migrate.h"
 
 #include <fcntl.h>
-#include <sys/resource.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,18 +155,22 @@ struct QuickCheckResult {
   std::string problems;  // what quick_check found ("" when "ok")
 };
 
-// The CPU priority (nice value) of one thread, lowered by the thread itself
-// and restored from another one. Linux only; best effort (raising it back
-// needs CAP_SYS_NICE, without which the thread stays low: slower, not wrong).
+// The CPU priority of one thread: lowered to SCHED_IDLE (it runs only on a
+// core nothing else wants) by the thread itself, restored to SCHED_OTHER
+// from another one. Linux only; best effort (the way back may need
+// CAP_SYS_NICE or RLIMIT_NICE, without which the thread stays idle-only:
+// slower, not wrong).
 class ThreadPriority {
  public:
   void LowerThisThread() {
     tid_.store(static_cast<int>(::syscall(SYS_gettid)));
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid_.load()), 19);
+    sched_param param{};
+    ::sched_setscheduler(0, SCHED_IDLE, &param);  // 0: the calling thread
   }
   void Restore() {
     const int tid = tid_.load();
-    if (tid > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0);
+    sched_param param{};
+    if (tid > 0) ::sched_setscheduler(tid, SCHED_OTHER, &param);
   }
 
  private:
@@ -201,6 +205,7 @@ class Migrator {
   Migrator(const MigrateOptions& options, MigrateReport* report) : options_(options), report_(*report) {}
   ~Migrator() {
     loader_.reset();
+    if (compact_indexes_.valid()) compact_indexes_.wait();  // before the store goes
     store_.reset();
     if (db_ != nullptr) sqlite3_close_v2(db_);
   }
@@ -221,6 +226,7 @@ class Migrator {
   std::optional<Failure> LoadMediaFiles();
   std::optional<Failure> LoadPlaylists();
   std::optional<Failure> FinishLoad();
+  std::optional<Failure> FinishIndexes();
   std::optional<Failure> CopyOtherTables();
   std::optional<Failure> CreateVirtualTables();
   std::optional<Failure> Verify();
@@ -273,6 +279,7 @@ class Migrator {
   std::string legacy_uri_;
   ThreadPriority quick_check_priority_;  // before quick_check_: outlives the thread
   std::future<QuickCheckResult> quick_check_;
+  std::future<Status> compact_indexes_;  // Store::CompactIndexes on store_, after the load
   Phase phase_ = Phase::kCheck;
   std::chrono::steady_clock::time_point phase_start_;
   sqlite3* db_ = nullptr;
@@ -367,7 +374,7 @@ std::optional<Failure> Migrator::Migrate() {
   if (auto f = OpenConnection()) return f;
   if (auto f = CheckLegacy()) return f;
   if (options_.quick_check) {
-    // On a connection of its own, at the lowest CPU priority while the rows
+    // On a connection of its own, as an idle-only thread while the rows
     // load (both cores are busy then; it takes the time the reader waits
     // for the writer), at normal priority after. Its snapshot may be a
     // later one if a server writes meanwhile: it answers "is the file
@@ -422,6 +429,7 @@ std::optional<Failure> Migrator::Migrate() {
     if (auto f = Verify()) return f;
   }
   if (auto f = RecordSchemaVersion()) return f;
+  if (auto f = FinishIndexes()) return f;
   ReportProgress(Phase::kFinish, 0, 0);
   if (auto f = Exec("COMMIT", "committing " + options_.output_path)) return f;
   // sqlite3_close refuses a connection with statements still prepared.
@@ -760,10 +768,28 @@ std::optional<Failure> Migrator::FinishLoad() {
   loader_.reset();
   if (!status.ok()) return ExplainStoreRefusal(status);
   if (report_.rejected_total > 0 && !options_.set_aside) return std::nullopt;  // refused next; skip the merge
+  // Merging the indexes is one thread's work: it runs while this thread
+  // copies the other tables and verifies (the virtual tables read the
+  // store through a read-only Store of their own, which sees the state
+  // before or after the merge, both complete). FinishIndexes joins it.
+  // The segments are complete: the same thread first starts their
+  // writeback, so that the disk works during verification and Publish's
+  // syncs find little left to write.
+  Store* store = store_.get();
+  const OutputFiles* files = files_.get();
+  compact_indexes_ = std::async(std::launch::async, [store, files] {
+    files->StartWriteback();
+    return store->CompactIndexes();
+  });
+  return std::nullopt;
+}
+
+std::optional<Failure> Migrator::FinishIndexes() {
+  if (!compact_indexes_.valid()) return std::nullopt;
   ReportProgress(Phase::kIndexes, 0, 0);
-  status = store_->CompactIndexes();
+  Status status = compact_indexes_.get();
   if (!status.ok()) return Failure{status, status.IsIOError() ? kExitOutput : kExitError};
-  store_.reset();  // the virtual tables open it again, read-only
+  store_.reset();
   return std::nullopt;
 }
 

@@ -141,6 +141,18 @@ Status OutputFiles::RemoveFinal() {
   return RemoveAll(final_store_);
 }
 
+void OutputFiles::StartWriteback() const {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    ::close(fd);
+  }
+}
+
 Status OutputFiles::Publish() {
   ZC_RETURN_IF_ERROR(SyncTree(staging_));
   int fd = ::open(marker_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -47,6 +47,11 @@ class OutputFiles {
   // The store's name relative to NEW.db's directory (the virtual tables' store='...').
   const std::string& store_name() const { return store_name_; }
 
+  // Asks the kernel to start writing the staged files back now, without
+  // waiting (sync_file_range), so that Publish's syncs find little left to
+  // write. Best effort.
+  void StartWriteback() const;
+
   Status Publish();
 
  private:

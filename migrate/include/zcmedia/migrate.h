@@ -45,13 +45,14 @@ namespace zcmedia::migrate {
 
 // What a migration is doing, for progress displays. Phases run in order.
 enum class Phase {
-  kCheck,       // PRAGMA quick_check of the legacy file, the shape
+  kCheck,       // the shape (PRAGMA quick_check runs alongside the load)
   kMediaFiles,  // streaming media_files into the store
   kPlaylists,   // playlists and playlist entries
   kOtherTables, // every other table copied unchanged, the virtual tables
-  kIndexes,     // merging the store's indexes into one run each
   kVerify,      // checksums of the legacy snapshot against the new file
-  kFinish,      // renaming into place
+  kIndexes,     // waiting for the store's index merge (it runs alongside
+                // the two phases before, on a thread of its own)
+  kFinish,      // syncing and renaming into place
 };
 const char* PhaseName(Phase phase);
 
