@@ -482,7 +482,7 @@ std::optional<Failure> Migrator::OpenConnection() {
   if (rc == SQLITE_OK) rc = attach.Step();
   if (rc != SQLITE_DONE) return LegacyFailure(rc, "opening it");
   // Reads of the legacy file are in page order mostly; mapping it saves a copy per page.
-  Exec("PRAGMA legacy.mmap_size=1073741824; PRAGMA legacy.cache_size=-8000", "configuring the legacy read");
+  Exec("PRAGMA legacy.mmap_size=1073741824; PRAGMA legacy.cache_size=-2000", "configuring the legacy read");
   if (auto f = Exec("BEGIN", "starting the migration's transaction")) return f;
   return std::nullopt;
 }
