@@ -2,17 +2,19 @@
 //
 //   open     NEW.db (staged) as `main`, the legacy file ATTACHed read-only as
 //            `legacy`, one transaction: every legacy read below is one snapshot
-//   check    PRAGMA legacy.quick_check, the shape (legacy_layout.h)
+//   check    the shape (legacy_layout.h); PRAGMA quick_check starts on a
+//            connection of its own, an idle-only thread during the load
 //   load     media_files, playlists, playlist_entries streamed into the store
 //            (StoreLoader: SQLite reads on this thread, the store commits on
 //            another), each accepted row's checksum taken on the way; rows
-//            the store cannot hold are refused or set aside
+//            the store cannot hold are refused or set aside; then the
+//            store's index merge starts on a thread of its own
 //   copy     every other table, its indexes, triggers and views; the three
 //            virtual tables; zcmedia_migration
 //   verify   the new tables read through the extension, checksummed, against
 //            the legacy checksums (still inside the legacy snapshot, so that
-//            a difference can be pinned to rows)
-//   publish  COMMIT, then OutputFiles::Publish (atomic rename into place)
+//            a difference is pinned to rows: VerifyFailure)
+//   publish  COMMIT, then OutputFiles::Publish (sync, atomic rename into place)
 #include "zcmedia/migrate.h"
 
 #include <fcntl.h>
@@ -230,6 +232,10 @@ class Migrator {
   std::optional<Failure> CopyOtherTables();
   std::optional<Failure> CreateVirtualTables();
   std::optional<Failure> Verify();
+  // The failure of a verification whose checksums differ for `table`,
+  // naming the first differing rows (a second, id-ordered walk of both
+  // sides; the legacy snapshot is still open).
+  Failure VerifyFailure(const std::string& table, const RowChecksum& migrated, const RowChecksum& legacy);
   std::optional<Failure> RecordSchemaVersion();
   std::optional<Failure> RefuseRejectedRows();
   std::optional<Failure> ExplainStoreRefusal(const Status& status);
@@ -296,7 +302,7 @@ class Migrator {
   int64_t min_media_id_ = std::numeric_limits<int64_t>::max();
 
   // Ids refused or set aside, ascending (rows stream in id order).
-  std::vector<int64_t> rejected_media_, rejected_playlists_;
+  std::vector<int64_t> rejected_media_, rejected_playlists_, rejected_entries_;
   // Media-file ids with a path an earlier id has: id -> the earlier id.
   std::map<int64_t, int64_t> duplicate_of_;
   bool duplicates_known_ = false;
@@ -717,6 +723,7 @@ std::optional<Failure> Migrator::LoadPlaylists() {
       }
     }
     if (!reason.empty()) {
+      rejected_entries_.push_back(id);
       Status status = Reject("playlist_entries", id, reason);
       if (!status.ok()) return Failure{status, kExitError};
       continue;
@@ -907,6 +914,66 @@ std::optional<Failure> Migrator::CreateVirtualTables() {
   return Exec(sql, "recording the migration");
 }
 
+Failure Migrator::VerifyFailure(const std::string& table, const RowChecksum& migrated, const RowChecksum& legacy) {
+  std::string where;
+  if (IsMediaTable(table)) {
+    std::string legacy_sql, migrated_sql;
+    const std::vector<int64_t>* rejected = nullptr;
+    if (table == "media_files") {
+      std::string columns;
+      for (const char* name : kLegacyColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
+      legacy_sql = layout_.select_sql + " ORDER BY id";
+      migrated_sql = "SELECT " + columns + " FROM main.media_files ORDER BY id";
+      rejected = &rejected_media_;
+    } else {
+      const std::string columns = table == "playlists" ? "id, name, description, created_at, updated_at"
+                                                        : "id, playlist_id, media_file_id, position, created_at";
+      legacy_sql = "SELECT " + columns + " FROM legacy." + table + " ORDER BY id";
+      migrated_sql = "SELECT " + columns + " FROM main." + table + " ORDER BY id";
+      rejected = table == "playlists" ? &rejected_playlists_ : &rejected_entries_;
+    }
+    Statement old_rows, new_rows;
+    old_rows.Prepare(db_, legacy_sql);
+    new_rows.Prepare(db_, migrated_sql);
+    MediaRowConverter converter(layout_);
+    RowHasher hasher;
+    auto next_legacy = [&](KeyedDigest* row) {
+      while (old_rows.Next()) {
+        row->id = old_rows.Int(0);
+        if (std::binary_search(rejected->begin(), rejected->end(), row->id) || duplicate_of_.count(row->id) != 0) {
+          continue;  // set aside, not migrated
+        }
+        if (table == "media_files") {
+          MediaFileFields fields;
+          std::string reason;
+          if (!converter.Convert(old_rows.get(), &fields, &reason)) continue;
+          row->digest = converter.Digest(old_rows.get());
+        } else {
+          hasher.Row(old_rows.get());
+          row->digest = hasher.Finish();
+        }
+        return true;
+      }
+      return false;
+    };
+    auto next_migrated = [&](KeyedDigest* row) {
+      if (!new_rows.Next()) return false;
+      row->id = new_rows.Int(0);
+      hasher.Row(new_rows.get());
+      row->digest = hasher.Finish();
+      return true;
+    };
+    for (const std::string& difference : FirstDifferences(next_legacy, next_migrated, 5)) {
+      where += (where.empty() ? " at " : ", ") + difference;
+    }
+  }
+  return Failure{Status::Corruption("verification failed: " + table + " of the new database differs from the " +
+                                    "legacy snapshot" + where + " (checksums: new " + migrated.ToString() +
+                                    ", legacy " + legacy.ToString() +
+                                    "); nothing was published. Please report this with the legacy file."),
+                 kExitVerifyFailed};
+}
+
 std::optional<Failure> Migrator::RecordSchemaVersion() {
   // The new tables have shape D's columns whatever the legacy shape was; a
   // server reading an older schema_version would try to ALTER them (which
@@ -965,12 +1032,7 @@ std::optional<Failure> Migrator::Verify() {
       {"playlists", "SELECT id, name, description, created_at, updated_at FROM main.playlists", playlist_checksum_},
       {"playlist_entries", "SELECT id, playlist_id, media_file_id, position, created_at FROM main.playlist_entries",
        entry_checksum_}};
-  if (!(media == media_checksum_)) {
-    return Failure{Status::Corruption("verification failed: media_files of the new database (" + media.ToString() +
-                                      ") differs from the legacy snapshot (" + media_checksum_.ToString() +
-                                      "); nothing was published. Please report this with the legacy file."),
-                   kExitVerifyFailed};
-  }
+  if (!(media == media_checksum_)) return VerifyFailure("media_files", media, media_checksum_);
   for (const TableCount& copied : report_.copied_tables) {
     Check check{copied.table, "SELECT * FROM main." + QuoteIdentifier(copied.table), {}};
     Status status = ChecksumQuery(db_, "SELECT * FROM legacy." + QuoteIdentifier(copied.table), &check.legacy);
@@ -983,13 +1045,7 @@ std::optional<Failure> Migrator::Verify() {
     if (!status.ok()) return Failure{Status::IOError("verification could not read " + check.table + ": " +
                                                      status.message()),
                                      kExitVerifyFailed};
-    if (!(migrated == check.legacy)) {
-      return Failure{Status::Corruption("verification failed: " + check.table + " of the new database (" +
-                                        migrated.ToString() + ") differs from the legacy snapshot (" +
-                                        check.legacy.ToString() +
-                                        "); nothing was published. Please report this with the legacy file."),
-                     kExitVerifyFailed};
-    }
+    if (!(migrated == check.legacy)) return VerifyFailure(check.table, migrated, check.legacy);
   }
   // Rows set aside: all there, each once.
   if (options_.set_aside && report_.rejected_total > 0) {

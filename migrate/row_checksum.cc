@@ -86,4 +86,25 @@ std::string RowChecksum::ToString() const {
   return text;
 }
 
+std::vector<std::string> FirstDifferences(const std::function<bool(KeyedDigest*)>& legacy,
+                                          const std::function<bool(KeyedDigest*)>& migrated, size_t limit) {
+  std::vector<std::string> out;
+  KeyedDigest a, b;
+  bool has_a = legacy(&a), has_b = migrated(&b);
+  while ((has_a || has_b) && out.size() < limit) {
+    if (has_a && (!has_b || a.id < b.id)) {
+      out.push_back("id " + std::to_string(a.id) + " (only in the legacy file)");
+      has_a = legacy(&a);
+    } else if (has_b && (!has_a || b.id < a.id)) {
+      out.push_back("id " + std::to_string(b.id) + " (only in the new file)");
+      has_b = migrated(&b);
+    } else {
+      if (!(a.digest == b.digest)) out.push_back("id " + std::to_string(a.id) + " (other values)");
+      has_a = legacy(&a);
+      has_b = migrated(&b);
+    }
+  }
+  return out;
+}
+
 }  // namespace zcmedia::migrate

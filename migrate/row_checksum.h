@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <functional>
+#include <vector>
 
 struct sqlite3_stmt;
 
@@ -60,5 +62,19 @@ class RowChecksum {
   uint64_t low_ = 0;
   uint64_t high_ = 0;
 };
+
+// One row of an id-ordered walk: its id and digest.
+struct KeyedDigest {
+  int64_t id = 0;
+  RowHasher::Digest digest;
+};
+
+// Walks two id-ordered row streams (`next` fills the next row and returns
+// true, or returns false at the end) side by side and describes up to
+// `limit` ids where they differ: "id 17 (other values)", "id 18 (only in
+// the legacy file)", "id 19 (only in the new file)". Empty when equal.
+// How a failed checksum comparison names its first differing rows.
+std::vector<std::string> FirstDifferences(const std::function<bool(KeyedDigest*)>& legacy,
+                                          const std::function<bool(KeyedDigest*)>& migrated, size_t limit);
 
 }  // namespace zcmedia::migrate
