@@ -151,6 +151,27 @@ Status ChecksumQuery(sqlite3* db, const std::string& sql, RowChecksum* out) {
   return Status::OK();
 }
 
+// The first of the row's five columns whose storage class is not the one
+// its legacy declaration holds ("name is NULL", "position holds a value of
+// the wrong type 'x'"), or "". Only `nullable_column` (-1: none) may be NULL.
+std::string WrongColumn(const Statement& rows, const char* const (&names)[5], const int (&types)[5],
+                        int nullable_column) {
+  for (int c = 0; c < 5; ++c) {
+    const int actual = sqlite3_column_type(rows.get(), c);
+    if (actual == types[c] || (c == nullable_column && actual == SQLITE_NULL)) continue;
+    return std::string(names[c]) +
+           (actual == SQLITE_NULL ? " is NULL" : " holds a value of the wrong type '" + rows.Text(c) + "'");
+  }
+  return "";
+}
+
+// "id, path, ..., updated_at": the 19 columns of the new media_files.
+std::string LegacyColumnList() {
+  std::string columns;
+  for (const char* name : kLegacyColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
+  return columns;
+}
+
 struct QuickCheckResult {
   int rc = SQLITE_OK;    // of opening or running it
   std::string message;   // SQLite's, when rc is not OK
@@ -239,6 +260,11 @@ class Migrator {
   std::optional<Failure> RecordSchemaVersion();
   std::optional<Failure> RefuseRejectedRows();
   std::optional<Failure> ExplainStoreRefusal(const Status& status);
+  // The loader's SubmitIfFull, a refusal explained.
+  std::optional<Failure> SubmitIfFull() {
+    Status status = loader_->SubmitIfFull();
+    return status.ok() ? std::nullopt : ExplainStoreRefusal(status);
+  }
   Status FindDuplicatePaths();
   Status Reject(const char* table, int64_t id, std::string reason);
 
@@ -621,10 +647,7 @@ std::optional<Failure> Migrator::LoadMediaFiles() {
       ++report_.media_files;
       if (loader_) {
         loader_->batch().Put(fields);
-        if (loader_->full()) {
-          Status status = loader_->Submit();
-          if (!status.ok()) return ExplainStoreRefusal(status);
-        }
+        if (auto f = SubmitIfFull()) return f;
       }
     }
     if (++done % kProgressEvery == 0) ReportProgress(Phase::kMediaFiles, done, total);
@@ -637,10 +660,6 @@ std::optional<Failure> Migrator::LoadMediaFiles() {
 std::optional<Failure> Migrator::LoadPlaylists() {
   if (!layout_.has_playlists) return std::nullopt;
   ReportProgress(Phase::kPlaylists, 0, 0);
-  auto wrong = [](sqlite3_stmt* stmt, int column, int type, bool nullable) {
-    const int actual = sqlite3_column_type(stmt, column);
-    return !(actual == type || (nullable && actual == SQLITE_NULL));
-  };
   RowHasher hasher;
   {
     Statement rows;
@@ -652,13 +671,7 @@ std::optional<Failure> Migrator::LoadPlaylists() {
       sqlite3_stmt* row = rows.get();
       const int64_t id = rows.Int(0);
       max_playlist_id_ = std::max(max_playlist_id_, id);
-      std::string reason;
-      for (int c = 0; c < 5 && reason.empty(); ++c) {
-        if (wrong(row, c, kTypes[c], c == 2)) {
-          reason = std::string(kColumns[c]) +
-                   (rows.IsNull(c) ? " is NULL" : " holds a value of the wrong type '" + rows.Text(c) + "'");
-        }
-      }
+      std::string reason = WrongColumn(rows, kColumns, kTypes, /*nullable_column=*/2);
       if (reason.empty() && (id < 1 || id > kMaxPlaylistId)) reason = "id " + std::to_string(id) + " is out of range";
       if (!reason.empty()) {
         rejected_playlists_.push_back(id);
@@ -679,10 +692,7 @@ std::optional<Failure> Migrator::LoadPlaylists() {
         f.created_at = rows.Int(3);
         f.updated_at = rows.Int(4);
         loader_->batch().PutPlaylist(f);
-        if (loader_->full()) {
-          Status status = loader_->Submit();
-          if (!status.ok()) return ExplainStoreRefusal(status);
-        }
+        if (auto f = SubmitIfFull()) return f;
       }
     }
     if (rows.rc() != SQLITE_DONE) return LegacyFailure(rows.rc(), "reading playlists");
@@ -697,17 +707,12 @@ std::optional<Failure> Migrator::LoadPlaylists() {
                         "FROM legacy.playlist_entries e");
   if (rc != SQLITE_OK) return LegacyFailure(rc, "reading playlist_entries");
   static const char* const kColumns[] = {"id", "playlist_id", "media_file_id", "position", "created_at"};
+  static const int kTypes[] = {SQLITE_INTEGER, SQLITE_INTEGER, SQLITE_INTEGER, SQLITE_INTEGER, SQLITE_INTEGER};
   while (rows.Next()) {
     sqlite3_stmt* row = rows.get();
     const int64_t id = rows.Int(0);
     max_entry_id_ = std::max(max_entry_id_, id);
-    std::string reason;
-    for (int c = 0; c < 5 && reason.empty(); ++c) {
-      if (wrong(row, c, SQLITE_INTEGER, false)) {
-        reason = std::string(kColumns[c]) +
-                 (rows.IsNull(c) ? " is NULL" : " holds a value of the wrong type '" + rows.Text(c) + "'");
-      }
-    }
+    std::string reason = WrongColumn(rows, kColumns, kTypes, /*nullable_column=*/-1);
     if (reason.empty()) {
       const int64_t playlist = rows.Int(1), media = rows.Int(2);
       if (id < 1 || id > kMaxPlaylistId) {
@@ -740,10 +745,7 @@ std::optional<Failure> Migrator::LoadPlaylists() {
       f.position = rows.Int(3);
       f.created_at = rows.Int(4);
       loader_->batch().PutPlaylistEntry(f);
-      if (loader_->full()) {
-        Status status = loader_->Submit();
-        if (!status.ok()) return ExplainStoreRefusal(status);
-      }
+      if (auto f = SubmitIfFull()) return f;
     }
   }
   if (rows.rc() != SQLITE_DONE) return LegacyFailure(rows.rc(), "reading playlist_entries");
@@ -920,10 +922,8 @@ Failure Migrator::VerifyFailure(const std::string& table, const RowChecksum& mig
     std::string legacy_sql, migrated_sql;
     const std::vector<int64_t>* rejected = nullptr;
     if (table == "media_files") {
-      std::string columns;
-      for (const char* name : kLegacyColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
       legacy_sql = layout_.select_sql + " ORDER BY id";
-      migrated_sql = "SELECT " + columns + " FROM main.media_files ORDER BY id";
+      migrated_sql = "SELECT " + LegacyColumnList() + " FROM main.media_files ORDER BY id";
       rejected = &rejected_media_;
     } else {
       const std::string columns = table == "playlists" ? "id, name, description, created_at, updated_at"
@@ -987,8 +987,7 @@ std::optional<Failure> Migrator::RecordSchemaVersion() {
 std::optional<Failure> Migrator::Verify() {
   const auto start = std::chrono::steady_clock::now();
   ReportProgress(Phase::kVerify, 0, report_.media_files);
-  std::string columns;
-  for (const char* name : kLegacyColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
+  const std::string columns = LegacyColumnList();
   struct Check {
     std::string table;
     std::string migrated_sql;
@@ -1158,17 +1157,14 @@ MigrateResult MigrateInPlace(const MigrateOptions& options, MigrateReport* repor
             kExitError};
   }
   {
-    int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
-    const bool synced = fd >= 0 && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    fs::rename(partial, backup, ec);
-    const std::string dir = fs::absolute(backup).parent_path().string();
-    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const bool dir_synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-    if (dir_fd >= 0) ::close(dir_fd);
-    if (!synced || ec || !dir_synced) {
-      return {Status::IOError("cannot make the backup " + backup + " durable" + (ec ? ": " + ec.message() : "")),
-              kExitOutput};
+    Status synced = SyncPath(partial);
+    if (synced.ok()) {
+      fs::rename(partial, backup, ec);
+      synced = ec ? Status::IOError("cannot rename " + partial + ": " + ec.message())
+                  : SyncPath(fs::absolute(backup).parent_path().string());
+    }
+    if (!synced.ok()) {
+      return {Status::IOError("cannot make the backup " + backup + " durable: " + synced.message()), kExitOutput};
     }
   }
 

@@ -28,31 +28,15 @@ Status RemoveAll(const std::string& path) {
   return Status::OK();
 }
 
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("cannot open directory " + dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno("cannot sync directory " + dir, err);
-  return Status::OK();
-}
-
 // fsync of every regular file and directory below `root`, and of `root`.
 Status SyncTree(const std::string& root) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    const bool directory = it->is_directory(ec);
-    int fd = ::open(it->path().c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno("cannot open " + it->path().string(), errno);
-    int rc = ::fsync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) return Status::FromErrno("cannot sync " + it->path().string(), err);
+    ZC_RETURN_IF_ERROR(SyncPath(it->path().string()));
   }
   if (ec) return Status::IOError("cannot list " + root + ": " + ec.message());
-  return SyncDirectory(root);
+  return SyncPath(root);
 }
 
 Status Rename(const std::string& from, const std::string& to) {
@@ -63,6 +47,18 @@ Status Rename(const std::string& from, const std::string& to) {
 }
 
 }  // namespace
+
+Status SyncPath(const std::string& path) {
+  struct stat st;
+  const bool directory = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno("cannot sync " + path, err);
+  return Status::OK();
+}
 
 std::string DefaultStorePath(const std::string& output_path) {
   fs::path path(output_path);
@@ -114,7 +110,7 @@ Status OutputFiles::Prepare(const std::string& output_path, bool force, std::uni
   if (Exists(files->marker_)) {
     ZC_RETURN_IF_ERROR(files->RemoveFinal());
     ::unlink(files->marker_.c_str());
-    ZC_RETURN_IF_ERROR(SyncDirectory(files->dir_));
+    ZC_RETURN_IF_ERROR(SyncPath(files->dir_));
   }
   if (!force) {
     for (const std::string& existing : {files->final_db_, files->final_store_}) {
@@ -158,13 +154,13 @@ Status OutputFiles::Publish() {
   int fd = ::open(marker_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("cannot create " + marker_, errno);
   ::close(fd);
-  ZC_RETURN_IF_ERROR(SyncDirectory(dir_));
+  ZC_RETURN_IF_ERROR(SyncPath(dir_));
   ZC_RETURN_IF_ERROR(RemoveFinal());
   ZC_RETURN_IF_ERROR(Rename(staging_store(), final_store_));
   ZC_RETURN_IF_ERROR(Rename(staging_db(), final_db_));
-  ZC_RETURN_IF_ERROR(SyncDirectory(dir_));
+  ZC_RETURN_IF_ERROR(SyncPath(dir_));
   ::unlink(marker_.c_str());
-  ZC_RETURN_IF_ERROR(SyncDirectory(dir_));
+  ZC_RETURN_IF_ERROR(SyncPath(dir_));
   published_ = true;
   return Status::OK();
 }

@@ -30,6 +30,9 @@
 
 namespace zcmedia::migrate {
 
+// fsync of one file or directory (`path`). IOError naming it.
+Status SyncPath(const std::string& path);
+
 class OutputFiles {
  public:
   // Takes the lock, cleans up after an interrupted run, and checks that the

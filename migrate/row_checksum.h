@@ -73,7 +73,7 @@ struct KeyedDigest {
 // true, or returns false at the end) side by side and describes up to
 // `limit` ids where they differ: "id 17 (other values)", "id 18 (only in
 // the legacy file)", "id 19 (only in the new file)". Empty when equal.
-// How a failed checksum comparison names its first differing rows.
+// (How a failed verification names its first differing rows.)
 std::vector<std::string> FirstDifferences(const std::function<bool(KeyedDigest*)>& legacy,
                                           const std::function<bool(KeyedDigest*)>& migrated, size_t limit);
 

@@ -48,6 +48,10 @@ Status StoreLoader::Submit() {
   return Status::OK();
 }
 
+Status StoreLoader::SubmitIfFull() {
+  return filling_.size() >= batch_records_ ? Submit() : Status::OK();
+}
+
 Status StoreLoader::Finish() {
   ZC_RETURN_IF_ERROR(Submit());
   std::unique_lock<std::mutex> lock(mu_);

@@ -26,16 +26,17 @@ class StoreLoader {
 
   // The batch being filled. Valid until the next Submit or Finish.
   WriteBatch& batch() { return filling_; }
-  bool full() const { return filling_.size() >= batch_records_; }
 
-  // Hands the filled batch to the writer thread (waiting for the one before
-  // to commit). Returns the first error of an earlier batch.
-  Status Submit();
+  // Once batch() holds a full batch, hands it to the writer thread (waiting
+  // for the one before to commit); otherwise does nothing. Returns the
+  // first error of an earlier batch.
+  Status SubmitIfFull();
   // Submits what is left and waits for every batch to commit.
   Status Finish();
 
  private:
   void WriterLoop();
+  Status Submit();
   Status WaitIdleLocked(std::unique_lock<std::mutex>& lock);
 
   Store* store_;
