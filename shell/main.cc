@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "legacy_generator.h"
 #include "migrate_command.h"
+#include "sql_command.h"
 #include "store_commands.h"
 
 namespace {
@@ -150,6 +151,9 @@ int RunCommandLine(int argc, char** argv) {
       "corrupt, truncated, unknown shape, locked); 4 rows breaking the legacy constraints (see\n"
       "--set-aside); 5 verification failed; 6 output problem (exists, directory missing or read-only,\n"
       "disk full). On any failure nothing is published and the legacy file is untouched.");
+
+  zcmedia::shell::SqlCommandOptions sql;
+  CLI::App* sql_cmd = zcmedia::shell::AddSqlCommand(&app, &sql);
 
   // demo
   DemoOptions demo;
@@ -365,6 +369,7 @@ int RunCommandLine(int argc, char** argv) {
       }
       return zcmedia::shell::RunMigrate(migrate);
     }
+    if (sql_cmd->parsed()) return zcmedia::shell::RunSql(sql);
     if (check_cmd->parsed()) return zcmedia::shell::RunCheck(check_dir, check_deep, check_repair);
     if (stats_cmd->parsed()) {
       using zcmedia::shell::StatsFormat;
