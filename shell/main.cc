@@ -95,21 +95,21 @@ int RunCommandLine(int argc, char** argv) {
   bool check_deep = false, check_repair = false;
   CLI::App* check_cmd = app.add_subcommand(
       "check", "Integrity check of a store: fast (checksums of everything) or --deep (indexes against records)");
-  check_cmd->add_option("store", check_dir, "Store directory")->required();
+  check_cmd->add_option("store", check_dir, "Store directory, or a library file (LIB.db): its store")->required();
   check_cmd->add_flag("--deep", check_deep, "Also cross-check every index entry and record, and the totals");
   check_cmd->add_flag("--repair", check_repair,
                       "If every problem is in the indexes, rebuild them from the segments (takes the writer lock)");
   std::string stats_dir;
   bool stats_json = false, stats_prometheus = false;
   CLI::App* stats_cmd = app.add_subcommand("stats", "Counts, sizes and totals of a store (read-only)");
-  stats_cmd->add_option("store", stats_dir, "Store directory")->required();
+  stats_cmd->add_option("store", stats_dir, "Store directory, or a library file (LIB.db): its store")->required();
   CLI::Option* json_flag = stats_cmd->add_flag("--json", stats_json, "One JSON object");
   stats_cmd->add_flag("--prometheus", stats_prometheus, "Prometheus text format")->excludes(json_flag);
   std::string compact_dir;
   bool compact_indexes_only = false;
   CLI::App* compact_cmd = app.add_subcommand(
       "compact", "Rewrite the live records, reclaiming the space of replaced and removed ones (readers keep reading)");
-  compact_cmd->add_option("store", compact_dir, "Store directory")->required();
+  compact_cmd->add_option("store", compact_dir, "Store directory, or a library file (LIB.db): its store")->required();
   compact_cmd->add_flag("--indexes-only", compact_indexes_only,
                         "Only merge each index into one run file (fastest lookups after a bulk load)");
   compact_cmd->footer("Examples:\n  zcmedia compact /srv/media/store\n  zcmedia compact --indexes-only /srv/media/store");
