@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <streambuf>
 #include <unordered_set>
 
@@ -306,7 +307,7 @@ Status ParsePls(std::string_view text, const std::string& playlist_path, const s
 // the first write error.
 class FdStreamBuf : public std::streambuf {
  public:
-  explicit FdStreamBuf(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof(buf_)); }
+  explicit FdStreamBuf(int fd) : fd_(fd), buf_(new char[kSize]) { setp(buf_.get(), buf_.get() + kSize); }
   int error() const { return error_; }
 
  protected:
@@ -332,13 +333,14 @@ class FdStreamBuf : public std::streambuf {
       }
       p += n;
     }
-    setp(buf_, buf_ + sizeof(buf_));
+    setp(buf_.get(), buf_.get() + kSize);
     return error_ == 0;
   }
 
+  static constexpr size_t kSize = 64 << 10;
   int fd_;
   int error_ = 0;
-  char buf_[64 << 10];
+  std::unique_ptr<char[]> buf_;
 };
 
 std::string IntText(int64_t v) { return std::to_string(v); }
@@ -370,6 +372,7 @@ std::string DisplayTitle(const MediaFileView& v) {
 // The path as an entry line: as it is, or a percent-encoded file:/// URL
 // when the parser would not read it back as it is (see the header).
 std::string EntryText(std::string_view path, PlaylistFormat format) {
+  if (path.empty()) return std::string();  // (the store refuses empty paths)
   const bool needs_url =
       path.find_first_of("\r\n") != std::string_view::npos || IsBlank(path.front()) || IsBlank(path.back()) ||
       (format != PlaylistFormat::kPls && path.front() == '#');
@@ -435,7 +438,9 @@ Status ParsePlaylistText(std::string_view text, const std::string& playlist_path
 
 Status ParsePlaylistFile(const std::string& path, PlaylistFormat format, ParsedPlaylist* out) {
   *out = ParsedPlaylist();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named like a playlist must not hang the scan (it
+  // is refused below as not a regular file).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Status::FromErrno("cannot open playlist file " + path, errno);
   struct Closer {
     int fd;

@@ -202,6 +202,16 @@ TEST(PlaylistParseTest, MissingFileOrFolderIsAnIOErrorNamingIt) {
   EXPECT_THAT(s.message(), HasSubstr(dir.path()));
 }
 
+TEST(PlaylistParseTest, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string fifo = dir.path() + "/pipe.m3u";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  ParsedPlaylist p;
+  Status s = ParsePlaylistFile(fifo, PlaylistFormat::kM3u, &p);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr(fifo));
+}
+
 TEST(PlaylistParseTest, BinaryFileIsRefusedNamingIt) {
   TempDir dir;
   const std::string list = dir.path() + "/cover.m3u";
