@@ -173,9 +173,8 @@ std::string NormalizeAbsolute(std::string_view path) {
   return out;
 }
 
-// "C:\...", "C:/...", "C:x", and "/C:/..." as a file:///C:/... URL decodes.
+// "C:\...", "C:/...", "C:" (a Windows absolute path).
 bool IsDriveLetterPath(std::string_view p) {
-  if (!p.empty() && p.front() == '/') p.remove_prefix(1);
   return p.size() >= 2 && ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' &&
          (p.size() == 2 || p[2] == '\\' || p[2] == '/');
 }
@@ -211,7 +210,9 @@ void AddEntry(std::string_view raw, const std::string& folder, ParsedPlaylist* o
     }
     if (!rest.starts_with("/")) return skip();
     const std::string decoded = PercentDecode(rest);
-    if (decoded.find('\0') != std::string::npos || IsDriveLetterPath(decoded)) return skip();
+    // file:///C:/x decodes to "/C:/x": a Windows path, not ours.
+    if (decoded.find('\0') != std::string::npos || IsDriveLetterPath(std::string_view(decoded).substr(1)))
+      return skip();
     out->paths.push_back(NormalizeAbsolute(decoded));
     return;
   }

@@ -111,10 +111,12 @@ TEST(PlaylistParseTest, WindowsMadeListsRelativeBackslashesAbsoluteSkipped) {
             "C:\\Music\\03.mp3\r\n"
             "d:/Music/04.mp3\r\n"
             "\\\\server\\share\\05.mp3\r\n"
-            "\\Music\\06.mp3\r\n");
+            "\\Music\\06.mp3\r\n"
+            "/c:/a Linux folder.mp3\r\n");
   ParsedPlaylist p = Parse(list, PlaylistFormat::kM3u);
   const std::string parent = std::filesystem::path(dir.path()).parent_path().string();
-  EXPECT_THAT(p.paths, ElementsAre(dir.path() + "/Album/01 - Intro.mp3", parent + "/Other/02.mp3"));
+  EXPECT_THAT(p.paths, ElementsAre(dir.path() + "/Album/01 - Intro.mp3", parent + "/Other/02.mp3",
+                                   "/c:/a Linux folder.mp3"));
   EXPECT_THAT(p.skipped, ElementsAre("C:\\Music\\03.mp3", "d:/Music/04.mp3", "\\\\server\\share\\05.mp3",
                                      "\\Music\\06.mp3"));
 }
