@@ -11,6 +11,9 @@
 
 #include <taglib/audioproperties.h>
 #include <taglib/fileref.h>
+#include <taglib/id3v2frame.h>
+#include <taglib/id3v2tag.h>
+#include <taglib/mpegfile.h>
 #include <taglib/tag.h>
 #include <taglib/tdebuglistener.h>
 #include <taglib/tfile.h>
@@ -69,6 +72,25 @@ std::optional<int64_t> Number(unsigned int n) {
   return static_cast<int64_t>(n);
 }
 
+// The album artist: the property map's ALBUMARTIST, which TagLib maps from
+// every format's field. Building the map converts every tag field: an MP3's
+// TPE2 frame (what TagLib maps to ALBUMARTIST in a non-empty ID3v2 tag, the
+// one its map then comes from) is read directly: an MP3 reads ~20% faster.
+std::optional<std::string> AlbumArtist(TagLib::File* file) {
+  if (auto* mpeg = dynamic_cast<TagLib::MPEG::File*>(file); mpeg != nullptr && mpeg->hasID3v2Tag()) {
+    const TagLib::ID3v2::Tag* id3 = mpeg->ID3v2Tag();
+    const auto it = id3->frameListMap().find("TPE2");
+    if (!id3->isEmpty() && it != id3->frameListMap().end() && !it->second.isEmpty()) {
+      return Text(it->second.front()->toString());
+    }
+  }
+  const TagLib::PropertyMap properties = file->properties();
+  const auto it = properties.find("ALBUMARTIST");
+  // Several values are joined with " ", as Tag::artist() joins them.
+  if (it == properties.end()) return std::nullopt;
+  return Text(it->second.toString());
+}
+
 // Parses `stream` from its start with the parser TagLib picks. False when no
 // parser accepts it, or the one that does finds neither a tag nor a duration
 // (TagLib's MP3 parser accepts any bytes: that is what garbage named .mp3
@@ -96,13 +118,7 @@ bool Parse(DescriptorStream* stream, bool by_extension, AudioTags* tags) {
     tags->track_number = Number(tag->track());
     tags->year = Number(tag->year());
   }
-  // Tag has no album artist; the property map has it under one key for
-  // every format. Built once per file (it converts every frame: ~15% of an
-  // MP3's read).
-  const TagLib::PropertyMap properties = ref.file()->properties();
-  const auto it = properties.find("ALBUMARTIST");
-  // Several values are joined with " ", as Tag::artist() joins them.
-  if (it != properties.end()) tags->album_artist = Text(it->second.toString());
+  tags->album_artist = AlbumArtist(ref.file());
 
   if (const TagLib::AudioProperties* audio = ref.audioProperties()) {
     // 0 is TagLib's "unknown" (no last Ogg page, no frames found).
@@ -139,13 +155,15 @@ Status ReadAudioTags(const std::string& path, AudioTags* out) {
                            (S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket") +
                            "); only regular audio files have tags");
   }
-  const std::string cannot_parse =
-      "TagLib cannot read " + path + " as an audio file (" + std::to_string(st.st_size) +
-      " bytes: empty, truncated, damaged, not what its extension says, or a format TagLib does not "
-      "read); it is stored without tags: check that it plays, and replace or re-tag it";
+  auto cannot_parse = [&path, &st] {
+    return Status::Corruption(
+        "TagLib cannot read " + path + " as an audio file (" + std::to_string(st.st_size) +
+        " bytes: empty, truncated, damaged, not what its extension says, or a format TagLib does not "
+        "read); it is stored without tags: check that it plays, and replace or re-tag it");
+  };
   if (st.st_size == 0) {
     close(fd);
-    return Status::Corruption(cannot_parse);
+    return cannot_parse();
   }
 
   DescriptorStream stream(fd, path.c_str());
@@ -160,7 +178,7 @@ Status ReadAudioTags(const std::string& path, AudioTags* out) {
   // parser's magic-byte check.
   AudioTags tags;
   if (!Parse(&stream, /*by_extension=*/true, &tags) && !Parse(&stream, /*by_extension=*/false, &tags)) {
-    return Status::Corruption(cannot_parse);
+    return cannot_parse();
   }
   *out = std::move(tags);
   return Status::OK();

@@ -34,8 +34,8 @@
 namespace zcmedia::scan {
 
 // What ReadAudioTags found. Text is UTF-8. nullopt: the tag is absent or
-// empty (or 0, for the numbers), or TagLib found no duration (an Ogg file cut
-// short before its last page reads with its tags and no duration).
+// empty (or 0, for the numbers), or TagLib found no duration (some truncated
+// files: see ReadAudioTags).
 struct AudioTags {
   std::optional<std::string> title, artist, album, genre, album_artist;
   std::optional<int64_t> track_number, year, duration_ms;
@@ -55,7 +55,7 @@ struct AudioTags {
 //   - IOError when the file cannot be opened (missing, unreadable, a
 //     directory or anything else that is not a regular file);
 //   - Corruption when TagLib cannot parse it as an audio file: zero bytes,
-//     garbage, truncated inside its header or tag, a format TagLib does not
+//     garbage, truncated inside its header, a format TagLib does not
 //     read (raw ADTS .aac), or a file TagLib accepts but finds neither a tag
 //     nor a duration in. The scanner stores such files without tags and
 //     reports them.
@@ -63,8 +63,13 @@ struct AudioTags {
 // The format comes from the content when the extension's parser finds
 // nothing (a FLAC file named .mp3 reads as FLAC): TagLib's MP3 parser
 // accepts any bytes, so the extension alone cannot tell garbage from an MP3.
-// A file cut short after its first audio frames is not detected: MP3 and M4A
-// lengths come from headers, so it reads OK with the full length.
+// A file cut short is only detected when the cut leaves TagLib nothing:
+// TagLib reads headers and tags, not the audio. Cut inside its format header
+// (or, for an M4A, anywhere before its moov atom, which ffmpeg writes last)
+// it is Corruption. Otherwise it reads OK: an MP3 or FLAC cut in its audio
+// with its full length (Xing header, STREAMINFO); an MP3 cut inside its ID3v2
+// tag with the frames that fit and no duration; an Ogg, Opus or WAV with the
+// length of what is left, or none.
 //
 // The file is opened read-only (O_RDONLY, never TagLib's default read-write
 // first attempt, which an inotify watcher would see as IN_CLOSE_WRITE) and

@@ -254,22 +254,28 @@ TEST_F(TagReaderTest, TruncatedFlac) {
   EXPECT_EQ(t.duration_ms, 2000);
 }
 
-// An MP3 cut inside its ID3v2 header has nothing TagLib recognises; cut
-// after the tag, it keeps its tags (and the Xing header's full length while
-// the first frame is intact). Cut inside the tag's frames, ID3v2 is lost
-// but TagLib still finds tags where it can: asserted as it behaves.
+// An MP3 cut inside its 10-byte ID3v2 header has nothing TagLib
+// recognises. Cut inside the tag, TagLib reads the frames that fit (the
+// title is the first) and finds no audio: tags, no duration. Cut after the
+// first audio frame, the length is the Xing header's, as if whole.
 TEST_F(TagReaderTest, TruncatedMp3) {
   const std::string full = Full("mp3");
   const auto size = std::filesystem::file_size(full);
-  for (size_t bytes : {size_t{3}, size_t{8}}) {
+  for (size_t bytes : {size_t{3}, size_t{9}}) {
     SCOPED_TRACE(bytes);
     const std::string path = tmp_.Join("cut" + std::to_string(bytes) + ".mp3");
     WriteTruncatedCopy(full, path, bytes);
     ExpectCorruption(path);
   }
+  const std::string in_tag = tmp_.Join("in_tag.mp3");
+  WriteTruncatedCopy(full, in_tag, 60);  // header 10, TIT2 10 + 17 bytes, then TPE1 cut
+  AudioTags t = Read(in_tag);
+  EXPECT_EQ(t.title, FullTrack().title);
+  EXPECT_EQ(t.duration_ms, std::nullopt);
+
   const std::string late = tmp_.Join("late.mp3");
   WriteTruncatedCopy(full, late, size / 2);
-  AudioTags t = Read(late);
+  t = Read(late);
   EXPECT_EQ(t.title, FullTrack().title);
   ASSERT_TRUE(t.duration_ms.has_value());
   EXPECT_GE(*t.duration_ms, 2000);  // the Xing header's count, not what is left
@@ -289,16 +295,36 @@ TEST_F(TagReaderTest, TruncatedM4a) {
   }
 }
 
-// An Ogg file's length comes from its last page: cut short, it reads with
-// its tags (the first pages) and no duration.
+// An Ogg file's length is the position of its last page: cut short after
+// its header pages, it reads with its tags and the length of what is left
+// (none when no audio page is). Opus is the same.
 TEST_F(TagReaderTest, TruncatedOgg) {
-  const std::string full = Full("ogg");
-  const auto size = std::filesystem::file_size(full);
-  const std::string header = tmp_.Join("cut20.ogg");
-  WriteTruncatedCopy(full, header, 20);
+  for (const char* ext : {"ogg", "opus"}) {
+    SCOPED_TRACE(ext);
+    const std::string full = Full(ext);
+    const auto size = std::filesystem::file_size(full);
+    const std::string header = tmp_.Join(std::string("cut20.") + ext);
+    WriteTruncatedCopy(full, header, 20);
+    ExpectCorruption(header);
+    const std::string late = tmp_.Join(std::string("late.") + ext);
+    WriteTruncatedCopy(full, late, size - size / 3);
+    AudioTags t = Read(late);
+    EXPECT_EQ(t.title, FullTrack().title);
+    if (t.duration_ms.has_value()) {
+      EXPECT_LT(*t.duration_ms, 2000);
+    }
+  }
+}
+
+// A WAV's data chunk longer than the file is dropped by TagLib: cut short,
+// it reads with its INFO tags (written before the audio) and no duration.
+TEST_F(TagReaderTest, TruncatedWav) {
+  const std::string full = Full("wav");
+  const std::string header = tmp_.Join("cut10.wav");
+  WriteTruncatedCopy(full, header, 10);
   ExpectCorruption(header);
-  const std::string late = tmp_.Join("late.ogg");
-  WriteTruncatedCopy(full, late, size - size / 3);
+  const std::string late = tmp_.Join("late.wav");
+  WriteTruncatedCopy(full, late, std::filesystem::file_size(full) / 2);
   AudioTags t = Read(late);
   EXPECT_EQ(t.title, FullTrack().title);
   EXPECT_EQ(t.duration_ms, std::nullopt);
