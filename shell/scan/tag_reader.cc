@@ -73,9 +73,9 @@ std::optional<int64_t> Number(unsigned int n) {
 }
 
 // The album artist: the property map's ALBUMARTIST, which TagLib maps from
-// every format's field. Building the map converts every tag field: an MP3's
-// TPE2 frame (what TagLib maps to ALBUMARTIST in a non-empty ID3v2 tag, the
-// one its map then comes from) is read directly: an MP3 reads ~20% faster.
+// every format's own field. Building the map converts every field of the
+// tag, a fifth of a small MP3's read; so an MP3 whose (non-empty) ID3v2 tag
+// has a TPE2 frame, the map's ALBUMARTIST then, has that frame read directly.
 std::optional<std::string> AlbumArtist(TagLib::File* file) {
   if (auto* mpeg = dynamic_cast<TagLib::MPEG::File*>(file); mpeg != nullptr && mpeg->hasID3v2Tag()) {
     const TagLib::ID3v2::Tag* id3 = mpeg->ID3v2Tag();
