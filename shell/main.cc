@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "legacy_generator.h"
 #include "migrate_command.h"
+#include "scan_command.h"
 #include "sql_command.h"
 #include "store_commands.h"
 
@@ -22,6 +23,10 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kFooter =
     "Examples:\n"
+    "  zcmedia scan /srv/music /srv/video --db /srv/media/library.db\n"
+    "      scan folders into a library (created if missing); run again to rescan\n"
+    "  zcmedia watch /srv/music --db /srv/media/library.db\n"
+    "  zcmedia sql /srv/media/library.db \"SELECT artist, COUNT(*) FROM media_files GROUP BY artist\"\n"
     "  zcmedia demo\n"
     "      store 100,000 generated records in ./zcmedia-demo, reopen, check them\n"
     "  zcmedia demo --records 1M --dir /tmp/library\n"
@@ -113,6 +118,9 @@ int RunCommandLine(int argc, char** argv) {
   compact_cmd->add_flag("--indexes-only", compact_indexes_only,
                         "Only merge each index into one run file (fastest lookups after a bulk load)");
   compact_cmd->footer("Examples:\n  zcmedia compact /srv/media/store\n  zcmedia compact --indexes-only /srv/media/store");
+
+  // scan, watch, playlist export
+  zcmedia::shell::ScanCommands scan_commands(app);
 
   // migrate
   zcmedia::shell::MigrateCommandOptions migrate;
@@ -356,6 +364,7 @@ int RunCommandLine(int argc, char** argv) {
   }
 
   try {
+    if (std::optional<int> status = scan_commands.RunParsed()) return *status;
     if (demo_cmd->parsed()) return RunDemo(demo);
     if (legacy_cmd->parsed()) {
       ParseLegacyShape(legacy_shape, &legacy.shape);  // validated by the parser

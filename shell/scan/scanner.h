@@ -66,6 +66,7 @@ struct ScanReport {
   uint64_t removed = 0;          // records whose file is gone
   uint64_t tags_read = 0;        // audio files opened by TagLib
   uint64_t problems = 0;         // ScanProblems reported
+  uint64_t unavailable_roots = 0; // roots left alone (kUnavailableRoot)
   uint64_t playlists_imported = 0;
   uint64_t batches = 0;          // Store::Write calls
   double seconds = 0;            // the whole scan
@@ -78,6 +79,8 @@ struct ScanProgress {
   uint64_t folders = 0;
   uint64_t media_files = 0;      // found so far
   uint64_t written = 0;          // added + updated + removed committed so far
+  uint64_t expected_files = 0;   // the library's files below the roots when the
+                                 // scan began (0 on a first scan): for an ETA
   double seconds = 0;
 };
 
@@ -99,6 +102,11 @@ struct ScanOptions {
   // concurrently. Unset: problems are only counted.
   std::function<void(const ScanProblem&)> report_problem;
 };
+
+// The roots a scan walks: each made absolute and lexically normal (no
+// trailing '/', symlinks not resolved: stored paths keep the names the user
+// gave), sorted, without repeats and without roots inside other roots.
+std::vector<std::string> NormaliseRoots(const std::vector<std::string>& roots);
 
 // Scans `options.roots` into `store` (opened writable). OK when the scan ran
 // to its end, problems included (report->problems counts them); an error

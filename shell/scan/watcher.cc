@@ -1,0 +1,255 @@
+#include "watcher.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "zcmedia/store.h"
+
+namespace zcmedia::scan {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What a watched folder reports: its entries appearing, vanishing, being
+// written or touched, and the folder itself going away.
+constexpr uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO |
+                                IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
+
+std::string Join(const std::string& dir, const char* name) {
+  return dir == "/" ? "/" + std::string(name) : dir + "/" + name;
+}
+
+class Watcher {
+ public:
+  Watcher(const std::string& store_dir, const Options& store_options, const WatchOptions& options,
+          WatchReport* report)
+      : store_dir_(store_dir), store_options_(store_options), options_(options), report_(report),
+        roots_(NormaliseRoots(options.scan.roots)) {}
+  ~Watcher() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Run(int stop_fd) {
+    fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd_ < 0) return Status::FromErrno("inotify_init1 (watching needs inotify)", errno);
+    // Watches first, then the initial scan: a change made during the scan
+    // is then both seen by it or after it, and named by an event.
+    for (const std::string& root : roots_) AddWatches(root);
+    {
+      std::unique_ptr<Store> store;
+      ZC_RETURN_IF_ERROR(Store::Open(store_dir_, store_options_, &store));
+      ScanOptions scan = options_.scan;
+      scan.roots = roots_;
+      ScanReport initial;
+      Status s = Scan(store.get(), scan, &initial);
+      Add(initial);
+      if (options_.on_scan) options_.on_scan(initial, true);
+      ZC_RETURN_IF_ERROR(s);
+    }
+    if (options_.on_ready) options_.on_ready();
+
+    for (;;) {
+      int timeout = -1;
+      if (!pending_.empty()) {
+        auto now = Clock::now();
+        auto due = std::min(last_event_ + std::chrono::milliseconds(options_.settle_ms),
+                            first_event_ + std::chrono::milliseconds(options_.max_delay_ms));
+        due = std::max(due, retry_after_);
+        timeout = static_cast<int>(std::max<int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+      }
+      struct pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+      int n = ::poll(fds, 2, timeout);
+      if (n < 0 && errno != EINTR) return Status::FromErrno("poll", errno);
+      if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        // Stop: what is pending is rescanned first (nothing seen is lost).
+        for (int attempt = 0; attempt < 2 && !pending_.empty(); ++attempt) ZC_RETURN_IF_ERROR(Flush());
+        return Status::OK();
+      }
+      if (n > 0 && (fds[0].revents & POLLIN)) {
+        if (options_.before_reading_events) options_.before_reading_events();
+        ZC_RETURN_IF_ERROR(ReadEvents());
+      }
+      if (!pending_.empty()) {
+        auto now = Clock::now();
+        bool settled = now - last_event_ >= std::chrono::milliseconds(options_.settle_ms) ||
+                       now - first_event_ >= std::chrono::milliseconds(options_.max_delay_ms);
+        if (settled && now >= retry_after_) ZC_RETURN_IF_ERROR(Flush());
+      }
+    }
+  }
+
+ private:
+  void Add(const ScanReport& r) {
+    ScanReport& t = report_->total;
+    t.folders += r.folders;
+    t.media_files += r.media_files;
+    t.unchanged += r.unchanged;
+    t.added += r.added;
+    t.updated += r.updated;
+    t.removed += r.removed;
+    t.tags_read += r.tags_read;
+    t.problems += r.problems;
+    t.unavailable_roots += r.unavailable_roots;
+    t.playlists_imported += r.playlists_imported;
+    t.batches += r.batches;
+    t.seconds += r.seconds;
+    t.database_seconds += r.database_seconds;
+    t.tag_seconds += r.tag_seconds;
+  }
+
+  void Problem(ScanProblem::Kind kind, const std::string& path, std::string message) {
+    if (options_.scan.report_problem) options_.scan.report_problem(ScanProblem{kind, path, std::move(message)});
+  }
+
+  // Watches `folder` and every folder below it (hidden ones excepted, as
+  // the scanner skips them). A folder reached twice (a symlink to a folder
+  // already watched, a loop) has one watch: inotify gives the same
+  // descriptor, and it is not descended again.
+  void AddWatches(const std::string& folder) {
+    int wd = ::inotify_add_watch(fd_, folder.c_str(), kWatchMask);
+    if (wd < 0) {
+      if (errno == ENOSPC && !warned_limit_) {
+        warned_limit_ = true;
+        Problem(ScanProblem::Kind::kUnreadableFolder, folder,
+                folder + ": the inotify watch limit is reached (sysctl fs.inotify.max_user_watches): this folder "
+                         "and others are not watched; raise the limit and restart the watch");
+      }
+      return;  // missing or unreadable: the scan reports it
+    }
+    auto [it, inserted] = folders_.emplace(wd, folder);
+    if (!inserted) {
+      bool moved = it->second != folder && !IsBelow(folder, it->second);
+      if (moved) it->second = folder;  // moved within the tree: the watch follows the inode
+      if (!moved) return;              // the same folder again, or a loop
+    } else {
+      ++report_->watched_folders;
+    }
+    DIR* dir = ::opendir(folder.c_str());
+    if (dir == nullptr) return;
+    std::vector<std::string> subfolders;
+    while (struct dirent* e = ::readdir(dir)) {
+      if (e->d_name[0] == '.') continue;
+      if (e->d_type == DT_DIR || e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+        subfolders.push_back(Join(folder, e->d_name));
+      }
+    }
+    ::closedir(dir);
+    for (const std::string& sub : subfolders) AddWatches(sub);  // IN_ONLYDIR refuses files
+  }
+
+  static bool IsBelow(const std::string& path, const std::string& folder) {
+    return path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 && path[folder.size()] == '/';
+  }
+
+  void Pending(const std::string& folder, bool recursive) {
+    auto now = Clock::now();
+    if (pending_.empty()) first_event_ = now;
+    last_event_ = now;
+    bool& r = pending_[folder];
+    r = r || recursive;
+  }
+
+  Status ReadEvents() {
+    alignas(struct inotify_event) char buffer[64 * 1024];
+    for (;;) {
+      ssize_t n = ::read(fd_, buffer, sizeof(buffer));
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::OK();
+        if (errno == EINTR) continue;
+        return Status::FromErrno("reading inotify events", errno);
+      }
+      for (char* p = buffer; p < buffer + n;) {
+        const auto* event = reinterpret_cast<const struct inotify_event*>(p);
+        p += sizeof(struct inotify_event) + event->len;
+        ++report_->events;
+        Handle(*event);
+      }
+    }
+  }
+
+  void Handle(const struct inotify_event& event) {
+    if (event.mask & IN_Q_OVERFLOW) {
+      // Events were lost: every root is rescanned, which finds all of it.
+      ++report_->overflows;
+      for (const std::string& root : roots_) Pending(root, true);
+      return;
+    }
+    auto it = folders_.find(event.wd);
+    if (it == folders_.end()) return;
+    const std::string folder = it->second;
+    if (event.mask & IN_IGNORED) {  // the watch is gone (its folder deleted or unmounted)
+      folders_.erase(it);
+      return;
+    }
+    if (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+      // A root going away is rescanned (which reports it and keeps its
+      // records); any other folder is handled by its parent's event.
+      if (std::find(roots_.begin(), roots_.end(), folder) != roots_.end()) Pending(folder, false);
+      return;
+    }
+    if (event.len == 0 || event.name[0] == '.') return;  // hidden entries are not scanned
+    if ((event.mask & IN_ISDIR) && (event.mask & (IN_CREATE | IN_MOVED_TO))) {
+      Pending(Join(folder, event.name), true);  // a new folder: watched and scanned whole
+      Pending(folder, false);
+      return;
+    }
+    Pending(folder, false);
+  }
+
+  Status Flush() {
+    std::unique_ptr<Store> store;
+    Status s = Store::Open(store_dir_, store_options_, &store);
+    if (s.code() == Status::Code::kBusy) {
+      // Another writer (a server's playlist edit): keep the folders, retry.
+      Problem(ScanProblem::Kind::kUnreadableFolder, store_dir_, s.message() + "; retrying in a second");
+      retry_after_ = Clock::now() + std::chrono::seconds(1);
+      return Status::OK();
+    }
+    ZC_RETURN_IF_ERROR(s);
+    std::vector<FolderToScan> folders;
+    for (const auto& [path, recursive] : pending_) {
+      if (recursive) AddWatches(path);
+      folders.push_back(FolderToScan{path, recursive});
+    }
+    pending_.clear();
+    ScanReport report;
+    s = ScanFolders(store.get(), folders, options_.scan, &report);
+    ++report_->rescans;
+    Add(report);
+    if (options_.on_scan) options_.on_scan(report, false);
+    return s;
+  }
+
+  const std::string store_dir_;
+  const Options store_options_;
+  const WatchOptions& options_;
+  WatchReport* report_;
+  const std::vector<std::string> roots_;
+  int fd_ = -1;
+  bool warned_limit_ = false;
+  std::unordered_map<int, std::string> folders_;  // watch descriptor -> folder path
+  std::map<std::string, bool> pending_;           // folder -> recursive
+  Clock::time_point first_event_, last_event_, retry_after_;
+};
+
+}  // namespace
+
+Status Watch(const std::string& store_dir, const Options& store_options, const WatchOptions& options, int stop_fd,
+             WatchReport* report) {
+  Watcher watcher(store_dir, store_options, options, report);
+  return watcher.Run(stop_fd);
+}
+
+}  // namespace zcmedia::scan
