@@ -9,7 +9,7 @@
 #include <ctime>
 #include <memory>
 
-#include "bench_util.h"
+#include "json_string.h"
 #include "library.h"
 #include "playlist_files.h"
 #include "scanner.h"
@@ -85,8 +85,8 @@ std::string ReportJson(const ScanReport& r, const scan::LibraryPaths& lib, bool 
                 static_cast<unsigned long long>(r.unavailable_roots),
                 static_cast<unsigned long long>(r.playlists_imported), static_cast<unsigned long long>(r.batches),
                 r.seconds, r.database_seconds, r.tag_seconds);
-  return std::string("{\"db\":\"") + bench::JsonEscape(lib.db_path) + "\",\"store\":\"" +
-         bench::JsonEscape(lib.store_dir) + "\",\"created\":" + (created ? "true" : "false") + "," + numbers + "}";
+  return std::string("{\"db\":") + JsonString(lib.db_path) + ",\"store\":" + JsonString(lib.store_dir) +
+         ",\"created\":" + (created ? "true" : "false") + "," + numbers + "}";
 }
 
 void PrintSummary(const ScanReport& r) {
