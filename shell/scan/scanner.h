@@ -24,10 +24,16 @@
 // stored without tags and reported: the legacy server lists every file by
 // its extension.
 //
-// Concurrency: the scan is the store's writer for its whole run (Store::Write
-// from one writer thread, in batches of Store::recommended_batch_records());
-// readers of the store (the SQLite extension, other processes) see each
-// committed batch. Not for concurrent use on one Store by two scans.
+// Durability: the writer thread appends batches of
+// Store::recommended_batch_records() to a store transaction that commits
+// about once a second and at the end, so readers (the SQLite extension,
+// other processes) see the library grow second by second, and a crash or
+// kill loses at most the last second's files -- which the next scan finds
+// and adds again, as it would any new file. Scan returns after the last
+// commit is durable.
+//
+// Concurrency: the scan is the store's writer for its whole run. Not for
+// concurrent use on one Store by two scans.
 #pragma once
 
 #include <cstdint>
@@ -68,9 +74,11 @@ struct ScanReport {
   uint64_t problems = 0;         // ScanProblems reported
   uint64_t unavailable_roots = 0; // roots left alone (kUnavailableRoot)
   uint64_t playlists_imported = 0;
-  uint64_t batches = 0;          // Store::Write calls
+  uint64_t batches = 0;          // WriteBatches written (of recommended size)
+  uint64_t commits = 0;          // store commits (about one per second of writing)
   double seconds = 0;            // the whole scan
-  double database_seconds = 0;   // inside Store::Write (the database's share)
+  double database_seconds = 0;   // encoding records and inside the store's writes
+                                 // and commits (the database's share)
   double tag_seconds = 0;        // summed over reader threads, inside TagLib
 };
 

@@ -104,6 +104,7 @@ class Watcher {
     t.unavailable_roots += r.unavailable_roots;
     t.playlists_imported += r.playlists_imported;
     t.batches += r.batches;
+    t.commits += r.commits;
     t.seconds += r.seconds;
     t.database_seconds += r.database_seconds;
     t.tag_seconds += r.tag_seconds;
