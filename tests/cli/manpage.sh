@@ -4,8 +4,8 @@
 # options.h is in ENVIRONMENT, every command's "Exit status:" line is in EXIT
 # STATUS, the page is what the script makes from this binary now, and it
 # renders without warnings with groff and man (each skipped when missing).
-# Usage: manpage.sh ZCMEDIA ZCMEDIA.1 SOURCE_DIR
-zcmedia=$1 page=$2 src=$3
+# Usage: manpage.sh ZCMEDIA ZCMEDIA.1 SOURCE_DIR [PYTHON3]
+zcmedia=$1 page=$2 src=$3 python=${4:-python3}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 . "$src/tests/cli/lib.sh"
@@ -53,7 +53,7 @@ printf '%s\n' "$status_section" | grep -q '6 output problem' || fail "migrate's 
 printf '%s\n' "$status_section" | grep -q 'zcmedia check' || fail "check missing from EXIT STATUS"
 
 # The page is current: the script makes the same page from this binary now.
-python3 "$src/scripts/gen-manpage" "$zcmedia" --source "$src" -o "$dir/now.1" || fail "gen-manpage failed"
+"$python" "$src/scripts/gen-manpage" "$zcmedia" --source "$src" -o "$dir/now.1" || fail "gen-manpage failed"
 grep -v '^\.TH ' "$page" > "$dir/built"
 grep -v '^\.TH ' "$dir/now.1" > "$dir/now"
 diff "$dir/built" "$dir/now" > "$dir/diff" || { head -40 "$dir/diff"; fail "zcmedia.1 is not what gen-manpage makes from this zcmedia now"; }
