@@ -123,7 +123,7 @@ void OnStopSignal(int) {
 ScanCommands::ScanCommands(CLI::App& app) {
   scan_ = app.add_subcommand("scan", "Scan media folders into a library (LIB.db, created if missing): new and "
                                      "changed files read with TagLib, vanished ones removed");
-  scan_->add_option("folders", folders_, "Folders to scan")->required()->check(CLI::ExistingPath | !CLI::ExistingPath);
+  scan_->add_option("folders", folders_, "Folders to scan")->required();
   scan_->add_option("--db", db_, "The library's SQLite file (its store goes next to it: LIB.zcmedia/)")->required();
   scan_->add_option("-j,--threads", threads_, "Tag-reading threads (default: one per core)")
       ->check(CLI::Range(0, 256));
@@ -156,6 +156,9 @@ ScanCommands::ScanCommands(CLI::App& app) {
   watch_->add_flag("--no-playlists", no_playlists_, "Do not import playlist files");
   watch_->add_option("--settle-ms", settle_ms_, "Quiet time that ends a burst of events (default 300)")
       ->check(CLI::Range(10, 60000));
+  watch_->add_flag("--allow-empty-roots", allow_empty_roots_,
+                   "Remove the files of a watched folder that becomes empty (default: taken for an unmounted "
+                   "disk, its files kept)");
   watch_->add_option("--budget", memory_budget_, "Store memory budget, e.g. 64MiB (default 6 MiB)")
       ->transform(CLI::AsSizeValue(false));
   watch_->add_flag("-q,--quiet", quiet_, "Only problems on stderr (no line per rescan)");
@@ -163,10 +166,12 @@ ScanCommands::ScanCommands(CLI::App& app) {
       "Examples:\n"
       "  zcmedia watch /srv/music --db /srv/media/library.db\n"
       "\n"
-      "Starts with a scan, then rescans the folders that events name, in bulk, about a second after a\n"
-      "burst ends. Ctrl-C (SIGINT) or SIGTERM stops it after committing what was pending.\n"
-      "Exit status: 0 stopped cleanly; 1 the library could not be opened or written, or inotify failed;\n"
-      "2 bad command line.");
+      "Starts with a scan, then rescans the folders that events name, in bulk, once no event came for\n"
+      "--settle-ms (at most a second after a burst's first event). A watched folder that disappears or is\n"
+      "unmounted keeps its files and is watched again when it is back.\n"
+      "Ctrl-C (SIGINT) or SIGTERM stops it after committing what was pending.\n"
+      "Exit status: 0 stopped cleanly; 1 the library could not be opened or written, or inotify failed, or\n"
+      "at the stop another writer held the library (the message says a scan will catch up); 2 bad command line.");
 
   CLI::App* playlist = app.add_subcommand("playlist", "Playlists of a library");
   playlist->require_subcommand(1);
@@ -174,7 +179,7 @@ ScanCommands::ScanCommands(CLI::App& app) {
   export_->add_option("name", playlist_name_, "The playlist's name")->required();
   export_->add_option("--db", db_, "The library's SQLite file")->required()->check(CLI::ExistingFile);
   export_->add_option("-o,--output", playlist_output_, "The file to write ('-': standard output, the default)");
-  export_->add_option("--format", playlist_format_, "m3u8 (default) or pls")
+  export_->add_option("--format", playlist_format_, "m3u8 (default), m3u (the same, UTF-8) or pls")
       ->check(CLI::IsMember({"m3u8", "m3u", "pls"}));
   export_->footer(
       "Examples:\n"
@@ -263,6 +268,7 @@ int ScanCommands::RunWatch() {
   watch.scan.roots = folders_;
   watch.scan.reader_threads = threads_;
   watch.scan.import_playlists = !no_playlists_;
+  watch.scan.allow_empty_roots = allow_empty_roots_;
   watch.scan.report_problem = [&](const ScanProblem& p) { printer.Print(p); };
   watch.settle_ms = settle_ms_;
   watch.max_delay_ms = std::max(settle_ms_, 1000);

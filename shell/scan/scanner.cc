@@ -42,6 +42,7 @@ const char* ScanProblemKindName(ScanProblem::Kind kind) {
     case ScanProblem::Kind::kUnreadableTags: return "unreadable tags";
     case ScanProblem::Kind::kSymlinkLoop: return "symlink loop";
     case ScanProblem::Kind::kPlaylist: return "playlist";
+    case ScanProblem::Kind::kLibraryLocked: return "library locked";
   }
   return "problem";
 }
@@ -180,7 +181,7 @@ class Pipeline {
       } else if (!s.ok()) {
         file->tags = AudioTags{};
         problems_->Report(ScanProblem::Kind::kUnreadableTags, file->path,
-                          s.message() + " (stored without tags)");
+                          s.message());
       }
       to_write_.Push(Write(std::move(*file)));
     }
@@ -322,17 +323,23 @@ class Walker {
         playlists_(playlists), started_(Clock::now()), last_progress_(started_) {}
 
   void ScanRoot(const std::string& root) {
+    if (!CheckRoot(root)) return;
+    std::vector<DevIno> ancestors;
+    ScanFolder(root, /*recursive=*/true, /*is_root=*/true, &ancestors);
+  }
+
+  // A root that is missing or not a folder is reported (its records kept).
+  bool CheckRoot(const std::string& root) {
     struct stat st;
     if (::stat(root.c_str(), &st) != 0) {
       UnavailableRoot(root, std::string("cannot be reached: ") + std::strerror(errno));
-      return;
+      return false;
     }
     if (!S_ISDIR(st.st_mode)) {
       UnavailableRoot(root, "is not a folder: give the folder that holds the media files");
-      return;
+      return false;
     }
-    std::vector<DevIno> ancestors;
-    ScanFolder(root, /*recursive=*/true, /*is_root=*/true, &ancestors);
+    return true;
   }
 
   // The folders a ScanFolders run names (sorted), so that a new folder is
@@ -341,9 +348,10 @@ class Walker {
 
   // A folder `watch` names: on its own, or recursively. A folder that is
   // gone is left to its parent's scan (which sees it missing).
-  void ScanNamedFolder(const std::string& folder, bool recursive) {
+  void ScanNamedFolder(const std::string& folder, bool recursive, bool root) {
+    if (root && !CheckRoot(folder)) return;
     std::vector<DevIno> ancestors;
-    ScanFolder(folder, recursive, /*is_root=*/false, &ancestors);
+    ScanFolder(folder, recursive, root, &ancestors);
   }
 
   void MaybeProgress(bool force = false) {
@@ -688,22 +696,27 @@ Status ScanFolders(Store* store, const std::vector<FolderToScan>& folders, const
                    ScanReport* report) {
   // Each folder once: a folder inside one scanned recursively is covered by
   // it, and a folder named twice is scanned recursively if either says so.
-  std::map<std::string, bool> unique;
-  for (const FolderToScan& f : folders) unique[f.path] = unique[f.path] || f.recursive;
+  std::map<std::string, FolderToScan> unique;
+  for (const FolderToScan& f : folders) {
+    FolderToScan& u = unique[f.path];
+    u.path = f.path;
+    u.recursive = u.recursive || f.recursive;
+    u.root = u.root || f.root;
+  }
   std::vector<FolderToScan> run;
   std::vector<std::string> recursive_roots;
-  for (const auto& [path, recursive] : unique) {  // parents sort before their subfolders
+  for (const auto& [path, folder] : unique) {  // parents sort before their subfolders
     bool covered = std::any_of(recursive_roots.begin(), recursive_roots.end(),
                                [&](const std::string& r) { return IsInside(path, r); });
     if (covered) continue;
-    run.push_back(FolderToScan{path, recursive});
-    if (recursive) recursive_roots.push_back(path);
+    run.push_back(folder);
+    if (folder.recursive) recursive_roots.push_back(path);
   }
   std::vector<std::string> named;
   for (const FolderToScan& f : run) named.push_back(f.path);
   return RunScan(store, options, report, [&](Walker& walker) {
     walker.SetNamedFolders(std::move(named));
-    for (const FolderToScan& f : run) walker.ScanNamedFolder(f.path, f.recursive);
+    for (const FolderToScan& f : run) walker.ScanNamedFolder(f.path, f.recursive, f.root);
   });
 }
 

@@ -55,6 +55,7 @@ struct ScanProblem {
     kUnreadableTags,     // TagLib could not read it: stored without tags
     kSymlinkLoop,        // a link into its own ancestry: not followed
     kPlaylist,           // a playlist file that could not be imported (fully)
+    kLibraryLocked,      // watch: another writer holds the store; retried
   };
   Kind kind;
   std::string path;
@@ -129,6 +130,9 @@ Status Scan(Store* store, const ScanOptions& options, ScanReport* report);
 struct FolderToScan {
   std::string path;
   bool recursive = false;
+  // A root of the watch: checked and reported as Scan checks its roots
+  // (missing, not a folder, empty while the library holds files below).
+  bool root = false;
 };
 Status ScanFolders(Store* store, const std::vector<FolderToScan>& folders, const ScanOptions& options,
                    ScanReport* report);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,10 @@ namespace zcmedia::scan {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How often the roots are looked at (a stat each) for being gone, back, or
+// a different folder (a disk unmounted or mounted again).
+constexpr auto kRootCheckInterval = std::chrono::seconds(2);
 
 // What a watched folder reports: its entries appearing, vanishing, being
 // written or touched, and the folder itself going away.
@@ -45,7 +50,7 @@ class Watcher {
     if (fd_ < 0) return Status::FromErrno("inotify_init1 (watching needs inotify)", errno);
     // Watches first, then the initial scan: a change made during the scan
     // is then both seen by it or after it, and named by an event.
-    for (const std::string& root : roots_) AddWatches(root);
+    for (const std::string& root : roots_) WatchRoot(root);
     {
       std::unique_ptr<Store> store;
       ZC_RETURN_IF_ERROR(Store::Open(store_dir_, store_options_, &store));
@@ -59,33 +64,40 @@ class Watcher {
     }
     if (options_.on_ready) options_.on_ready();
 
+    auto next_root_check = Clock::now() + kRootCheckInterval;
     for (;;) {
-      int timeout = -1;
+      int timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(kRootCheckInterval).count());
       if (!pending_.empty()) {
         auto now = Clock::now();
         auto due = std::min(last_event_ + std::chrono::milliseconds(options_.settle_ms),
                             first_event_ + std::chrono::milliseconds(options_.max_delay_ms));
         due = std::max(due, retry_after_);
-        timeout = static_cast<int>(std::max<int64_t>(
-            0, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+        timeout = std::min(timeout, static_cast<int>(std::max<int64_t>(
+                                        0, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count())));
       }
       struct pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
       int n = ::poll(fds, 2, timeout);
       if (n < 0 && errno != EINTR) return Status::FromErrno("poll", errno);
       if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-        // Stop: what is pending is rescanned first (nothing seen is lost).
-        for (int attempt = 0; attempt < 2 && !pending_.empty(); ++attempt) ZC_RETURN_IF_ERROR(Flush());
+        // Stop: what is pending is rescanned first (nothing seen is lost);
+        // a store locked by another writer all along is an error that
+        // says what was not committed.
+        if (!pending_.empty()) ZC_RETURN_IF_ERROR(Flush(/*stopping=*/true));
         return Status::OK();
       }
       if (n > 0 && (fds[0].revents & POLLIN)) {
         if (options_.before_reading_events) options_.before_reading_events();
         ZC_RETURN_IF_ERROR(ReadEvents());
       }
+      if (Clock::now() >= next_root_check) {
+        CheckRoots();
+        next_root_check = Clock::now() + kRootCheckInterval;
+      }
       if (!pending_.empty()) {
         auto now = Clock::now();
         bool settled = now - last_event_ >= std::chrono::milliseconds(options_.settle_ms) ||
                        now - first_event_ >= std::chrono::milliseconds(options_.max_delay_ms);
-        if (settled && now >= retry_after_) ZC_RETURN_IF_ERROR(Flush());
+        if (settled && now >= retry_after_) ZC_RETURN_IF_ERROR(Flush(/*stopping=*/false));
       }
     }
   }
@@ -112,6 +124,32 @@ class Watcher {
 
   void Problem(ScanProblem::Kind kind, const std::string& path, std::string message) {
     if (options_.scan.report_problem) options_.scan.report_problem(ScanProblem{kind, path, std::move(message)});
+  }
+
+  // A root's watches, and which folder (device, inode) they are on: a root
+  // that is gone, or replaced (unmounted: the bare mount point; mounted
+  // again: a new root inode), is found by CheckRoots and watched anew.
+  void WatchRoot(const std::string& root) {
+    struct stat st;
+    if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      root_ids_[root] = {0, 0};
+      return;
+    }
+    root_ids_[root] = {st.st_dev, st.st_ino};
+    AddWatches(root);
+  }
+
+  void CheckRoots() {
+    for (const std::string& root : roots_) {
+      struct stat st;
+      std::pair<dev_t, ino_t> now{0, 0};
+      if (::stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) now = {st.st_dev, st.st_ino};
+      if (now == root_ids_[root]) continue;
+      // Appeared, vanished or replaced: watch what is there and rescan it
+      // as a root (a vanished one is reported, its files kept).
+      WatchRoot(root);
+      Pending(root, true);
+    }
   }
 
   // Watches `folder` and every folder below it (hidden ones excepted, as
@@ -195,9 +233,13 @@ class Watcher {
       return;
     }
     if (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-      // A root going away is rescanned (which reports it and keeps its
-      // records); any other folder is handled by its parent's event.
-      if (std::find(roots_.begin(), roots_.end(), folder) != roots_.end()) Pending(folder, false);
+      // A root going away is rescanned as a root (which reports it and
+      // keeps its records; CheckRoots watches it again when it is back);
+      // any other folder is handled by its parent's event.
+      if (std::find(roots_.begin(), roots_.end(), folder) != roots_.end()) {
+        root_ids_[folder] = {0, 0};
+        Pending(folder, false);
+      }
       return;
     }
     if (event.len == 0 || event.name[0] == '.') return;  // hidden entries are not scanned
@@ -209,20 +251,27 @@ class Watcher {
     Pending(folder, false);
   }
 
-  Status Flush() {
+  Status Flush(bool stopping) {
     std::unique_ptr<Store> store;
     Status s = Store::Open(store_dir_, store_options_, &store);
     if (s.code() == Status::Code::kBusy) {
+      if (stopping) {
+        return Status::Busy(s.message() + ": the changes in " + std::to_string(pending_.size()) +
+                            " folder(s) seen since the last rescan are not in the library; run zcmedia scan "
+                            "once the other writer is done");
+      }
       // Another writer (a server's playlist edit): keep the folders, retry.
-      Problem(ScanProblem::Kind::kUnreadableFolder, store_dir_, s.message() + "; retrying in a second");
+      Problem(ScanProblem::Kind::kLibraryLocked, store_dir_,
+              s.message() + "; the rescan is retried in a second");
       retry_after_ = Clock::now() + std::chrono::seconds(1);
       return Status::OK();
     }
     ZC_RETURN_IF_ERROR(s);
     std::vector<FolderToScan> folders;
     for (const auto& [path, recursive] : pending_) {
+      bool root = std::find(roots_.begin(), roots_.end(), path) != roots_.end();
       if (recursive) AddWatches(path);
-      folders.push_back(FolderToScan{path, recursive});
+      folders.push_back(FolderToScan{path, recursive, root});
     }
     pending_.clear();
     ScanReport report;
@@ -242,6 +291,7 @@ class Watcher {
   bool warned_limit_ = false;
   std::unordered_map<int, std::string> folders_;  // watch descriptor -> folder path
   std::map<std::string, bool> pending_;           // folder -> recursive
+  std::map<std::string, std::pair<dev_t, ino_t>> root_ids_;  // {0, 0}: not there
   Clock::time_point first_event_, last_event_, retry_after_;
 };
 

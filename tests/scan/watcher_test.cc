@@ -10,13 +10,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "test_media.h"
 
@@ -54,9 +57,13 @@ class WatcherTest : public ::testing::Test {
     std::future<void> is_ready = ready.get_future();
     options.on_ready = [&ready] { ready.set_value(); };
     options.on_scan = [this](const ScanReport&, bool) { scans_.fetch_add(1); };
+    options.scan.report_problem = [this](const ScanProblem& p) {
+      std::lock_guard lock(problems_mu_);
+      problems_.push_back(p);
+    };
     options_ = std::move(options);
     watch_ = std::async(std::launch::async, [this] {
-      return Watch(store_dir_, Options(), options_, stop_pipe_[0], &report_);
+      return Watch(store_dir_, store_options_, options_, stop_pipe_[0], &report_);
     });
     ASSERT_EQ(is_ready.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   }
@@ -107,8 +114,15 @@ class WatcherTest : public ::testing::Test {
   std::string media_, store_dir_;
   int stop_pipe_[2];
   WatchOptions options_;
+  Options store_options_;
   WatchReport report_;
   std::atomic<int> scans_{0};
+  std::mutex problems_mu_;
+  std::vector<ScanProblem> problems_;
+  size_t ProblemsOf(ScanProblem::Kind kind) {
+    std::lock_guard lock(problems_mu_);
+    return std::count_if(problems_.begin(), problems_.end(), [&](const ScanProblem& p) { return p.kind == kind; });
+  }
   std::future<Status> watch_;
 };
 
@@ -167,6 +181,39 @@ TEST_F(WatcherTest, StopCommitsWhatIsPending) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the event be read
   EXPECT_TRUE(Stop().ok());
   EXPECT_EQ(Paths(), (std::set<std::string>{media_ + "/pending.mkv"}));
+}
+
+TEST_F(WatcherTest, ARootThatGoesAwayKeepsItsFilesAndIsWatchedAgainWhenBack) {
+  Write(media_ + "/a.mkv", "a");
+  Start();
+  fs::rename(media_, tmp_.path() + "/away");  // "unmounted"
+  WaitFor([&] { return ProblemsOf(ScanProblem::Kind::kUnavailableRoot) >= 1; }, "the missing root reported");
+  EXPECT_EQ(Paths(), (std::set<std::string>{media_ + "/a.mkv"}));
+
+  fs::create_directories(media_);  // the bare mount point: still unavailable, files kept
+  Write(tmp_.path() + "/away/b.mkv", "b");
+  fs::remove_all(media_);
+  fs::rename(tmp_.path() + "/away", media_);  // "mounted again", with a new file
+  WaitFor([&] { return Paths().count(media_ + "/b.mkv") == 1; }, "the returned root rescanned");
+  Write(media_ + "/c.mkv", "c");  // and watched again
+  WaitFor([&] { return Paths().count(media_ + "/c.mkv") == 1; }, "a new file in the returned root");
+  EXPECT_EQ(Paths().count(media_ + "/a.mkv"), 1u);
+  EXPECT_TRUE(Stop().ok());
+}
+
+TEST_F(WatcherTest, AStopWhileAnotherWriterHoldsTheLibrarySaysWhatIsNotCommitted) {
+  store_options_.lock_timeout = std::chrono::milliseconds(100);
+  WatchOptions options;
+  options.settle_ms = 60000;
+  options.max_delay_ms = 60000;
+  Start(std::move(options));
+  Write(media_ + "/late.mkv", "l");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::unique_ptr<Store> other_writer;
+  ASSERT_TRUE(Store::Open(store_dir_, Options(), &other_writer).ok());
+  Status stopped = Stop();
+  EXPECT_EQ(stopped.code(), Status::Code::kBusy) << stopped.ToString();
+  EXPECT_THAT(stopped.message(), ::testing::HasSubstr("run zcmedia scan"));
 }
 
 TEST_F(WatcherTest, AnOverflowedEventQueueIsSurvivedByARescan) {
