@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "elapsed_line.h"
 #include "json_string.h"
 #include "library.h"
 #include "zcmedia/check.h"
@@ -222,7 +223,10 @@ int RunCheck(const std::string& store_or_library, bool deep, bool repair) {
   if (!s.ok()) return Fail("check " + store_or_library, s);
   const std::string& dir = target.store_dir;
   CheckReport report;
-  s = CheckStore(dir, deep, &report);
+  {
+    ElapsedLine line("checking " + dir);
+    s = CheckStore(dir, deep, &report);
+  }
   if (!s.ok()) return Fail("check " + Describe(target), s);
   std::printf("%s", report.ToString().c_str());
   // The library file is checked whatever the store's verdict: both are
@@ -239,9 +243,15 @@ int RunCheck(const std::string& store_or_library, bool deep, bool repair) {
     return kProblems;
   }
   std::printf("repairing: rebuilding the indexes from the segments...\n");
-  s = RepairIndexes(dir);
+  {
+    ElapsedLine line("rebuilding the indexes of " + dir);
+    s = RepairIndexes(dir);
+  }
   if (!s.ok()) return Fail("repair " + dir, s);
-  s = CheckStore(dir, /*deep=*/true, &report);
+  {
+    ElapsedLine line("checking " + dir);
+    s = CheckStore(dir, /*deep=*/true, &report);
+  }
   if (!s.ok()) return Fail("check " + dir + " after the repair", s);
   std::printf("after the repair: %s", report.ToString().c_str());
   return report.ok() && library_ok ? 0 : kProblems;
@@ -331,7 +341,10 @@ int RunCompact(const std::string& store_or_library, bool indexes_only) {
   s = Store::Open(dir, options, &store);
   if (!s.ok()) return Fail("open " + Describe(target), s);
   if (indexes_only) {
-    s = store->CompactIndexes();
+    {
+      ElapsedLine line("compacting the indexes of " + dir);
+      s = store->CompactIndexes();
+    }
     if (!s.ok()) return Fail("compact the indexes of " + dir, s);
     const StoreInfo info = store->Info();
     std::printf("%s: indexes compacted into %llu run files (%s)\n", dir.c_str(),
@@ -340,7 +353,10 @@ int RunCompact(const std::string& store_or_library, bool indexes_only) {
   }
   const auto start = std::chrono::steady_clock::now();
   CompactionResult result;
-  s = store->Compact(&result);
+  {
+    ElapsedLine line("compacting " + dir);
+    s = store->Compact(&result);
+  }
   if (!s.ok()) return Fail("compact " + dir + " (the store is as it was)", s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const StoreInfo info = store->Info();
