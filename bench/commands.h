@@ -130,6 +130,7 @@ struct ScanBenchOptions {
   std::string dir = "/tmp";        // the tree and the per-run libraries go below it
   uint64_t seed = kDefaultSeed;
   std::string baseline;            // JSON of a saved run: flag figures >10% worse
+  bool keep = false;               // leave the generated tree in place (to profile `zcmedia scan` on it)
 };
 int RunScanBench(const ScanBenchOptions& options);
 

@@ -341,7 +341,8 @@ void CheckSample(const GeneratedTrack& t) {
 }
 
 struct SideFigures {
-  std::vector<double> seconds, rates, database_share, database_seconds, tag_seconds, open_seconds, peak_anon_kib;
+  std::vector<double> seconds, rates, database_share, database_seconds, tag_seconds, open_seconds, peak_anon_kib,
+      batches;
 };
 
 std::string FormatSeconds(double s) { return FormatFixed(s, "%.3f"); }
@@ -375,6 +376,7 @@ int RunScanBench(const ScanBenchOptions& options) {
   std::fflush(stdout);
 
   TempDir work(options.dir, "zcmedia-scan-bench-");
+  if (options.keep) work.Keep();
   const std::string tree = work.path() + "/tree";
   ScanTreeOptions generate;
   generate.root = tree;
@@ -441,12 +443,14 @@ int RunScanBench(const ScanBenchOptions& options) {
         f.database_seconds.push_back(report.at("database_seconds"));
         f.database_share.push_back(report.at("database_seconds") / seconds);
         if (!IsRescan(side)) f.tag_seconds.push_back(report.at("tag_seconds"));
+        if (IsZcmedia(side)) f.batches.push_back(report.at("batches"));
         f.open_seconds.push_back(report.at("open_seconds"));
         f.peak_anon_kib.push_back(double(report.peak_anon_kib) - report.at("baseline_anon_kib"));
         std::printf("  run %d/%d %-22s %7.3f s  %8s files/s  database %5s", run + 1, options.runs,
                     SideLabel(side, readers).c_str(), seconds, FormatSi(f.rates.back()).c_str(),
                     FormatPercent(f.database_share.back()).c_str());
         if (!IsRescan(side)) std::printf("  tags %.2f s", f.tag_seconds.back());
+        if (IsZcmedia(side) && !IsRescan(side)) std::printf("  %.0f batches", f.batches.back());
         std::printf("  open %.1f ms  peak anon +%s\n", f.open_seconds.back() * 1e3,
                     FormatKib(f.peak_anon_kib.back()).c_str());
         std::fflush(stdout);
@@ -526,7 +530,9 @@ int RunScanBench(const ScanBenchOptions& options) {
         .Add(prefix + "_database_share", Summarize(f.database_share).median);
     if (!f.tag_seconds.empty()) json.Add(prefix + "_tag_s", Summarize(f.tag_seconds).median);
     json.Add(prefix + "_open_ms", Summarize(f.open_seconds).median * 1e3);
-    if (IsZcmedia(side)) json.Add(prefix + "_peak_anon_kib", Summarize(f.peak_anon_kib).median);
+    if (IsZcmedia(side))
+      json.Add(prefix + "_peak_anon_kib", Summarize(f.peak_anon_kib).median)
+          .Add(prefix + "_batches", Summarize(f.batches).median);
   }
   json.Add("scan_ratio", scan_ratio)
       .Add("scan_1t_ratio", scan1_ratio)
@@ -536,6 +542,7 @@ int RunScanBench(const ScanBenchOptions& options) {
       .Add("target_database_share_met", share_met)
       .Add("target_rescan_met", rescan_met)
       .Add("all_targets_met", share_met && rescan_met);
+  if (options.keep) std::printf("kept the tree: %s\n", tree.c_str());
   const bool regressed = !options.baseline.empty() && CompareWithBaseline(options.baseline, json) > 0;
   if (options.json) std::printf("%s\n", json.ToString().c_str());
   return regressed ? kRegressionExitCode : 0;

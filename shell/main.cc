@@ -363,6 +363,8 @@ int RunCommandLine(int argc, char** argv) {
   scan_bench_cmd->add_option("-d,--dir", scan_bench.dir, "Parent of the temporary directory (tree, libraries)")
       ->capture_default_str();
   AddSeedOption(scan_bench_cmd, &scan_bench.seed);
+  scan_bench_cmd->add_flag("--keep", scan_bench.keep,
+                           "Leave the generated tree in place (its path is printed), e.g. to profile zcmedia scan");
 
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
