@@ -120,6 +120,20 @@ struct MigrateBenchOptions {
 };
 int RunMigrateBench(const MigrateBenchOptions& options);
 
+// The scanner on a generated tree of N small tagged MP3 files: first scan
+// and rescan, beside the legacy server's serial scan into its SQLite schema.
+struct ScanBenchOptions {
+  uint64_t files = 10'000;         // MP3 files in the generated tree (plus covers and videos)
+  int runs = 3;
+  int threads = 0;                 // zcmedia's tag readers; 0: one per core (the scanner's default)
+  bool json = false;
+  std::string dir = "/tmp";        // the tree and the per-run libraries go below it
+  uint64_t seed = kDefaultSeed;
+  std::string baseline;            // JSON of a saved run: flag figures >10% worse
+  bool keep = false;               // leave the generated tree in place (to profile `zcmedia scan` on it)
+};
+int RunScanBench(const ScanBenchOptions& options);
+
 struct GenerateBenchOptions {
   uint64_t records = 1'000'000;
   bool json = false;

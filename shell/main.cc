@@ -44,6 +44,7 @@ constexpr const char* kFooter =
     "  zcmedia bench profiles --records 100k --runs 3\n"
     "  zcmedia bench sql --records 1M --runs 5\n"
     "  zcmedia bench migrate --rows 1M --runs 3\n"
+    "  zcmedia bench scan --files 100k --runs 3\n"
     "  zcmedia bench generate --records 10M\n"
 #endif
     "\n"
@@ -224,6 +225,7 @@ int RunCommandLine(int argc, char** argv) {
       "  zcmedia bench txn --records 1M --runs 3\n"
       "  zcmedia bench sql --records 1M --runs 5\n"
       "  zcmedia bench migrate --rows 1M --runs 3\n"
+      "  zcmedia bench scan --files 100k --runs 3\n"
       "  zcmedia bench generate --records 10M");
 
   IngestBenchOptions ingest;
@@ -345,6 +347,25 @@ int RunCommandLine(int argc, char** argv) {
       ->capture_default_str();
   AddSeedOption(migrate_bench_cmd, &migrate_bench.seed);
 
+  ScanBenchOptions scan_bench;
+  CLI::App* scan_bench_cmd = bench_cmd->add_subcommand(
+      "scan", "zcmedia scan (first scan and rescan) of a generated tree of N small tagged MP3 files, beside the "
+              "legacy server's way: the same TagLib reads, one INSERT per file into its SQLite schema; targets");
+  AddCountOption(scan_bench_cmd, "-n,--files", &scan_bench.files, "MP3 files in the generated tree");
+  AddRunsOption(scan_bench_cmd, &scan_bench.runs, "Runs per side (median reported)");
+  scan_bench_cmd
+      ->add_option("-j,--threads", scan_bench.threads,
+                   "zcmedia's tag-reading threads (0: one per core, the default); it also runs with 1")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  AddJsonFlag(scan_bench_cmd, &scan_bench.json);
+  AddBaselineOption(scan_bench_cmd, &scan_bench.baseline);
+  scan_bench_cmd->add_option("-d,--dir", scan_bench.dir, "Parent of the temporary directory (tree, libraries)")
+      ->capture_default_str();
+  AddSeedOption(scan_bench_cmd, &scan_bench.seed);
+  scan_bench_cmd->add_flag("--keep", scan_bench.keep,
+                           "Leave the generated tree in place (its path is printed), e.g. to profile zcmedia scan");
+
   GenerateBenchOptions generate;
   CLI::App* generate_cmd = bench_cmd->add_subcommand(
       "generate", "Speed and shape of the workload generator (shares, artists, paths, uniqueness)");
@@ -400,6 +421,7 @@ int RunCommandLine(int argc, char** argv) {
     if (txn_bench_cmd->parsed()) return RunTxnBench(txn_bench);
     if (sql_bench_cmd->parsed()) return RunSqlBench(sql_bench);
     if (migrate_bench_cmd->parsed()) return RunMigrateBench(migrate_bench);
+    if (scan_bench_cmd->parsed()) return RunScanBench(scan_bench);
     if (generate_cmd->parsed()) {
       generate.check_unique = !skip_unique;
       return RunGenerateBench(generate);
