@@ -78,7 +78,8 @@ void AddBaselineOption(CLI::App* app, std::string* baseline) {
 }
 
 void AddRunsOption(CLI::App* app, int* runs, const std::string& description) {
-  app->add_option("-r,--runs", *runs, description)->check(CLI::PositiveNumber)->capture_default_str();
+  // CLI::PositiveNumber's message prints DBL_MAX as its upper bound.
+  app->add_option("-r,--runs", *runs, description)->check(CLI::Range(1, 1000000))->capture_default_str();
 }
 
 void AddBudgetOption(CLI::App* app, size_t* memory_budget) {
@@ -105,12 +106,28 @@ int RunCommandLine(int argc, char** argv) {
   check_cmd->add_flag("--deep", check_deep, "Also cross-check every index entry and record, and the totals");
   check_cmd->add_flag("--repair", check_repair,
                       "If every problem is in the indexes, rebuild them from the segments (takes the writer lock)");
+  check_cmd->footer(
+      "Examples:\n"
+      "  zcmedia check /srv/media/library.db\n"
+      "      the library's store, PRAGMA quick_check of the file, and each virtual table\n"
+      "  zcmedia check /srv/media/library.zcmedia --deep --repair\n"
+      "\n"
+      "Exit status: 0 no problem (or every problem repaired); 1 problems remain (listed);\n"
+      "2 the check could not run (no such store or library, not a library, bad command line).");
   std::string stats_dir;
   bool stats_json = false, stats_prometheus = false;
   CLI::App* stats_cmd = app.add_subcommand("stats", "Counts, sizes and totals of a store (read-only)");
   stats_cmd->add_option("store", stats_dir, "Store directory, or a library file (LIB.db): its store")->required();
   CLI::Option* json_flag = stats_cmd->add_flag("--json", stats_json, "One JSON object");
   stats_cmd->add_flag("--prometheus", stats_prometheus, "Prometheus text format")->excludes(json_flag);
+  stats_cmd->footer(
+      "Examples:\n"
+      "  zcmedia stats /srv/media/library.db\n"
+      "  zcmedia stats /srv/media/library.db --json\n"
+      "  zcmedia stats /srv/media/library.zcmedia --prometheus > /var/lib/node_exporter/zcmedia.prom\n"
+      "\n"
+      "Read-only: a scan or a server may be writing meanwhile.\n"
+      "Exit status: 0 printed; 2 no such store or library, or bad command line.");
   std::string compact_dir;
   bool compact_indexes_only = false;
   CLI::App* compact_cmd = app.add_subcommand(
@@ -118,7 +135,13 @@ int RunCommandLine(int argc, char** argv) {
   compact_cmd->add_option("store", compact_dir, "Store directory, or a library file (LIB.db): its store")->required();
   compact_cmd->add_flag("--indexes-only", compact_indexes_only,
                         "Only merge each index into one run file (fastest lookups after a bulk load)");
-  compact_cmd->footer("Examples:\n  zcmedia compact /srv/media/store\n  zcmedia compact --indexes-only /srv/media/store");
+  compact_cmd->footer(
+      "Examples:\n"
+      "  zcmedia compact /srv/media/library.db\n"
+      "  zcmedia compact --indexes-only /srv/media/store\n"
+      "\n"
+      "Exit status: 0 compacted; 2 no such store or library, the writer lock is taken, or the compaction\n"
+      "failed (the store is then as it was), or bad command line.");
 
   // scan, watch, playlist export
   zcmedia::shell::ScanCommands scan_commands(app);
@@ -173,6 +196,14 @@ int RunCommandLine(int argc, char** argv) {
                        "Store directory; removed first if it already holds a store")
       ->capture_default_str();
   AddSeedOption(demo_cmd, &demo.seed);
+  demo_cmd->footer(
+      "Examples:\n"
+      "  zcmedia demo\n"
+      "      store 100,000 generated records in ./zcmedia-demo, reopen, check them\n"
+      "  zcmedia demo --records 1M --dir /tmp/library\n"
+      "\n"
+      "Exit status: 0 every value read back as written; 1 a difference or an I/O error (named);\n"
+      "2 bad command line.");
 
   // generate-legacy ----------------------------------------------------------
   // A new SQLite file in one of the legacy server's schema shapes
@@ -208,7 +239,10 @@ int RunCommandLine(int argc, char** argv) {
       "Examples:\n"
       "  zcmedia generate-legacy /tmp/media.db\n"
       "  zcmedia generate-legacy /tmp/old.db --rows 20k --shape A --seed 7\n"
-      "  zcmedia generate-legacy /tmp/win.db --rows 1M --shape C+D --windows-paths --json");
+      "  zcmedia generate-legacy /tmp/win.db --rows 1M --shape C+D --windows-paths --json\n"
+      "\n"
+      "Exit status: 0 written; 1 the file exists or cannot be written (nothing is left behind);\n"
+      "2 bad command line.");
   // ---------------------------------------------------------- generate-legacy
 
 #if ZCMEDIA_WITH_BENCHMARKS

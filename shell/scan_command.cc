@@ -175,6 +175,12 @@ ScanCommands::ScanCommands(CLI::App& app) {
 
   CLI::App* playlist = app.add_subcommand("playlist", "Playlists of a library");
   playlist->require_subcommand(1);
+  playlist->footer(
+      "Examples:\n"
+      "  zcmedia playlist export 'Road trip' --db library.db -o road-trip.m3u8\n"
+      "\n"
+      "Playlist files (.m3u, .m3u8, .pls) found by a scan are imported as playlists.\n"
+      "Run 'zcmedia playlist export --help' for its options and exit statuses.");
   export_ = playlist->add_subcommand("export", "Write a playlist of the library as an .m3u8 or .pls file");
   export_->add_option("name", playlist_name_, "The playlist's name")->required();
   export_->add_option("--db", db_, "The library's SQLite file")->required()->check(CLI::ExistingFile);

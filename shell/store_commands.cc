@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -26,6 +27,15 @@ int Fail(const std::string& what, const Status& s) {
   return kCannotRun;
 }
 
+// Store::Open's NotFound advises creating a store ("opening it for
+// writing"), which stats and compact never do: theirs names the directory
+// and what to give instead.
+Status OpenError(const std::string& dir, const Status& s) {
+  if (!s.IsNotFound() || s.message().find("no META file") == std::string::npos) return s;
+  return Status::NotFound(dir + " is not a zcmedia store (no META file): give a store directory or a library "
+                                "file (LIB.db)");
+}
+
 // The store a command works on, and the library file when it was given one
 // (empty for a store directory).
 struct Target {
@@ -33,10 +43,14 @@ struct Target {
   std::string library;
 };
 
-// A missing path stays a store directory: the store's own error (as before
-// LIB.db was accepted) says there is none.
+// A missing path is NotFound naming it (the store's own error would advise
+// creating a store, which these commands never do).
 Status ResolveTarget(const std::string& arg, Target* target) {
   struct stat st;
+  if (stat(arg.c_str(), &st) != 0 && errno == ENOENT) {
+    return Status::NotFound(arg + " does not exist: no zcmedia store here; give a store directory or a library "
+                                  "file (LIB.db)");
+  }
   if (stat(arg.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
     target->store_dir = arg;
     return Status::OK();
@@ -267,7 +281,7 @@ int RunStats(const std::string& store_or_library, StatsFormat format) {
   options.create_if_missing = false;
   std::unique_ptr<Store> store;
   s = Store::Open(dir, options, &store);
-  if (!s.ok()) return Fail("open " + Describe(target), s);
+  if (!s.ok()) return Fail("open " + Describe(target), OpenError(dir, s));
   const StoreStats stats = store->GetStats();
   CategorySummary categories;
   if (format != StatsFormat::kPrometheus) {
@@ -339,7 +353,7 @@ int RunCompact(const std::string& store_or_library, bool indexes_only) {
   options.create_if_missing = false;
   std::unique_ptr<Store> store;
   s = Store::Open(dir, options, &store);
-  if (!s.ok()) return Fail("open " + Describe(target), s);
+  if (!s.ok()) return Fail("open " + Describe(target), OpenError(dir, s));
   if (indexes_only) {
     {
       ElapsedLine line("compacting the indexes of " + dir);

@@ -79,9 +79,12 @@ class Watcher {
       int n = ::poll(fds, 2, timeout);
       if (n < 0 && errno != EINTR) return Status::FromErrno("poll", errno);
       if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-        // Stop: what is pending is rescanned first (nothing seen is lost);
-        // a store locked by another writer all along is an error that
-        // says what was not committed.
+        // Stop: the events already queued are read (a change made just
+        // before the signal may be readable in this same poll), then what
+        // is pending is rescanned (nothing that happened before the stop is
+        // lost); a store locked by another writer all along is an error
+        // that says what was not committed.
+        ZC_RETURN_IF_ERROR(ReadEvents());  // non-blocking: returns at EAGAIN
         if (!pending_.empty()) ZC_RETURN_IF_ERROR(Flush(/*stopping=*/true));
         return Status::OK();
       }
