@@ -76,7 +76,7 @@ std::string ReportJson(const ScanReport& r, const scan::LibraryPaths& lib, bool 
   std::snprintf(numbers, sizeof numbers,
                 "\"folders\":%llu,\"media_files\":%llu,\"unchanged\":%llu,\"added\":%llu,\"updated\":%llu,"
                 "\"removed\":%llu,\"tags_read\":%llu,\"problems\":%llu,\"unavailable_roots\":%llu,"
-                "\"playlists_imported\":%llu,\"batches\":%llu,\"commits\":%llu,\"seconds\":%.3f,\"database_seconds\":%.3f,"
+                "\"playlists_imported\":%llu,\"batches\":%llu,\"commits\":%llu,\"seconds\":%.3f,\"database_seconds\":%.3f,\"database_cpu_seconds\":%.3f,"
                 "\"tag_seconds\":%.3f",
                 static_cast<unsigned long long>(r.folders), static_cast<unsigned long long>(r.media_files),
                 static_cast<unsigned long long>(r.unchanged), static_cast<unsigned long long>(r.added),
@@ -84,7 +84,8 @@ std::string ReportJson(const ScanReport& r, const scan::LibraryPaths& lib, bool 
                 static_cast<unsigned long long>(r.tags_read), static_cast<unsigned long long>(r.problems),
                 static_cast<unsigned long long>(r.unavailable_roots),
                 static_cast<unsigned long long>(r.playlists_imported), static_cast<unsigned long long>(r.batches),
-                static_cast<unsigned long long>(r.commits), r.seconds, r.database_seconds, r.tag_seconds);
+                static_cast<unsigned long long>(r.commits), r.seconds, r.database_seconds, r.database_cpu_seconds,
+                r.tag_seconds);
   return std::string("{\"db\":") + JsonString(lib.db_path) + ",\"store\":" + JsonString(lib.store_dir) +
          ",\"created\":" + (created ? "true" : "false") + "," + numbers + "}";
 }

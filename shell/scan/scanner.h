@@ -79,7 +79,9 @@ struct ScanReport {
   uint64_t commits = 0;          // store commits (about one per second of writing)
   double seconds = 0;            // the whole scan
   double database_seconds = 0;   // encoding records and inside the store's writes
-                                 // and commits (the database's share)
+                                 // and commits (the database's share), wall clock
+  double database_cpu_seconds = 0;  // CPU time of the writer thread, which does
+                                    // only that (no waiting for a core)
   double tag_seconds = 0;        // summed over reader threads, inside TagLib
 };
 

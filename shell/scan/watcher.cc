@@ -122,6 +122,7 @@ class Watcher {
     t.commits += r.commits;
     t.seconds += r.seconds;
     t.database_seconds += r.database_seconds;
+    t.database_cpu_seconds += r.database_cpu_seconds;
     t.tag_seconds += r.tag_seconds;
   }
 
