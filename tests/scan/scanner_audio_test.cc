@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -145,6 +146,32 @@ TEST_F(ScannerAudioTest, PlaylistFilesBecomePlaylistsAfterTheirTracks) {
   snap = store_->GetSnapshot();
   ASSERT_TRUE(snap->ListPlaylistEntries(playlist.id(), &entries).ok());
   EXPECT_EQ(entries.size(), 1u);
+}
+
+TEST_F(ScannerAudioTest, BrokenFilesAreStoredAndReportedWithoutFailingTheScan) {
+  Copy("t.mp3", "ok/good.mp3");
+  testing::WriteTruncatedCopy(templates_->Join("t.m4a"), media_ + "/ok/cut.m4a", 200);  // before its moov atom
+  testing::WriteFile(media_ + "/ok/empty.flac", "");
+  testing::WriteGarbage(media_ + "/ok/noise.ogg", 3000, 11);
+  Copy("t.flac", "ok/flac-named.mp3");  // the wrong extension: read as what it is
+  ScanReport report = ScanMedia();
+  EXPECT_EQ(report.added, 5u);
+  std::vector<std::string> reported;
+  for (const ScanProblem& p : problems_) {
+    EXPECT_EQ(p.kind, ScanProblem::Kind::kUnreadableTags);
+    reported.push_back(fs::path(p.path).filename());
+  }
+  std::sort(reported.begin(), reported.end());
+  EXPECT_THAT(reported, ::testing::ElementsAre("cut.m4a", "empty.flac", "noise.ogg"));
+  EXPECT_EQ(Record("ok/good.mp3").title, "Jóga");
+  MediaFileFields misnamed = Record("ok/flac-named.mp3");
+  EXPECT_EQ(misnamed.mime_type, "audio/mpeg");  // the legacy server's type: by extension
+  EXPECT_EQ(misnamed.title, "Jóga");
+  EXPECT_EQ(misnamed.duration, 1500);
+  MediaFileFields cut = Record("ok/cut.m4a");
+  EXPECT_EQ(cut.title, std::nullopt);
+  EXPECT_EQ(cut.duration, std::nullopt);
+  EXPECT_EQ(cut.size, 200);
 }
 
 TEST_F(ScannerAudioTest, ManyReadersGiveTheSameLibraryAsOne) {
