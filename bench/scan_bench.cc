@@ -244,18 +244,7 @@ void LegacyScanChild(const std::string& tree, const std::string& dir, const Expe
       tag_seconds += tag_clock.Seconds();
       ++tags_read;
       if (!s.ok() && unreadable++ == 0) first_problem = s.ToString();
-      auto text = [](const std::optional<std::string>& v) -> OptText {
-        if (!v) return std::nullopt;
-        return std::string_view(*v);
-      };
-      f.duration = t.duration_ms;
-      f.title = text(t.title);
-      f.artist = text(t.artist);
-      f.album = text(t.album);
-      f.genre = text(t.genre);
-      f.track_number = t.track_number;
-      f.year = t.year;
-      f.album_artist = text(t.album_artist);
+      scan::ApplyAudioTags(t, &f);
     }
     f.created_at = f.updated_at = now;
     Stopwatch db_clock;

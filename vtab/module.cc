@@ -11,27 +11,11 @@
 #include "guard.h"
 #include "table.h"
 #include "tables.h"
+#include "zcmedia/table_arguments.h"
 
 namespace zcmedia::vtab {
 namespace {
 
-
-// An argument value: 'x', "x" or x, with doubled quotes undone.
-std::string Unquote(std::string v) {
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
-  size_t start = v.find_first_not_of(" \t");
-  v = start == std::string::npos ? "" : v.substr(start);
-  if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) {
-    const char q = v.front();
-    std::string out;
-    for (size_t i = 1; i + 1 < v.size(); ++i) {
-      out.push_back(v[i]);
-      if (v[i] == q && i + 2 < v.size() && v[i + 1] == q) ++i;
-    }
-    return out;
-  }
-  return v;
-}
 
 struct CreateArgs {
   std::string store;
@@ -45,8 +29,8 @@ Status ParseArgs(int argc, const char* const* argv, const std::string& table, Cr
     if (eq == std::string::npos)
       return Status::InvalidArgument("zcmedia table " + table + ": argument '" + arg +
                                      "' is not key=value (expected store='DIR', kind='media_files')");
-    const std::string key = Unquote(arg.substr(0, eq));
-    const std::string value = Unquote(arg.substr(eq + 1));
+    const std::string key = UnquoteArgument(arg.substr(0, eq));
+    const std::string value = UnquoteArgument(arg.substr(eq + 1));
     if (key == "store") out->store = value;
     else if (key == "kind") out->kind = value;
     else

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zcmedia/sqlite_extension.h"
+#include "zcmedia/table_arguments.h"
 
 namespace zcmedia::scan {
 namespace {
@@ -38,24 +39,6 @@ std::string Quote(const std::string& text) {
     if (c == '\'') out.push_back('\'');
   }
   return out + "'";
-}
-
-// A module argument value as the extension reads it: 'x', "x" or x, with
-// doubled quotes undone (vtab/module.cc's Unquote).
-std::string Unquote(std::string v) {
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) v.pop_back();
-  const size_t start = v.find_first_not_of(" \t\n");
-  v = start == std::string::npos ? "" : v.substr(start);
-  if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) {
-    const char q = v.front();
-    std::string out;
-    for (size_t i = 1; i + 1 < v.size(); ++i) {
-      out.push_back(v[i]);
-      if (v[i] == q && i + 2 < v.size() && v[i + 1] == q) ++i;
-    }
-    return out;
-  }
-  return v;
 }
 
 // Splits the module arguments "a='x', b=y" at the commas outside quotes
@@ -104,7 +87,7 @@ Status StoreArgumentOf(const std::string& db_path, const std::string& sql, std::
   const size_t open = sql.find('(', using_at);
   const size_t close = sql.rfind(')');
   std::string module = sql.substr(using_at + 7, (open == std::string::npos ? sql.size() : open) - using_at - 7);
-  module = Unquote(module);
+  module = vtab::UnquoteArgument(module);
   if (!IEquals(module, "zcmedia")) {
     return Status::InvalidArgument(db_path + " is not a zcmedia library: its media_files is a virtual table of "
                                    "module '" + module + "', not zcmedia");
@@ -112,8 +95,8 @@ Status StoreArgumentOf(const std::string& db_path, const std::string& sql, std::
   if (open != std::string::npos && close != std::string::npos && close > open) {
     for (const std::string& arg : SplitArguments(sql.substr(open + 1, close - open - 1))) {
       const size_t eq = arg.find('=');
-      if (eq != std::string::npos && Unquote(arg.substr(0, eq)) == "store") {
-        *store = Unquote(arg.substr(eq + 1));
+      if (eq != std::string::npos && vtab::UnquoteArgument(arg.substr(0, eq)) == "store") {
+        *store = vtab::UnquoteArgument(arg.substr(eq + 1));
         if (!store->empty()) return Status::OK();
       }
     }

@@ -255,46 +255,32 @@ class Pipeline {
     };
     while (std::optional<std::vector<Write>> chunk = to_write_.Pop()) {
       for (Write& item : *chunk) {
-      if (failed()) break;  // drain so that producers never block
-      auto encode_start = Clock::now();
-      if (const int64_t* id = std::get_if<int64_t>(&item)) {
-        batch.Remove(*id);
-        ++pending_removed;
-      } else {
-        const FileToStore& file = std::get<FileToStore>(item);
-        MediaFileFields f;
-        f.path = file.path;
-        FillDerivedColumns(f);
-        f.size = file.size;
-        f.modified = file.modified;
-        f.mime_type = file.mime_type;
-        if (file.audio) {
-          const AudioTags& t = file.tags;
-          auto text = [](const std::optional<std::string>& v) -> OptText {
-            if (!v) return std::nullopt;
-            return std::string_view(*v);
-          };
-          f.duration = t.duration_ms;
-          f.title = text(t.title);
-          f.artist = text(t.artist);
-          f.album = text(t.album);
-          f.genre = text(t.genre);
-          f.track_number = t.track_number;
-          f.year = t.year;
-          f.album_artist = text(t.album_artist);
-        }
-        f.created_at = file.id != 0 ? file.created_at : now_;
-        f.updated_at = now_;
-        if (file.id != 0) {
-          batch.Update(file.id, f);
-          ++pending_updated;
+        if (failed()) break;  // drain so that producers never block
+        auto encode_start = Clock::now();
+        if (const int64_t* id = std::get_if<int64_t>(&item)) {
+          batch.Remove(*id);
+          ++pending_removed;
         } else {
-          batch.Put(f);
-          ++pending_added;
+          const FileToStore& file = std::get<FileToStore>(item);
+          MediaFileFields f;
+          f.path = file.path;
+          FillDerivedColumns(f);
+          f.size = file.size;
+          f.modified = file.modified;
+          f.mime_type = file.mime_type;
+          if (file.audio) ApplyAudioTags(file.tags, &f);
+          f.created_at = file.id != 0 ? file.created_at : now_;
+          f.updated_at = now_;
+          if (file.id != 0) {
+            batch.Update(file.id, f);
+            ++pending_updated;
+          } else {
+            batch.Put(f);
+            ++pending_added;
+          }
         }
-      }
-      database_seconds_ += SecondsSince(encode_start);  // encoding is the database's work too
-      if (batch.size() >= batch_records_) flush(false);
+        database_seconds_ += SecondsSince(encode_start);  // encoding is the database's work too
+        if (batch.size() >= batch_records_) flush(false);
       }
     }
     flush(true);

@@ -219,4 +219,19 @@ Status ReadAudioTags(const std::string& path, AudioTags* out) {
   return Status::OK();
 }
 
+void ApplyAudioTags(const AudioTags& tags, MediaFileFields* f) {
+  auto text = [](const std::optional<std::string>& v) -> OptText {
+    if (!v) return std::nullopt;
+    return std::string_view(*v);
+  };
+  f->duration = tags.duration_ms;
+  f->title = text(tags.title);
+  f->artist = text(tags.artist);
+  f->album = text(tags.album);
+  f->genre = text(tags.genre);
+  f->track_number = tags.track_number;
+  f->year = tags.year;
+  f->album_artist = text(tags.album_artist);
+}
+
 }  // namespace zcmedia::scan

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "zcmedia/media_file.h"
 #include "zcmedia/status.h"
 
 namespace zcmedia::scan {
@@ -84,5 +85,10 @@ struct AudioTags {
 // own TagLib objects; TagLib's debug output is silenced once per process,
 // on the first call). Never crashes on any input.
 Status ReadAudioTags(const std::string& path, AudioTags* out);
+
+// Sets the tag columns of `f` (title, artist, album, genre, track_number,
+// year, album_artist, duration) from `tags`, NULL where a tag is absent.
+// The text columns are views into `tags`: keep it alive while `f` is used.
+void ApplyAudioTags(const AudioTags& tags, MediaFileFields* f);
 
 }  // namespace zcmedia::scan
