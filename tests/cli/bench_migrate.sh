@@ -11,19 +11,6 @@ zcmedia="$1"
 dir=$(mktemp -d /tmp/zcmedia-cli-bench-migrate-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 . "$(dirname "$0")/lib.sh"
-json_number() {  # json-line key
-  printf '%s\n' "$1" | sed -n "s/.*\"$2\": \(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p"
-}
-json_check() {  # json-line key condition
-  v=$(json_number "$1" "$2")
-  [ -n "$v" ] && awk -v v="$v" "BEGIN { exit !($3) }"
-}
-expect_json() {  # json-line key condition what
-  json_check "$1" "$2" "$3" || fail "$4: \"$2\" is '$(json_number "$1" "$2")', want $3"
-}
-expect_bool() {  # json-line key what
-  printf '%s\n' "$1" | grep -q "\"$2\": \(true\|false\)" || fail "$3: no boolean \"$2\""
-}
 
 if ! has_bench_commands "$zcmedia"; then
   echo "SKIP: benchmarks not built"

@@ -13,19 +13,6 @@ zcmedia="$1"
 dir=$(mktemp -d /tmp/zcmedia-cli-bench-scan-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 . "$(dirname "$0")/lib.sh"
-json_number() {  # json-line key
-  printf '%s\n' "$1" | sed -n "s/.*\"$2\": \(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p"
-}
-json_check() {  # json-line key condition
-  v=$(json_number "$1" "$2")
-  [ -n "$v" ] && awk -v v="$v" "BEGIN { exit !($3) }"
-}
-expect_json() {  # json-line key condition what
-  json_check "$1" "$2" "$3" || fail "$4: \"$2\" is '$(json_number "$1" "$2")', want $3"
-}
-expect_bool() {  # json-line key what
-  printf '%s\n' "$1" | grep -q "\"$2\": \(true\|false\)" || fail "$3: no boolean \"$2\""
-}
 
 if ! has_bench_commands "$zcmedia"; then
   echo "SKIP: benchmarks not built"
@@ -61,11 +48,13 @@ for side in zcmedia_scan zcmedia_scan_1t zcmedia_rescan sqlite_legacy_scan sqlit
   expect_json "$run" "${side}_files_per_s" 'v > 0' "bench scan"
   expect_json "$run" "${side}_database_s" 'v >= 0' "bench scan"
   expect_json "$run" "${side}_database_share" 'v >= 0 && v < 1' "bench scan"
+  expect_json "$run" "${side}_database_cpu_share" 'v >= 0 && v <= 1' "bench scan"
   expect_json "$run" "${side}_open_ms" 'v > 0' "bench scan"
 done
 for side in zcmedia_scan zcmedia_scan_1t sqlite_legacy_scan; do
   expect_json "$run" "${side}_tag_s" 'v > 0' "bench scan"
   expect_json "$run" "${side}_database_s" 'v > 0' "bench scan"
+  expect_json "$run" "${side}_database_cpu_share" 'v > 0' "bench scan"
 done
 for side in zcmedia_scan zcmedia_scan_1t zcmedia_rescan; do
   expect_json "$run" "${side}_peak_anon_kib" 'v > -1000000' "bench scan"
@@ -83,7 +72,7 @@ for key in target_database_share_met target_rescan_met all_targets_met; do
 done
 grep -q "^tree (not timed): [0-9,]* media files (2,000 MP3s" "$dir/out" || fail "bench scan: no tree line"
 grep -q "^page cache: warm" "$dir/out" || fail "bench scan: the warm page cache is not said"
-grep -q "^side  *seconds  *files/s  *database  *tags (s)  *open (ms)  *peak anon" "$dir/out" ||
+grep -q "^side  *seconds  *files/s  *database  *db cpu  *tags (s)  *open (ms)  *peak anon" "$dir/out" ||
   fail "bench scan: no figures table"
 for label in "zcmedia scan, [0-9]* readers\{0,1\}" "zcmedia scan, 1 reader" "legacy scan (serial)" "zcmedia rescan" \
   "legacy rescan"; do

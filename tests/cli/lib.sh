@@ -41,10 +41,26 @@ need_ffmpeg() {
   command -v ffmpeg > /dev/null || fail "no ffmpeg (scripts/install-deps installs it)"
 }
 # Fails unless the file holds one valid JSON text.
-expect_json() {  # file description
+expect_valid_json() {  # file description
   python3 -m json.tool "$1" > /dev/null 2>&1 || { cat "$1"; fail "$2: not valid JSON"; }
 }
 # One value of a single-row, single-column query (CSV, CR removed).
 sql_value() {  # db sql
   "$zcmedia" sql "$1" --format csv "$2" | tail -n 1 | tr -d '\r'
+}
+
+# One JSON line of a bench command (--json): a numeric value by key, a
+# check of it, and the failures that name what was wanted.
+json_number() {  # json-line key
+  printf '%s\n' "$1" | sed -n "s/.*\"$2\": \(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p"
+}
+json_check() {  # json-line key condition
+  v=$(json_number "$1" "$2")
+  [ -n "$v" ] && awk -v v="$v" "BEGIN { exit !($3) }"
+}
+expect_json() {  # json-line key condition what
+  json_check "$1" "$2" "$3" || fail "$4: \"$2\" is '$(json_number "$1" "$2")', want $3"
+}
+expect_bool() {  # json-line key what
+  printf '%s\n' "$1" | grep -q "\"$2\": \(true\|false\)" || fail "$3: no boolean \"$2\""
 }
