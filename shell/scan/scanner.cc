@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -130,8 +131,17 @@ class Pipeline {
         now_(static_cast<int64_t>(std::time(nullptr))) {
     int readers = options.reader_threads;
     if (readers <= 0) readers = std::max(1u, std::thread::hardware_concurrency());
-    for (int i = 0; i < readers; ++i) readers_.emplace_back([this] { ReadLoop(); });
-    writer_ = std::thread([this] { WriteLoop(); });
+    // Named for top -H, perf and gdb: "zc-scan-read", "zc-scan-write".
+    for (int i = 0; i < readers; ++i) {
+      readers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "zc-scan-read");
+        ReadLoop();
+      });
+    }
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "zc-scan-write");
+      WriteLoop();
+    });
   }
   ~Pipeline() { Finish(); }
 
