@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -264,13 +265,25 @@ class Watcher {
                             " folder(s) seen since the last rescan are not in the library; run zcmedia scan "
                             "once the other writer is done");
       }
-      // Another writer (a server's playlist edit): keep the folders, retry.
-      Problem(ScanProblem::Kind::kLibraryLocked, store_dir_,
-              s.message() + "; the rescan is retried in a second");
+      // Another writer (a server's playlist edit): keep the folders, retry
+      // every second; said once per episode, not once per retry (a server
+      // that keeps its connection open can hold the lock for hours).
+      if (!locked_since_) {
+        locked_since_ = Clock::now();
+        Problem(ScanProblem::Kind::kLibraryLocked, store_dir_,
+                s.message() + "; the rescan is retried every second until it is free");
+      }
       retry_after_ = Clock::now() + std::chrono::seconds(1);
       return Status::OK();
     }
     ZC_RETURN_IF_ERROR(s);
+    if (locked_since_) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - *locked_since_).count();
+      Problem(ScanProblem::Kind::kLibraryLocked, store_dir_,
+              store_dir_ + " is free again after " + std::to_string(static_cast<int64_t>(seconds)) +
+                  " s; rescanning what changed meanwhile");
+      locked_since_.reset();
+    }
     std::vector<FolderToScan> folders;
     for (const auto& [path, recursive] : pending_) {
       bool root = std::find(roots_.begin(), roots_.end(), path) != roots_.end();
@@ -297,6 +310,7 @@ class Watcher {
   std::map<std::string, bool> pending_;           // folder -> recursive
   std::map<std::string, std::pair<dev_t, ino_t>> root_ids_;  // {0, 0}: not there
   Clock::time_point first_event_, last_event_, retry_after_;
+  std::optional<Clock::time_point> locked_since_;  // another writer holds the store since
 };
 
 }  // namespace

@@ -216,6 +216,22 @@ TEST_F(WatcherTest, AStopWhileAnotherWriterHoldsTheLibrarySaysWhatIsNotCommitted
   EXPECT_THAT(stopped.message(), ::testing::HasSubstr("run zcmedia scan"));
 }
 
+TEST_F(WatcherTest, ALockedLibraryIsRetriedAndSaidOnceUntilItIsFree) {
+  store_options_.lock_timeout = std::chrono::milliseconds(100);
+  Start();
+  {
+    std::unique_ptr<Store> other_writer;  // a server that wrote and keeps its connection
+    ASSERT_TRUE(Store::Open(store_dir_, Options(), &other_writer).ok());
+    Write(media_ + "/while-locked.mkv", "w");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two retries or more
+    EXPECT_EQ(ProblemsOf(ScanProblem::Kind::kLibraryLocked), 1u);
+    EXPECT_EQ(Paths().count(media_ + "/while-locked.mkv"), 0u);
+  }
+  WaitFor([&] { return Paths().count(media_ + "/while-locked.mkv") == 1; }, "the change once the lock is free");
+  EXPECT_EQ(ProblemsOf(ScanProblem::Kind::kLibraryLocked), 2u);  // locked, then free again
+  EXPECT_TRUE(Stop().ok());
+}
+
 TEST_F(WatcherTest, AnOverflowedEventQueueIsSurvivedByARescan) {
   int max_queued = 16384;
   if (FILE* f = std::fopen("/proc/sys/fs/inotify/max_queued_events", "r")) {
