@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -200,7 +201,13 @@ class Pipeline {
       done.reserve(chunk->size());
       for (FileToStore& file : *chunk) {
         auto start = Clock::now();
-        Status s = ReadAudioTags(file.path, &file.tags);
+        Status s;
+        try {
+          s = ReadAudioTags(file.path, &file.tags);
+        } catch (const std::exception& e) {  // TagLib out of memory on a hostile file: that file only
+          file.tags = AudioTags{};
+          s = Status::Corruption("reading the tags of " + file.path + " failed: " + e.what());
+        }
         tag_nanos_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(),
                              std::memory_order_relaxed);
         // TagLib 1.13 reads no raw ADTS .aac at all: such files are stored
