@@ -476,11 +476,29 @@ Status ParsePlaylistFile(const std::string& path, PlaylistFormat format, ParsedP
 
 // ---- Import -----------------------------------------------------------------------
 
+// The description that marks a playlist as imported from `source_path`.
+std::string ImportDescription(const std::string& source_path) { return "Imported from " + source_path; }
+
+Status CheckImport(const Snapshot& snapshot, const std::string& source_path, int64_t source_mtime,
+                   ImportNeed* need) {
+  *need = ImportNeed::kImport;
+  PlaylistView existing;
+  Status s = snapshot.FindPlaylistByName(StemOf(source_path), &existing);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return WithContext(s, "checking playlist file " + source_path);
+  if (existing.description() != OptText(ImportDescription(source_path))) {
+    *need = ImportNeed::kNameTaken;
+  } else if (existing.updated_at() > source_mtime) {  // ImportPlaylist's rule, below
+    *need = ImportNeed::kCurrent;
+  }
+  return Status::OK();
+}
+
 Status ImportPlaylist(Store* store, const ParsedPlaylist& parsed, const std::string& source_path,
                       int64_t source_mtime, ImportResult* result) {
   *result = ImportResult();
   const std::string context = "importing playlist file " + source_path;
-  const std::string description = "Imported from " + source_path;
+  const std::string description = ImportDescription(source_path);
   std::shared_ptr<const Snapshot> snap = store->GetSnapshot();
 
   PlaylistView existing;

@@ -147,6 +147,16 @@ constexpr size_t kMaxListedMissing = 20;
 Status ImportPlaylist(Store* store, const ParsedPlaylist& parsed, const std::string& source_path,
                       int64_t source_mtime, ImportResult* result);
 
+// What ImportPlaylist would do with the playlist file at `source_path`
+// (mtime `source_mtime`), decided from its name and the store alone,
+// without reading the file: kCurrent and kNameTaken are exactly the cases
+// where ImportPlaylist writes nothing (result->unchanged, ->name_taken).
+// The scanner asks first, so that a rescan of an unchanged library reads
+// no playlist file's content.
+enum class ImportNeed { kImport, kCurrent, kNameTaken };
+Status CheckImport(const Snapshot& snapshot, const std::string& source_path, int64_t source_mtime,
+                   ImportNeed* need);
+
 // Writes playlist `playlist_id` of `snapshot` to `out`, entries in position
 // order, one line each ('\n'):
 //   m3u8 (and m3u, also written in UTF-8: the parser reads UTF-8 .m3u

@@ -656,8 +656,19 @@ void ImportFoundPlaylist(Store* store, const std::string& path, int64_t mtime, P
                          ScanReport* report) {
   std::optional<PlaylistFormat> format = PlaylistFormatForFilename(path);
   if (!format) return;
+  // Decided without reading the file where possible: a rescan of an
+  // unchanged library reads no file content.
+  ImportNeed need = ImportNeed::kImport;
+  Status s = CheckImport(*store->GetSnapshot(), path, mtime, &need);
+  if (s.ok() && need == ImportNeed::kCurrent) return;
+  if (s.ok() && need == ImportNeed::kNameTaken) {
+    problems->Report(ScanProblem::Kind::kPlaylist, path,
+                     path + ": a playlist of that name exists that was not imported from this file; left alone "
+                            "(rename one of them)");
+    return;
+  }
   ParsedPlaylist parsed;
-  Status s = ParsePlaylistFile(path, *format, &parsed);
+  if (s.ok()) s = ParsePlaylistFile(path, *format, &parsed);
   ImportResult result;
   if (s.ok()) s = ImportPlaylist(store, parsed, path, mtime, &result);
   if (!s.ok()) {

@@ -301,6 +301,25 @@ TEST_F(ScannerTest, ScanFoldersOnItsOwnLooksOnlyAtThatFolder) {
                                    media_ + "/watched/b.mkv", media_ + "/watched/new/deep/n.mkv"));
 }
 
+TEST_F(ScannerTest, ARescanReadsNoPlaylistFileThatIsUnchanged) {
+  Write(media_ + "/v/a.mkv", "a");
+  Write(media_ + "/v/list.m3u8", "a.mkv\n");
+  SetMtime(media_ + "/v/list.m3u8", 1600000000);
+  EXPECT_EQ(ScanMedia().playlists_imported, 1u);
+  // Same mtime, content that would fail to parse (a NUL byte) if it were read.
+  Write(media_ + "/v/list.m3u8", std::string("a.mkv\n\0", 7));
+  SetMtime(media_ + "/v/list.m3u8", 1600000000);
+  ScanReport again = ScanMedia();
+  EXPECT_EQ(again.playlists_imported, 0u);
+  EXPECT_EQ(again.problems, 0u);
+  // A user's playlist of another file's name is reported without reading it.
+  Write(media_ + "/w/list.m3u8", std::string("\0", 1));
+  ScanReport taken = ScanMedia();
+  EXPECT_THAT(ProblemKinds(), ElementsAre(ScanProblem::Kind::kPlaylist));
+  EXPECT_THAT(problems_.back().message, ::testing::HasSubstr("not imported from this file"));
+  EXPECT_EQ(taken.playlists_imported, 0u);
+}
+
 TEST_F(ScannerTest, RecordsOfUnknownExtensionsInTheLibraryAreKeptWhileTheFileExists) {
   // A migrated library may hold types this scanner does not recognise.
   Write(media_ + "/odd.xyz", "odd");
