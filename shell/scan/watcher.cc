@@ -41,7 +41,8 @@ class Watcher {
   Watcher(const std::string& store_dir, const Options& store_options, const WatchOptions& options,
           WatchReport* report)
       : store_dir_(store_dir), store_options_(store_options), options_(options), report_(report),
-        roots_(NormaliseRoots(options.scan.roots)) {}
+        roots_(NormaliseRoots(options.scan.roots)),
+        store_folder_(NormaliseRoots({store_dir}).front()) {}
   ~Watcher() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -162,6 +163,10 @@ class Watcher {
   // already watched, a loop) has one watch: inotify gives the same
   // descriptor, and it is not descended again.
   void AddWatches(const std::string& folder) {
+    // The library's own store may sit below a root (--db /srv/music/lib.db):
+    // its writes are not media, and watching them would make every rescan's
+    // commit the event of the next rescan.
+    if (folder == store_folder_) return;
     int wd = ::inotify_add_watch(fd_, folder.c_str(), kWatchMask);
     if (wd < 0) {
       if (errno == ENOSPC && !warned_limit_) {
@@ -304,6 +309,7 @@ class Watcher {
   const WatchOptions& options_;
   WatchReport* report_;
   const std::vector<std::string> roots_;
+  const std::string store_folder_;  // absolute, normalised: never watched
   int fd_ = -1;
   bool warned_limit_ = false;
   std::unordered_map<int, std::string> folders_;  // watch descriptor -> folder path

@@ -232,6 +232,22 @@ TEST_F(WatcherTest, ALockedLibraryIsRetriedAndSaidOnceUntilItIsFree) {
   EXPECT_TRUE(Stop().ok());
 }
 
+TEST_F(WatcherTest, TheLibrarysOwnStoreBelowARootIsNotWatched) {
+  store_dir_ = media_ + "/library.zcmedia";  // zcmedia watch /srv/music --db /srv/music/library.db
+  {
+    std::unique_ptr<Store> create;
+    ASSERT_TRUE(Store::Open(store_dir_, Options(), &create).ok());
+  }
+  Start();
+  Write(media_ + "/a.mkv", "a");
+  WaitFor([&] { return Paths().count(media_ + "/a.mkv") == 1; }, "a created file");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int settled = scans_.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_EQ(scans_.load(), settled) << "the store's own writes keep the watch rescanning";
+  EXPECT_TRUE(Stop().ok());
+}
+
 TEST_F(WatcherTest, AnOverflowedEventQueueIsSurvivedByARescan) {
   int max_queued = 16384;
   if (FILE* f = std::fopen("/proc/sys/fs/inotify/max_queued_events", "r")) {
