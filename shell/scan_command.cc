@@ -18,16 +18,18 @@
 #include "zcmedia/store.h"
 
 namespace zcmedia::shell {
-namespace {
-
 using scan::ScanProblem;
 using scan::ScanProgress;
 using scan::ScanReport;
 
+namespace {
 // Problems listed on stderr before the rest are only counted: a library
 // with a hundred thousand broken files should not bury the summary.
 constexpr uint64_t kProblemsListed = 200;
+}  // namespace
 
+// Prints a scan's or watch's problems (declared in scan_command.h for
+// ScanOptionsFromFlags; used only here).
 class ProblemPrinter {
  public:
   explicit ProblemPrinter(const char* command) : command_(command) {}
@@ -54,6 +56,8 @@ class ProblemPrinter {
   const char* command_;
   uint64_t count_ = 0;
 };
+
+namespace {
 
 void ShowProgress(const ScanProgress& p, ProblemPrinter* printer) {
   char line[200];
@@ -202,6 +206,16 @@ std::optional<int> ScanCommands::RunParsed() {
   return std::nullopt;
 }
 
+scan::ScanOptions ScanCommands::ScanOptionsFromFlags(ProblemPrinter* printer) const {
+  scan::ScanOptions scan;
+  scan.roots = folders_;
+  scan.reader_threads = threads_;
+  scan.import_playlists = !no_playlists_;
+  scan.allow_empty_roots = allow_empty_roots_;
+  scan.report_problem = [printer](const ScanProblem& p) { printer->Print(p); };
+  return scan;
+}
+
 int ScanCommands::RunScan() {
   scan::LibraryPaths lib;
   bool created = false;
@@ -221,12 +235,7 @@ int ScanCommands::RunScan() {
   }
 
   ProblemPrinter printer("scan");
-  scan::ScanOptions scan;
-  scan.roots = folders_;
-  scan.reader_threads = threads_;
-  scan.import_playlists = !no_playlists_;
-  scan.allow_empty_roots = allow_empty_roots_;
-  scan.report_problem = [&](const ScanProblem& p) { printer.Print(p); };
+  scan::ScanOptions scan = ScanOptionsFromFlags(&printer);
   if (!json_ && !quiet_ && ::isatty(STDERR_FILENO)) {
     scan.progress = [&](const ScanProgress& p) { ShowProgress(p, &printer); };
   }
@@ -272,11 +281,7 @@ int ScanCommands::RunWatch() {
 
   ProblemPrinter printer("watch");
   scan::WatchOptions watch;
-  watch.scan.roots = folders_;
-  watch.scan.reader_threads = threads_;
-  watch.scan.import_playlists = !no_playlists_;
-  watch.scan.allow_empty_roots = allow_empty_roots_;
-  watch.scan.report_problem = [&](const ScanProblem& p) { printer.Print(p); };
+  watch.scan = ScanOptionsFromFlags(&printer);
   watch.settle_ms = settle_ms_;
   watch.max_delay_ms = std::max(settle_ms_, 1000);
   watch.on_scan = [&](const ScanReport& r, bool initial) {

@@ -10,7 +10,13 @@
 #include <string>
 #include <vector>
 
+namespace zcmedia::scan {
+struct ScanOptions;
+}
+
 namespace zcmedia::shell {
+
+class ProblemPrinter;
 
 // Exit statuses of scan and watch.
 constexpr int kScanOk = 0;               // done (problems, if any, listed on stderr)
@@ -30,6 +36,8 @@ class ScanCommands {
   int RunScan();
   int RunWatch();
   int RunExport();
+  // The scan flags scan and watch share; problems go to `printer`.
+  scan::ScanOptions ScanOptionsFromFlags(ProblemPrinter* printer) const;
 
   CLI::App* scan_ = nullptr;
   CLI::App* watch_ = nullptr;

@@ -1,11 +1,11 @@
 // The scanner (scanner.h): a walker on the calling thread compares each
 // folder with the store's records of it; audio files to (re)read go to a
 // pool of TagLib readers; everything to write goes to one writer thread that
-// fills WriteBatches and commits them. Three threads kinds, two bounded
-// queues:
+// fills WriteBatches and appends them to a store transaction committed about
+// once a second. Three kinds of thread, two bounded queues of chunks:
 //
 //   walker --(audio files)--> readers --+
-//      |                                +--> writer --> Store::Write
+//      |                                +--> writer --> Transaction::Write, Commit
 //      +--(other files, removals)-------+
 #include "scanner.h"
 
@@ -31,6 +31,7 @@
 
 #include "media_types.h"
 #include "playlist_files.h"
+#include "scan_paths.h"
 #include "tag_reader.h"
 #include "work_queue.h"
 
@@ -47,6 +48,26 @@ const char* ScanProblemKindName(ScanProblem::Kind kind) {
     case ScanProblem::Kind::kLibraryLocked: return "library locked";
   }
   return "problem";
+}
+
+ScanReport& ScanReport::operator+=(const ScanReport& r) {
+  folders += r.folders;
+  media_files += r.media_files;
+  unchanged += r.unchanged;
+  added += r.added;
+  updated += r.updated;
+  removed += r.removed;
+  tags_read += r.tags_read;
+  problems += r.problems;
+  unavailable_roots += r.unavailable_roots;
+  playlists_imported += r.playlists_imported;
+  batches += r.batches;
+  commits += r.commits;
+  seconds += r.seconds;
+  database_seconds += r.database_seconds;
+  database_cpu_seconds += r.database_cpu_seconds;
+  tag_seconds += r.tag_seconds;
+  return *this;
 }
 
 namespace {
@@ -66,15 +87,6 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string JoinPath(std::string_view dir, std::string_view name) {
-  std::string path;
-  path.reserve(dir.size() + 1 + name.size());
-  path.append(dir);
-  if (path.empty() || path.back() != '/') path.push_back('/');
-  path.append(name);
-  return path;
-}
-
 // Absolute, lexically normal, no trailing '/' (except "/" itself). Symlinks
 // are not resolved: the stored paths keep the folder names the user gave.
 std::string NormaliseRoot(const std::string& root) {
@@ -84,12 +96,6 @@ std::string NormaliseRoot(const std::string& root) {
   std::string s = p.lexically_normal().string();
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
-}
-
-bool IsInside(std::string_view path, std::string_view folder) {
-  if (folder == "/") return path.size() > 1 && path[0] == '/';
-  return path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 &&
-         path[folder.size()] == '/';
 }
 
 // Problems arrive from every thread; the callback sees them one at a time.
@@ -146,7 +152,6 @@ class Pipeline {
   }
   ~Pipeline() { Finish(); }
 
-  int64_t now() const { return now_; }
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
 
   // Files and removals are handed on in chunks of kChunkItems: one queue

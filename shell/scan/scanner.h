@@ -83,6 +83,9 @@ struct ScanReport {
   double database_cpu_seconds = 0;  // CPU time of the writer thread, which does
                                     // only that (no waiting for a core)
   double tag_seconds = 0;        // summed over reader threads, inside TagLib
+
+  // Adds every counter of `other` (a watch sums its rescans).
+  ScanReport& operator+=(const ScanReport& other);
 };
 
 // A snapshot of a running scan's progress, for a terminal line.

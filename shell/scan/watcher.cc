@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scan_paths.h"
 #include "zcmedia/store.h"
 
 namespace zcmedia::scan {
@@ -31,10 +32,6 @@ constexpr auto kRootCheckInterval = std::chrono::seconds(2);
 // written or touched, and the folder itself going away.
 constexpr uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO |
                                 IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
-
-std::string Join(const std::string& dir, const char* name) {
-  return dir == "/" ? "/" + std::string(name) : dir + "/" + name;
-}
 
 class Watcher {
  public:
@@ -60,7 +57,7 @@ class Watcher {
       scan.roots = roots_;
       ScanReport initial;
       Status s = Scan(store.get(), scan, &initial);
-      Add(initial);
+      report_->total += initial;
       if (options_.on_scan) options_.on_scan(initial, true);
       ZC_RETURN_IF_ERROR(s);
     }
@@ -108,26 +105,6 @@ class Watcher {
   }
 
  private:
-  void Add(const ScanReport& r) {
-    ScanReport& t = report_->total;
-    t.folders += r.folders;
-    t.media_files += r.media_files;
-    t.unchanged += r.unchanged;
-    t.added += r.added;
-    t.updated += r.updated;
-    t.removed += r.removed;
-    t.tags_read += r.tags_read;
-    t.problems += r.problems;
-    t.unavailable_roots += r.unavailable_roots;
-    t.playlists_imported += r.playlists_imported;
-    t.batches += r.batches;
-    t.commits += r.commits;
-    t.seconds += r.seconds;
-    t.database_seconds += r.database_seconds;
-    t.database_cpu_seconds += r.database_cpu_seconds;
-    t.tag_seconds += r.tag_seconds;
-  }
-
   void Problem(ScanProblem::Kind kind, const std::string& path, std::string message) {
     if (options_.scan.report_problem) options_.scan.report_problem(ScanProblem{kind, path, std::move(message)});
   }
@@ -179,7 +156,7 @@ class Watcher {
     }
     auto [it, inserted] = folders_.emplace(wd, folder);
     if (!inserted) {
-      bool moved = it->second != folder && !IsBelow(folder, it->second);
+      bool moved = it->second != folder && !IsInside(folder, it->second);
       if (moved) it->second = folder;  // moved within the tree: the watch follows the inode
       if (!moved) return;              // the same folder again, or a loop
     } else {
@@ -191,15 +168,11 @@ class Watcher {
     while (struct dirent* e = ::readdir(dir)) {
       if (e->d_name[0] == '.') continue;
       if (e->d_type == DT_DIR || e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
-        subfolders.push_back(Join(folder, e->d_name));
+        subfolders.push_back(JoinPath(folder, e->d_name));
       }
     }
     ::closedir(dir);
     for (const std::string& sub : subfolders) AddWatches(sub);  // IN_ONLYDIR refuses files
-  }
-
-  static bool IsBelow(const std::string& path, const std::string& folder) {
-    return path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 && path[folder.size()] == '/';
   }
 
   void Pending(const std::string& folder, bool recursive) {
@@ -254,7 +227,7 @@ class Watcher {
     }
     if (event.len == 0 || event.name[0] == '.') return;  // hidden entries are not scanned
     if ((event.mask & IN_ISDIR) && (event.mask & (IN_CREATE | IN_MOVED_TO))) {
-      Pending(Join(folder, event.name), true);  // a new folder: watched and scanned whole
+      Pending(JoinPath(folder, event.name), true);  // a new folder: watched and scanned whole
       Pending(folder, false);
       return;
     }
@@ -299,7 +272,7 @@ class Watcher {
     ScanReport report;
     s = ScanFolders(store.get(), folders, options_.scan, &report);
     ++report_->rescans;
-    Add(report);
+    report_->total += report;
     if (options_.on_scan) options_.on_scan(report, false);
     return s;
   }

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sqlite_capture.h"
+
 namespace zcmedia::migratetest {
 
 namespace fs = std::filesystem;
@@ -114,17 +116,7 @@ QueryResult Db::Run(const std::string& sql, const std::vector<Value>& params) {
       Row row;
       for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
         Value v;
-        v.type = sqlite3_column_type(stmt, c);
-        if (v.type == SQLITE_INTEGER) {
-          v.bytes = std::to_string(sqlite3_column_int64(stmt, c));
-        } else if (v.type == SQLITE_FLOAT) {
-          char text[40];
-          std::snprintf(text, sizeof text, "%.17g", sqlite3_column_double(stmt, c));
-          v.bytes = text;
-        } else if (v.type != SQLITE_NULL) {
-          const void* data = v.type == SQLITE_BLOB ? sqlite3_column_blob(stmt, c) : sqlite3_column_text(stmt, c);
-          v.bytes.assign(static_cast<const char*>(data ? data : ""), static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
-        }
+        test::CaptureColumn(stmt, c, &v.type, &v.bytes);
         row.push_back(std::move(v));
       }
       result.rows.push_back(std::move(row));

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "sqlite_capture.h"
 #include "sqlite_legacy.h"
 
 namespace zcmedia::test {
@@ -69,17 +70,7 @@ SqlResult SqlDb::Run(const std::string& sql, const std::vector<Param>& params) {
       SqlRow row;
       for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
         SqlCell cell;
-        cell.type = sqlite3_column_type(stmt, c);
-        if (cell.type == SQLITE_INTEGER) cell.bytes = std::to_string(sqlite3_column_int64(stmt, c));
-        else if (cell.type == SQLITE_FLOAT) {
-          std::ostringstream o;
-          o.precision(17);
-          o << sqlite3_column_double(stmt, c);
-          cell.bytes = o.str();
-        } else if (cell.type != SQLITE_NULL) {
-          const void* b = cell.type == SQLITE_BLOB ? sqlite3_column_blob(stmt, c) : sqlite3_column_text(stmt, c);
-          cell.bytes.assign(static_cast<const char*>(b ? b : ""), static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
-        }
+        CaptureColumn(stmt, c, &cell.type, &cell.bytes);
         row.push_back(std::move(cell));
       }
       result.rows.push_back(std::move(row));
