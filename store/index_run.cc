@@ -51,8 +51,7 @@ Run::Run(uint32_t kind, uint32_t file_number, std::unique_ptr<Mapping> mapping, 
   for (uint64_t w = 0; w < words; ++w) verified_[w].store(f.body_verified ? ~uint64_t{0} : 0);
 }
 
-Status Run::VerifyBytes(const void* p, size_t n) const {
-  if (verified_ == nullptr || n == 0) return Status::OK();
+Status Run::VerifyBlocks(const void* p, size_t n) const {
   const auto* bytes = static_cast<const uint8_t*>(p);
   const uint64_t first = static_cast<uint64_t>(bytes - body_) / format::kRunBlockBytes;
   const uint64_t last = (static_cast<uint64_t>(bytes - body_) + n - 1) / format::kRunBlockBytes;

@@ -103,7 +103,17 @@ class Run {
   // Verifies (once per block, thread-safe) the file blocks holding the
   // bytes [p, p + n) of this run; always OK for in-memory runs. Callers
   // that walk entries beyond what LowerBound verified use these first.
-  Status VerifyBytes(const void* p, size_t n) const;
+  // The common case, bytes inside one block already verified, is inline:
+  // lookups and filter probes ask several times per key.
+  Status VerifyBytes(const void* p, size_t n) const {
+    if (verified_ == nullptr || n == 0) return Status::OK();
+    const uint64_t at = static_cast<uint64_t>(static_cast<const uint8_t*>(p) - body_);
+    const uint64_t block = at / format::kRunBlockBytes;
+    if (block == (at + n - 1) / format::kRunBlockBytes &&
+        (verified_[block / 64].load(std::memory_order_acquire) & (uint64_t{1} << (block % 64))) != 0)
+      return Status::OK();
+    return VerifyBlocks(p, n);
+  }
   Status VerifyEntries(const RunEntry* first, const RunEntry* last) const {
     return VerifyBytes(first, static_cast<size_t>(last - first) * sizeof(RunEntry));
   }
@@ -138,6 +148,8 @@ class Run {
   }
 
  private:
+  // VerifyBytes past its inline check: verifies each block not yet verified.
+  Status VerifyBlocks(const void* p, size_t n) const;
   uint32_t kind_;
   uint32_t file_number_ = 0;
   std::vector<RunEntry> owned_;

@@ -1,17 +1,25 @@
 #include "zcmedia/media_file.h"
 
+#include <string.h>  // memrchr (GNU)
+
 #include "record_codec.h"
 #include "zcmedia/media_generated.h"
 
 namespace zcmedia {
 
 namespace {
-// Hot (every encode and every derived column read): a plain reverse scan,
-// cheaper than find_last_of's per-character set search.
+// Hot (every encode, every derived column read, several times per record
+// in the writer): two vectorised memrchr scans, the second only over the
+// name after the last '/' (a backslash there is a Windows separator). A
+// byte-by-byte reverse loop cost about 260 instructions per call
+// (callgrind, generated paths).
 size_t LastSeparator(std::string_view path) {
-  for (size_t i = path.size(); i-- > 0;)
-    if (path[i] == '/' || path[i] == '\\') return i;
-  return std::string_view::npos;
+  const char* const begin = path.data();
+  const auto* slash = static_cast<const char*>(memrchr(begin, '/', path.size()));
+  const size_t name = slash == nullptr ? 0 : static_cast<size_t>(slash - begin) + 1;
+  const auto* backslash = static_cast<const char*>(memrchr(begin + name, '\\', path.size() - name));
+  if (backslash != nullptr) return static_cast<size_t>(backslash - begin);
+  return slash == nullptr ? std::string_view::npos : name - 1;
 }
 
 // The parent path given the position of the last separator ("/" for "/x").
