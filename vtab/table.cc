@@ -1,5 +1,7 @@
 #include "table.h"
 
+#include <cstring>
+
 #include "values.h"
 
 namespace zcmedia::vtab {
@@ -143,7 +145,14 @@ std::optional<int64_t> RowReader::Integer(int column, bool not_null) {
 void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text) {
   // A null data pointer would make the value NULL, not ''.
   const char* data = text.data() != nullptr ? text.data() : "";
-  sqlite3_result_text(ctx, data, static_cast<int>(text.size()), static_text ? SQLITE_STATIC : SQLITE_TRANSIENT);
+  if (!static_text) {
+    sqlite3_result_text(ctx, data, static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return;
+  }
+  // Length -1: SQLite takes strlen(data) and marks the value terminated (see
+  // table.h). Only when strlen is exactly the text's length.
+  const bool terminated = data[text.size()] == '\0' && std::memchr(data, '\0', text.size()) == nullptr;
+  sqlite3_result_text(ctx, data, terminated ? -1 : static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 void ResultOptText(sqlite3_context* ctx, const std::optional<std::string_view>& text, bool static_text) {

@@ -181,6 +181,14 @@ int SqliteCode(const Status& s);
 // Result helpers for xColumn. `static_text`: the bytes are committed and
 // stay mapped while SQLite may hold them (session.h), so SQLite may keep
 // the pointer (SQLITE_STATIC); otherwise it copies (SQLITE_TRANSIENT).
+// Static text must lie inside a record, so that the byte after it can be
+// read: a whole FlatBuffers string (the format ends each with a NUL), a
+// part of one (a path's parent or file name), or a C string literal. When
+// that byte is a NUL and none is inside, the text is handed over as
+// NUL-terminated, which SQLite can use in place for sqlite3_value_text and
+// sqlite3_column_text; text handed with a length is copied (malloc, copy,
+// free) by each such call to add the terminator, and column_text is what
+// most applications (Python's sqlite3 included) read text with.
 void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text);
 void ResultOptText(sqlite3_context* ctx, const std::optional<std::string_view>& text, bool static_text);
 void ResultOptInt(sqlite3_context* ctx, const std::optional<int64_t>& value);

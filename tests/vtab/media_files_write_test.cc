@@ -183,5 +183,30 @@ TEST_F(MediaFilesWriteTest, TypesTheStoreCannotHoldAreRefusedByName) {
   SameContents();
 }
 
+// Committed text reaches the application in place: sqlite3_column_text
+// returns the same pointer as sqlite3_column_blob (no terminated copy) for
+// columns that are whole strings of the record. Text with a NUL inside
+// keeps every byte.
+TEST_F(MediaFilesWriteTest, TextIsReadInPlaceAndKeepsEmbeddedNuls) {
+  Same(Insert("INSERT", 1));
+  Same(Insert("INSERT", 2));
+  Same("UPDATE media_files SET title = 'a' || char(0) || 'b' WHERE id = 2");
+  Same("SELECT id, length(CAST(title AS BLOB)), hex(title), title = 'a' || char(0) || 'b' FROM media_files ORDER BY id");
+
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(vt_->handle(), "SELECT path, filename, title, artist, mime_type FROM media_files "
+                                              "WHERE id = 1", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  for (int c = 0; c < 5; ++c) {
+    const void* bytes = sqlite3_column_blob(stmt, c);
+    const int n = sqlite3_column_bytes(stmt, c);
+    const unsigned char* text = sqlite3_column_text(stmt, c);
+    EXPECT_EQ(static_cast<const void*>(text), bytes) << "column " << c << " was copied to add a terminator";
+    ASSERT_NE(text, nullptr);
+    EXPECT_EQ(text[n], '\0') << "column " << c;
+  }
+  sqlite3_finalize(stmt);
+}
+
 }  // namespace
 }  // namespace zcmedia::test
