@@ -1,6 +1,7 @@
 #include "record_codec.h"
 
 #include <array>
+#include <cstring>
 
 #include "checksum.h"
 #include "zcmedia/media_generated.h"
@@ -106,12 +107,18 @@ const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
 }
 
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n) {
-  if (n < sizeof(flatbuffers::uoffset_t) * 2) return nullptr;
+  // Size prefix, root offset, then the file identifier.
+  constexpr size_t kIdentifierAt = 2 * sizeof(flatbuffers::uoffset_t);
+  if (n < kIdentifierAt + flatbuffers::kFileIdentifierLength) return nullptr;
+  // The identifier compared here as 4 bytes: the generated check's strncmp
+  // was 2% of a scan that reads every record.
+  if (std::memcmp(data + kIdentifierAt, fb::MediaFileIdentifier(), flatbuffers::kFileIdentifierLength) != 0)
+    return nullptr;
   flatbuffers::Verifier::Options opts;
   opts.max_depth = 8;
   opts.max_tables = 64;
   flatbuffers::Verifier verifier(data, n, opts);
-  if (!fb::VerifySizePrefixedMediaFileBuffer(verifier)) return nullptr;
+  if (!verifier.VerifySizePrefixedBuffer<fb::MediaFile>(nullptr)) return nullptr;
   return fb::GetSizePrefixedMediaFile(data);
 }
 
