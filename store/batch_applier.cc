@@ -196,7 +196,9 @@ Status BatchApplier::Remove(int64_t id, uint32_t entry_bytes) {
 std::vector<RunEntry> BatchApplier::TakeEntries(uint32_t kind) {
   std::vector<RunEntry> v = std::move(entries_[kind]);
   // Stable: among equal identities the later write stays last; keep it.
-  std::stable_sort(v.begin(), v.end(), [kind](const RunEntry& a, const RunEntry& b) { return EntryLess(kind, a, b); });
+  // Often sorted already (ids of appends ascend): then a pass is all it costs.
+  auto less = [kind](const RunEntry& a, const RunEntry& b) { return EntryLess(kind, a, b); };
+  if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);
   size_t out = 0;
   for (size_t i = 0; i < v.size(); ++i) {
     const bool last_of_identity =
