@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "bench_util.h"
+#include "json_string.h"
 
 namespace zcmedia::shell {
 namespace {
@@ -61,19 +61,19 @@ class ProgressLine {
 void PrintJson(const MigrateReport& r, const migrate::MigrateResult& result, bool dry_run) {
   std::string copied;
   for (const auto& t : r.copied_tables) {
-    copied += (copied.empty() ? "" : ",") + bench::JsonEscape(t.table) + ":" + std::to_string(t.rows);
+    copied += (copied.empty() ? "" : ",") + JsonString(t.table) + ":" + std::to_string(t.rows);
   }
   std::string rejected;
   for (const auto& row : r.rejected) {
-    rejected += std::string(rejected.empty() ? "" : ",") + "{\"table\":" + bench::JsonEscape(row.table) +
-                ",\"id\":" + std::to_string(row.id) + ",\"reason\":" + bench::JsonEscape(row.reason) + "}";
+    rejected += std::string(rejected.empty() ? "" : ",") + "{\"table\":" + JsonString(row.table) +
+                ",\"id\":" + std::to_string(row.id) + ",\"reason\":" + JsonString(row.reason) + "}";
   }
   std::string dropped;
-  for (const auto& name : r.dropped_objects) dropped += (dropped.empty() ? "" : ",") + bench::JsonEscape(name);
+  for (const auto& name : r.dropped_objects) dropped += (dropped.empty() ? "" : ",") + JsonString(name);
   std::string phases;
   for (const auto& [phase, seconds] : r.phase_seconds) {
     char entry[96];
-    std::snprintf(entry, sizeof entry, "%s%s:%.3f", phases.empty() ? "" : ",", bench::JsonEscape(phase).c_str(), seconds);
+    std::snprintf(entry, sizeof entry, "%s%s:%.3f", phases.empty() ? "" : ",", JsonString(phase).c_str(), seconds);
     phases += entry;
   }
   const double rate = r.seconds > 0 ? static_cast<double>(r.media_files) / r.seconds : 0;
@@ -84,14 +84,14 @@ void PrintJson(const MigrateReport& r, const migrate::MigrateResult& result, boo
       "\"rejected_total\":%llu,\"rejected\":[%s],\"verified\":%s,\"seconds\":%.3f,\"verify_seconds\":%.3f,"
       "\"rows_per_second\":%.0f,\"legacy_bytes\":%llu,\"output_bytes\":%llu,\"backup\":%s}\n",
       phases.c_str(), result.status.ok() ? "true" : "false", result.exit_code,
-      result.status.ok() ? "null" : bench::JsonEscape(result.status.message()).c_str(), dry_run ? "true" : "false",
-      bench::JsonEscape(r.shape).c_str(), bench::JsonEscape(r.schema_version).c_str(), bench::JsonEscape(r.store_path).c_str(),
+      result.status.ok() ? "null" : JsonString(result.status.message()).c_str(), dry_run ? "true" : "false",
+      JsonString(r.shape).c_str(), JsonString(r.schema_version).c_str(), JsonString(r.store_path).c_str(),
       static_cast<unsigned long long>(r.media_files), static_cast<unsigned long long>(r.playlists),
       static_cast<unsigned long long>(r.playlist_entries), static_cast<unsigned long long>(r.canonical_filled),
       static_cast<unsigned long long>(r.parent_filled), copied.c_str(), dropped.c_str(),
       static_cast<unsigned long long>(r.rejected_total), rejected.c_str(), r.verified ? "true" : "false", r.seconds,
       r.verify_seconds, rate, static_cast<unsigned long long>(r.legacy_bytes),
-      static_cast<unsigned long long>(r.output_bytes), bench::JsonEscape(r.backup_path).c_str());
+      static_cast<unsigned long long>(r.output_bytes), JsonString(r.backup_path).c_str());
 }
 
 }  // namespace

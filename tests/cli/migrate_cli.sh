@@ -110,6 +110,14 @@ check_json "--json failure" "$dir/json" "
 assert report['ok'] is False and report['exit_code'] == 6 and 'already exists' in report['error']
 assert report['verified'] is False
 "
+# --json stays valid JSON when a path in it is not UTF-8 (a legacy file's
+# paths, or the output path, may be Latin-1): the bytes become U+FFFD.
+"$zcmedia" migrate "$legacy" "$(printf '%s/missing\377' "$dir")/new.db" --json > "$dir/json" 2> "$dir/stderr"
+status=$?
+[ $status -eq 6 ] || { cat "$dir/json" "$dir/stderr"; fail "--json, non-UTF-8 output path: exit status $status, want 6"; }
+check_json "--json, non-UTF-8 output path" "$dir/json" "
+assert report['ok'] is False and 'does not exist' in report['error'] and '\ufffd' in report['error'], report['error']
+"
 # The same with --force replaces it.
 expect_exit 0 "--force" "$zcmedia" migrate "$legacy" "$dir/o/json.db" --force --quiet
 [ "$(ls -A "$dir/o" | sort | tr '\n' ' ')" = "json.db json.zcmedia quiet.db quiet.zcmedia " ] ||
