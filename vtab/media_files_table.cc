@@ -892,7 +892,8 @@ int MediaFilesCursor::Column(sqlite3_context* ctx, int column) {
     if (CategoryOfColumn(column) == group_category_) {
       const CategoryCount& g = groups_[group_];
       if (group_category_ == Category::kYear) sqlite3_result_int64(ctx, g.year);
-      else ResultText(ctx, g.name, static_text_);
+      else if (static_text_) ResultCommittedTextOfLength(ctx, g.name);
+      else ResultText(ctx, g.name, /*static_text=*/false);
       return SQLITE_OK;
     }
     group_real_ = true;

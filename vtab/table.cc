@@ -155,6 +155,10 @@ void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text) {
   sqlite3_result_text(ctx, data, terminated ? -1 : static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
+void ResultCommittedTextOfLength(sqlite3_context* ctx, std::string_view text) {
+  sqlite3_result_text(ctx, text.data() != nullptr ? text.data() : "", static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
 void ResultOptText(sqlite3_context* ctx, const std::optional<std::string_view>& text, bool static_text) {
   if (text) ResultText(ctx, *text, static_text);
   else sqlite3_result_null(ctx);

@@ -191,6 +191,12 @@ int SqliteCode(const Status& s);
 // most applications (Python's sqlite3 included) read text with.
 void ResultText(sqlite3_context* ctx, std::string_view text, bool static_text);
 void ResultOptText(sqlite3_context* ctx, const std::optional<std::string_view>& text, bool static_text);
+// Committed text handed over with its length only (SQLITE_STATIC, never
+// marked terminated): for a value SQLite compares and counts on many rows
+// but seldom reads as C text, such as a category's name repeated on each of
+// its tracks by the groups plan (a strlen per row would cost more than the
+// one copy column_text makes of the group's result row).
+void ResultCommittedTextOfLength(sqlite3_context* ctx, std::string_view text);
 void ResultOptInt(sqlite3_context* ctx, const std::optional<int64_t>& value);
 
 }  // namespace zcmedia::vtab
