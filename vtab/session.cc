@@ -27,6 +27,7 @@ std::shared_ptr<StoreSession> StoreSession::For(sqlite3* db, std::shared_ptr<Sha
 }
 
 StoreSession::~StoreSession() {
+  ReleaseWriter();
   std::lock_guard<std::mutex> g(sessions_mu);
   auto it = Sessions().find({db_, store_.get()});
   if (it != Sessions().end() && it->second.expired()) Sessions().erase(it);

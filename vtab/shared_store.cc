@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
+
+#include "zcmedia/options.h"
 
 namespace zcmedia::vtab {
 namespace {
@@ -32,9 +35,25 @@ std::string Canonical(const std::string& path) {
 }  // namespace
 
 SharedStore::~SharedStore() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  if (closer_.joinable()) closer_.join();
   std::lock_guard<std::mutex> g(registry_mu);
   auto it = Registry().find(directory_);
   if (it != Registry().end() && it->second.expired()) Registry().erase(it);
+}
+
+Status SharedStore::WriterIdleFromEnvironment(std::chrono::milliseconds* idle) {
+  *idle = std::chrono::seconds(1);
+  const char* value = std::getenv("ZCMEDIA_WRITER_IDLE");
+  if (value == nullptr || value[0] == '\0') return Status::OK();
+  ZC_RETURN_IF_ERROR(ParseDuration(value, "ZCMEDIA_WRITER_IDLE", idle));
+  if (*idle > std::chrono::hours(24))
+    return Status::InvalidArgument("ZCMEDIA_WRITER_IDLE='" + std::string(value) + "' is outside 0 .. 24 hours");
+  return Status::OK();
 }
 
 Status SharedStore::Acquire(const std::string& directory, bool create, std::shared_ptr<SharedStore>* out) {
@@ -52,18 +71,49 @@ Status SharedStore::Acquire(const std::string& directory, bool create, std::shar
     ZC_RETURN_IF_ERROR(Store::Open(directory, options, &writer));
   }
   const std::string key = Canonical(directory);
-  auto& slot = Registry()[key];
-  std::shared_ptr<SharedStore> shared = slot.lock();
+  std::shared_ptr<SharedStore> shared = Registry()[key].lock();
   if (!shared) {
-    shared.reset(new SharedStore(key));
-    slot = shared;
+    std::chrono::milliseconds idle;
+    ZC_RETURN_IF_ERROR(WriterIdleFromEnvironment(&idle));
+    shared.reset(new SharedStore(key, idle));
+    Registry()[key] = shared;
   }
   if (writer) {
-    std::lock_guard<std::mutex> s(shared->mu_);
-    if (!shared->writer_) shared->writer_ = std::move(writer);
+    {
+      std::lock_guard<std::mutex> s(shared->mu_);
+      if (!shared->writer_) {
+        shared->writer_ = std::move(writer);
+        shared->writer_released_ = std::chrono::steady_clock::now();
+        if (!shared->closer_.joinable()) shared->closer_ = std::thread([raw = shared.get()] { raw->CloseIdleWriter(); });
+      }
+    }
+    shared->writer_cv_.notify_all();
   }
   *out = std::move(shared);
   return Status::OK();
+}
+
+void SharedStore::CloseIdleWriter() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (!writer_) {
+      writer_cv_.wait(lock);
+      continue;
+    }
+    const auto due = writer_released_ + writer_idle_;
+    // Held by nobody else (copies are made under mu_ only, so the count
+    // cannot grow behind this check) and idle long enough: close it here,
+    // under mu_, so that no one can open a second writer meanwhile (the
+    // store's destructor finishes a background checkpoint and unlocks).
+    if (writer_.use_count() == 1 && std::chrono::steady_clock::now() >= due) {
+      writer_.reset();
+      continue;
+    }
+    // Idle: until due. In use: until WriterReleased, or 100 ms (a reference
+    // AnyStore handed out is dropped without a call).
+    if (writer_.use_count() == 1) writer_cv_.wait_until(lock, due);
+    else writer_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
 }
 
 std::string ResolveStoreDir(sqlite3* db, const char* schema, const std::string& dir) {
@@ -87,25 +137,51 @@ Status SharedStore::OpenReaderLocked() {
 Status SharedStore::LatestSnapshot(std::shared_ptr<const Snapshot>* snapshot) {
   std::lock_guard<std::mutex> g(mu_);
   if (!writer_) ZC_RETURN_IF_ERROR(OpenReaderLocked());
-  *snapshot = (writer_ ? writer_ : reader_)->GetSnapshot();
+  *snapshot = writer_ ? writer_->GetSnapshot() : reader_->GetSnapshot();
   return Status::OK();
 }
 
-Status SharedStore::Writer(Store** writer) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (!writer_) {
-    Options options;
-    options.create_if_missing = false;
-    ZC_RETURN_IF_ERROR(Store::Open(directory_, options, &writer_));
+Status SharedStore::Writer(std::shared_ptr<Store>* writer) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!writer_) {
+      Options options;
+      options.create_if_missing = false;
+      std::unique_ptr<Store> opened;
+      ZC_RETURN_IF_ERROR(Store::Open(directory_, options, &opened));
+      writer_ = std::move(opened);
+      writer_released_ = std::chrono::steady_clock::now();
+      if (!closer_.joinable()) closer_ = std::thread([this] { CloseIdleWriter(); });
+    }
+    *writer = writer_;
   }
-  *writer = writer_.get();
+  writer_cv_.notify_all();
   return Status::OK();
 }
 
-Status SharedStore::AnyStore(Store** store) {
+void SharedStore::WriterReleased() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    writer_released_ = std::chrono::steady_clock::now();
+  }
+  writer_cv_.notify_all();
+}
+
+bool SharedStore::HasWriter() {
   std::lock_guard<std::mutex> g(mu_);
-  if (!writer_) ZC_RETURN_IF_ERROR(OpenReaderLocked());
-  *store = (writer_ ? writer_ : reader_).get();
+  return writer_ != nullptr;
+}
+
+Status SharedStore::AnyStore(std::shared_ptr<Store>* store) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (writer_) {
+    *store = writer_;
+    return Status::OK();
+  }
+  ZC_RETURN_IF_ERROR(OpenReaderLocked());
+  // The reader lives as long as this SharedStore, which the caller holds:
+  // an aliasing reference that owns nothing.
+  *store = std::shared_ptr<Store>(std::shared_ptr<Store>(), reader_.get());
   return Status::OK();
 }
 

@@ -6,13 +6,20 @@
 // store read-only, which takes no lock, so any number of processes can read
 // while another writes. The writer (the store's advisory writer lock) is
 // opened on the first write, so a process that only reads never blocks one
-// that writes; once opened it is kept until the last table using the store
-// disconnects, and snapshots then come from it (it is never behind).
+// that writes. While it is open snapshots come from it (it is never behind).
+// It is closed, and the lock released for other processes (`zcmedia scan`
+// and `watch` beside a media server that writes through the extension),
+// once no transaction uses it and it has been idle for the writer idle time
+// (ZCMEDIA_WRITER_IDLE, default 1 s): a burst of one-row writes keeps it,
+// an idle server does not hold the library's lock.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "sqlite_api.h"
 #include "zcmedia/store.h"
@@ -36,21 +43,40 @@ class SharedStore {
 
   // The writer, opened on first use: waits up to Options::lock_timeout
   // (ZCMEDIA_LOCK_TIMEOUT) for another process's writer lock, then Busy
-  // naming the holder.
-  Status Writer(Store** writer);
+  // naming the holder. The caller keeps the reference for as long as it
+  // writes (a transaction's life) and then drops it and calls
+  // WriterReleased(): the writer stays open while any reference is held.
+  Status Writer(std::shared_ptr<Store>* writer);
+  // Starts the idle time after a caller dropped its writer reference.
+  void WriterReleased();
+  // Whether the writer is open (tests).
+  bool HasWriter();
 
   // The store to read statistics from and to check: the writer if open,
-  // else the reader.
-  Status AnyStore(Store** store);
+  // else the reader. The reference keeps it open.
+  Status AnyStore(std::shared_ptr<Store>* store);
+
+  // ZCMEDIA_WRITER_IDLE parsed (duration, 0 .. 24 h; unset: 1 s), or the
+  // InvalidArgument naming the variable.
+  static Status WriterIdleFromEnvironment(std::chrono::milliseconds* idle);
 
  private:
-  explicit SharedStore(std::string directory) : directory_(std::move(directory)) {}
+  SharedStore(std::string directory, std::chrono::milliseconds writer_idle)
+      : directory_(std::move(directory)), writer_idle_(writer_idle) {}
   Status OpenReaderLocked();
+  // The closer thread: closes the writer once it is idle (see the top).
+  void CloseIdleWriter();
 
   const std::string directory_;
+  const std::chrono::milliseconds writer_idle_;
   std::mutex mu_;
   std::unique_ptr<Store> reader_;  // GUARDED_BY mu_
-  std::unique_ptr<Store> writer_;  // GUARDED_BY mu_
+  // Handed out under mu_ only, so its use count cannot grow without mu_.
+  std::shared_ptr<Store> writer_;  // GUARDED_BY mu_
+  std::chrono::steady_clock::time_point writer_released_;  // GUARDED_BY mu_
+  bool stopping_ = false;                                  // GUARDED_BY mu_
+  std::condition_variable writer_cv_;  // a writer opened or released, or stopping_
+  std::thread closer_;                 // started with the first writer
 };
 
 // The directory a store argument names (`store='DIR'` of a table, the DIR of

@@ -289,7 +289,7 @@ int Filter(FunctionCursor* cursor, int idx_num, int argc, sqlite3_value** argv) 
   Status s = SharedStore::Acquire(ResolveStoreDir(table->db, "main", dir), /*create=*/false, &shared);
   if (!s.ok()) return table->Fail(SqliteCode(s), std::string(fi.name) + "('" + dir + "'): " + s.message());
   if (table->function == Function::kStats) {
-    Store* store = nullptr;
+    std::shared_ptr<Store> store;
     s = shared->AnyStore(&store);
     if (!s.ok()) return table->Fail(SqliteCode(s), std::string(fi.name) + "('" + dir + "'): " + s.message());
     StatsRows(*store, &cursor->rows);

@@ -87,13 +87,15 @@ Status StoreSession::RecoverOnce() {
   std::shared_ptr<const Snapshot> latest;
   ZC_RETURN_IF_ERROR(store_->LatestSnapshot(&latest));
   if (watermark > latest->sequence()) {
-    Store* writer = nullptr;
+    std::shared_ptr<Store> writer;
     Status s = store_->Writer(&writer);
     // Another process holds the writer: it is alive and will finish (or
     // recover) that commit itself; look again next time.
     if (s.IsBusy()) return Status::OK();
     ZC_RETURN_IF_ERROR(s);
     s = writer->CommitPrepared(watermark);
+    writer.reset();
+    store_->WriterReleased();
     if (!s.ok())
       return Status::Corruption("the database " + std::string(sqlite3_db_filename(db_, "main")) +
                                 " records store commit " + std::to_string(watermark) + " but the store in " +
@@ -107,9 +109,11 @@ Status StoreSession::RecoverOnce() {
 Status StoreSession::Begin() {
   ZC_RETURN_IF_ERROR(RecoverOnce());
   if (txn_) return Status::OK();
-  Store* writer = nullptr;
-  ZC_RETURN_IF_ERROR(store_->Writer(&writer));
-  ZC_RETURN_IF_ERROR(writer->BeginTransaction(&txn_));
+  ZC_RETURN_IF_ERROR(store_->Writer(&writer_));
+  if (Status s = writer_->BeginTransaction(&txn_); !s.ok()) {
+    ReleaseWriter();
+    return s;
+  }
   begin_mark_ = txn_->Mark();
   savepoints_.clear();
   prepared_ = false;
@@ -143,7 +147,7 @@ Status StoreSession::Commit() {
     // file of a commit in doubt).
     recovered_ = false;
   }
-  txn_.reset();
+  ReleaseWriter();
   savepoints_.clear();
   prepared_ = false;
   pinned_.reset();
@@ -152,9 +156,16 @@ Status StoreSession::Commit() {
 
 void StoreSession::Rollback() {
   if (txn_) txn_->Rollback();
-  txn_.reset();
+  ReleaseWriter();
   savepoints_.clear();
   prepared_ = false;
+}
+
+void StoreSession::ReleaseWriter() {
+  txn_.reset();
+  if (!writer_) return;
+  writer_.reset();
+  store_->WriterReleased();
 }
 
 void StoreSession::Savepoint(int level) {
