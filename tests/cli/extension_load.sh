@@ -51,7 +51,36 @@ except sqlite3.IntegrityError as e:
     assert "NOT NULL constraint failed: media_files.parent_path" in str(e), e
 PY
 
-# 5. Only the entry point is exported.
+# 5. A process that wrote and keeps its connection open (a media server)
+# releases the store's writer lock once idle (ZCMEDIA_WRITER_IDLE, 1 s), so
+# another process can write meanwhile (it waits up to ZCMEDIA_LOCK_TIMEOUT).
+/usr/bin/python3 - "$base" <<'PY' || fail "a second process could not write while the first kept its connection open"
+import os, sqlite3, subprocess, sys
+base = sys.argv[1]
+insert = ("INSERT INTO media_files(path, parent_path, filename, size, modified, mime_type, created_at, updated_at) "
+          "VALUES ('/music/{0}', '/music', '{0}', 1, 1, 'audio/mpeg', 1, 1)")
+db = sqlite3.connect("lib.db")
+db.enable_load_extension(True)
+db.load_extension(base)
+db.execute(insert.format("c.mp3"))
+db.commit()
+child = """
+import sqlite3, sys
+db = sqlite3.connect("lib.db", timeout=10)
+db.enable_load_extension(True)
+db.load_extension(sys.argv[1])
+db.execute(sys.argv[2])
+db.commit()
+"""
+env = dict(os.environ, ZCMEDIA_LOCK_TIMEOUT="10s")
+r = subprocess.run([sys.executable, "-c", child, base, insert.format("d.mp3")], env=env,
+                   capture_output=True, text=True, timeout=60)
+assert r.returncode == 0, "the second writer failed: " + r.stderr
+count = db.execute("SELECT count(*) FROM media_files").fetchone()[0]
+assert count == 4, count
+PY
+
+# 6. Only the entry point is exported.
 if command -v nm >/dev/null 2>&1; then
   exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sort | tr '\n' ' ')
   [ "$exported" = "sqlite3_zcmedia_init " ] || fail "exported symbols: $exported"
