@@ -218,8 +218,11 @@ class PosixEnv final : public Env {
 }  // namespace
 
 Env* Env::Default() {
-  static PosixEnv env;
-  return &env;
+  // Never destroyed (as LevelDB's default Env): background threads (an
+  // index checkpoint, the extension's writer closer) may still use it while
+  // a process that did not close its stores runs its exit handlers.
+  static Env* const env = new PosixEnv();
+  return env;
 }
 
 }  // namespace zcmedia
