@@ -57,8 +57,9 @@ void MergeRanges(uint32_t kind, std::span<const EntryRange> ranges, bool drop_to
     for (size_t i = 0; i < leaves; ++i) won[leaves + i] = i;
     for (size_t n = leaves - 1; n >= 1; --n) {
       const size_t a = won[2 * n], b = won[2 * n + 1];
-      won[n] = beats(a, b) ? a : b;
-      loser[n] = beats(a, b) ? b : a;
+      const bool a_wins = beats(a, b);
+      won[n] = a_wins ? a : b;
+      loser[n] = a_wins ? b : a;
     }
     winner = won[1];
   }

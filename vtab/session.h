@@ -110,11 +110,11 @@ class StoreSession {
   std::vector<Retired> retired_;
 
   // Ends the use of the writer: the transaction (if any) first, then the
-  // reference that kept the writer open (SharedStore::Writer).
+  // lease that kept the writer open (SharedStore::Writer).
   void ReleaseWriter();
 
   bool recovered_ = false;
-  std::shared_ptr<Store> writer_;  // held from Begin to Commit / Rollback; outlives txn_
+  std::shared_ptr<Store> writer_;  // a lease, held from Begin to Commit / Rollback; outlives txn_
   std::unique_ptr<Transaction> txn_;
   uint64_t begin_mark_ = 0;
   std::map<int, uint64_t> savepoints_;  // SQLite savepoint level -> store mark

@@ -32,6 +32,18 @@ std::string Canonical(const std::string& path) {
   return resolved;
 }
 
+// ZCMEDIA_WRITER_IDLE parsed (duration, 0 .. 24 h; unset: 1 s), or the
+// InvalidArgument naming the variable.
+Status WriterIdleFromEnvironment(std::chrono::milliseconds* idle) {
+  *idle = std::chrono::seconds(1);
+  const char* value = std::getenv("ZCMEDIA_WRITER_IDLE");
+  if (value == nullptr || value[0] == '\0') return Status::OK();
+  ZC_RETURN_IF_ERROR(ParseDuration(value, "ZCMEDIA_WRITER_IDLE", idle));
+  if (*idle > std::chrono::hours(24))
+    return Status::InvalidArgument("ZCMEDIA_WRITER_IDLE='" + std::string(value) + "' is outside 0 .. 24 hours");
+  return Status::OK();
+}
+
 }  // namespace
 
 SharedStore::~SharedStore() {
@@ -44,16 +56,6 @@ SharedStore::~SharedStore() {
   std::lock_guard<std::mutex> g(registry_mu);
   auto it = Registry().find(directory_);
   if (it != Registry().end() && it->second.expired()) Registry().erase(it);
-}
-
-Status SharedStore::WriterIdleFromEnvironment(std::chrono::milliseconds* idle) {
-  *idle = std::chrono::seconds(1);
-  const char* value = std::getenv("ZCMEDIA_WRITER_IDLE");
-  if (value == nullptr || value[0] == '\0') return Status::OK();
-  ZC_RETURN_IF_ERROR(ParseDuration(value, "ZCMEDIA_WRITER_IDLE", idle));
-  if (*idle > std::chrono::hours(24))
-    return Status::InvalidArgument("ZCMEDIA_WRITER_IDLE='" + std::string(value) + "' is outside 0 .. 24 hours");
-  return Status::OK();
 }
 
 Status SharedStore::Acquire(const std::string& directory, bool create, std::shared_ptr<SharedStore>* out) {
@@ -71,26 +73,43 @@ Status SharedStore::Acquire(const std::string& directory, bool create, std::shar
     ZC_RETURN_IF_ERROR(Store::Open(directory, options, &writer));
   }
   const std::string key = Canonical(directory);
-  std::shared_ptr<SharedStore> shared = Registry()[key].lock();
+  auto& slot = Registry()[key];
+  std::shared_ptr<SharedStore> shared = slot.lock();
   if (!shared) {
     std::chrono::milliseconds idle;
     ZC_RETURN_IF_ERROR(WriterIdleFromEnvironment(&idle));
     shared.reset(new SharedStore(key, idle));
-    Registry()[key] = shared;
+    slot = shared;
   }
   if (writer) {
     {
       std::lock_guard<std::mutex> s(shared->mu_);
-      if (!shared->writer_) {
-        shared->writer_ = std::move(writer);
-        shared->writer_released_ = std::chrono::steady_clock::now();
-        if (!shared->closer_.joinable()) shared->closer_ = std::thread([raw = shared.get()] { raw->CloseIdleWriter(); });
-      }
+      if (!shared->writer_) shared->AdoptWriterLocked(std::move(writer));
     }
     shared->writer_cv_.notify_all();
   }
   *out = std::move(shared);
   return Status::OK();
+}
+
+void SharedStore::AdoptWriterLocked(std::unique_ptr<Store> opened) {
+  writer_ = std::move(opened);
+  writer_released_ = std::chrono::steady_clock::now();
+  if (!closer_.joinable()) closer_ = std::thread([this] { CloseIdleWriter(); });
+}
+
+std::shared_ptr<Store> SharedStore::LeaseWriterLocked() {
+  // The deleter holds a reference to writer_ (the count CloseIdleWriter
+  // reads) and, when the last copy of the lease goes, drops it and starts
+  // the idle time.
+  return std::shared_ptr<Store>(writer_.get(), [held = writer_, this](Store*) mutable {
+    held.reset();
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      writer_released_ = std::chrono::steady_clock::now();
+    }
+    writer_cv_.notify_all();
+  });
 }
 
 void SharedStore::CloseIdleWriter() {
@@ -109,10 +128,9 @@ void SharedStore::CloseIdleWriter() {
       writer_.reset();
       continue;
     }
-    // Idle: until due. In use: until WriterReleased, or 100 ms (a reference
-    // AnyStore handed out is dropped without a call).
+    // Idle: until due. Leased: until a lease is dropped.
     if (writer_.use_count() == 1) writer_cv_.wait_until(lock, due);
-    else writer_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    else writer_cv_.wait(lock);
   }
 }
 
@@ -142,6 +160,7 @@ Status SharedStore::LatestSnapshot(std::shared_ptr<const Snapshot>* snapshot) {
 }
 
 Status SharedStore::Writer(std::shared_ptr<Store>* writer) {
+  std::shared_ptr<Store> lease;  // assigned outside mu_: dropping a lease takes it
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!writer_) {
@@ -149,35 +168,26 @@ Status SharedStore::Writer(std::shared_ptr<Store>* writer) {
       options.create_if_missing = false;
       std::unique_ptr<Store> opened;
       ZC_RETURN_IF_ERROR(Store::Open(directory_, options, &opened));
-      writer_ = std::move(opened);
-      writer_released_ = std::chrono::steady_clock::now();
-      if (!closer_.joinable()) closer_ = std::thread([this] { CloseIdleWriter(); });
+      AdoptWriterLocked(std::move(opened));
     }
-    *writer = writer_;
+    lease = LeaseWriterLocked();
   }
   writer_cv_.notify_all();
+  *writer = std::move(lease);
   return Status::OK();
 }
 
-void SharedStore::WriterReleased() {
+Status SharedStore::AnyStore(std::shared_ptr<Store>* store) {
+  std::shared_ptr<Store> lease;
   {
     std::lock_guard<std::mutex> g(mu_);
-    writer_released_ = std::chrono::steady_clock::now();
+    if (writer_) lease = LeaseWriterLocked();
   }
-  writer_cv_.notify_all();
-}
-
-bool SharedStore::HasWriter() {
-  std::lock_guard<std::mutex> g(mu_);
-  return writer_ != nullptr;
-}
-
-Status SharedStore::AnyStore(std::shared_ptr<Store>* store) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (writer_) {
-    *store = writer_;
+  if (lease) {
+    *store = std::move(lease);
     return Status::OK();
   }
+  std::lock_guard<std::mutex> g(mu_);
   ZC_RETURN_IF_ERROR(OpenReaderLocked());
   // The reader lives as long as this SharedStore, which the caller holds:
   // an aliasing reference that owns nothing.

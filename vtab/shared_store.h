@@ -43,27 +43,24 @@ class SharedStore {
 
   // The writer, opened on first use: waits up to Options::lock_timeout
   // (ZCMEDIA_LOCK_TIMEOUT) for another process's writer lock, then Busy
-  // naming the holder. The caller keeps the reference for as long as it
-  // writes (a transaction's life) and then drops it and calls
-  // WriterReleased(): the writer stays open while any reference is held.
+  // naming the holder. The reference is a lease: the writer stays open
+  // while any lease is held, and dropping the last one starts its idle
+  // time. The caller keeps it for as long as it writes (a transaction's
+  // life) and holds this SharedStore longer than the lease.
   Status Writer(std::shared_ptr<Store>* writer);
-  // Starts the idle time after a caller dropped its writer reference.
-  void WriterReleased();
-  // Whether the writer is open (tests).
-  bool HasWriter();
 
-  // The store to read statistics from and to check: the writer if open,
-  // else the reader. The reference keeps it open.
+  // The store to read statistics from and to check: the writer if open (a
+  // lease, as Writer's), else the reader.
   Status AnyStore(std::shared_ptr<Store>* store);
-
-  // ZCMEDIA_WRITER_IDLE parsed (duration, 0 .. 24 h; unset: 1 s), or the
-  // InvalidArgument naming the variable.
-  static Status WriterIdleFromEnvironment(std::chrono::milliseconds* idle);
 
  private:
   SharedStore(std::string directory, std::chrono::milliseconds writer_idle)
       : directory_(std::move(directory)), writer_idle_(writer_idle) {}
   Status OpenReaderLocked();
+  // Makes `opened` the writer and starts the closer thread (once). mu_ held.
+  void AdoptWriterLocked(std::unique_ptr<Store> opened);
+  // A lease on writer_ (see Writer). mu_ held.
+  std::shared_ptr<Store> LeaseWriterLocked();
   // The closer thread: closes the writer once it is idle (see the top).
   void CloseIdleWriter();
 
@@ -71,11 +68,12 @@ class SharedStore {
   const std::chrono::milliseconds writer_idle_;
   std::mutex mu_;
   std::unique_ptr<Store> reader_;  // GUARDED_BY mu_
-  // Handed out under mu_ only, so its use count cannot grow without mu_.
+  // Leases are made under mu_ only, so its use count (1 + the leases)
+  // cannot grow without mu_.
   std::shared_ptr<Store> writer_;  // GUARDED_BY mu_
   std::chrono::steady_clock::time_point writer_released_;  // GUARDED_BY mu_
   bool stopping_ = false;                                  // GUARDED_BY mu_
-  std::condition_variable writer_cv_;  // a writer opened or released, or stopping_
+  std::condition_variable writer_cv_;  // a writer opened, a lease dropped, or stopping_
   std::thread closer_;                 // started with the first writer
 };
 

@@ -94,8 +94,7 @@ Status StoreSession::RecoverOnce() {
     if (s.IsBusy()) return Status::OK();
     ZC_RETURN_IF_ERROR(s);
     s = writer->CommitPrepared(watermark);
-    writer.reset();
-    store_->WriterReleased();
+    writer.reset();  // the lease: the writer's idle time starts
     if (!s.ok())
       return Status::Corruption("the database " + std::string(sqlite3_db_filename(db_, "main")) +
                                 " records store commit " + std::to_string(watermark) + " but the store in " +
@@ -163,9 +162,7 @@ void StoreSession::Rollback() {
 
 void StoreSession::ReleaseWriter() {
   txn_.reset();
-  if (!writer_) return;
-  writer_.reset();
-  store_->WriterReleased();
+  writer_.reset();  // the lease: the writer's idle time starts
 }
 
 void StoreSession::Savepoint(int level) {
