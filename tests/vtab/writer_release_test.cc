@@ -103,11 +103,15 @@ TEST_F(WriterReleaseTest, ReleasedOnceIdleAndReopenedByTheNextWrite) {
 }
 
 TEST_F(WriterReleaseTest, MalformedIdleTimeIsRefusedByName) {
-  setenv("ZCMEDIA_WRITER_IDLE", "soon", 1);
-  SqlDb db(dir_.path() + "/vt.db");
-  SqlResult r = db.Run(VirtualSchema("store", {"media_files"}));
-  EXPECT_NE(r.rc, SQLITE_OK);
-  EXPECT_NE(r.error.find("ZCMEDIA_WRITER_IDLE"), std::string::npos) << r.error;
+  // Not a duration, and one over the 24 hours accepted (1500 minutes).
+  for (const char* value : {"soon", "1500m"}) {
+    setenv("ZCMEDIA_WRITER_IDLE", value, 1);
+    TempDir dir;
+    SqlDb db(dir.path() + "/vt.db");
+    SqlResult r = db.Run(VirtualSchema("store", {"media_files"}));
+    EXPECT_NE(r.rc, SQLITE_OK) << value;
+    EXPECT_NE(r.error.find("ZCMEDIA_WRITER_IDLE"), std::string::npos) << value << ": " << r.error;
+  }
 }
 
 }  // namespace
