@@ -138,7 +138,7 @@ Status AddDirectoryNames(const ReadView& base, const WriteBatch::Rep& batch, Wri
     if (item.table != WriteBatch::Rep::Table::kMedia || item.op == WriteBatch::Rep::Op::kRemove || !item.has_parent)
       continue;
     const auto* record =
-        flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(batch.body.data() + item.offset + sizeof(EntryHeader));
+        flatbuffers::GetRoot<fb::MediaFile>(batch.body.data() + item.offset + sizeof(EntryHeader));
     const std::string_view parent = *MediaFileView(record).parent_path();
     if (have_last && parent == last_parent) continue;
     last_parent = parent;

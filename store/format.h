@@ -14,8 +14,8 @@ namespace zcmedia::format {
 // 128-bit products for range reduction (GCC/Clang extension; pedantic-clean).
 __extension__ typedef unsigned __int128 uint128;
 
-constexpr uint32_t kFormatVersion = 5;  // 2: the category index; 3: playlists; 4: the directory tree;
-                                        // 5: the noncanonical_files total
+constexpr uint32_t kFormatVersion = 6;  // 2: the category index; 3: playlists; 4: the directory tree;
+                                        // 5: the noncanonical_files total; 6: MediaFile field ids by frequency
 
 // ---- File names -----------------------------------------------------------
 constexpr const char* kMetaFile = "META";
@@ -55,13 +55,13 @@ struct BatchHeader {           // 8-aligned; the body follows immediately
 static_assert(sizeof(BatchHeader) == 48);
 
 enum class EntryKind : uint8_t {
-  kPutMedia = 1,      // payload: size-prefixed MediaFile (insert or new version)
+  kPutMedia = 1,      // payload: MediaFile (insert or new version)
   kRemoveMedia = 2,   // no payload: tombstone for `id`
-  kPutPlaylist = 3,   // payload: size-prefixed Playlist (insert or new version)
+  kPutPlaylist = 3,   // payload: Playlist (insert or new version)
   kRemovePlaylist = 4,       // no payload; removes the playlist's entries too
-  kPutPlaylistEntry = 5,     // payload: size-prefixed PlaylistEntry
+  kPutPlaylistEntry = 5,     // payload: PlaylistEntry
   kRemovePlaylistEntry = 6,  // no payload
-  kPutDirectory = 7,         // payload: size-prefixed Directory (a directory's path, written once); id 0
+  kPutDirectory = 7,         // payload: Directory (a directory's path, written once); id 0
 };
 // Removing a media file (kRemoveMedia) also removes every playlist entry
 // that names it, and kRemovePlaylist every entry of the playlist: the

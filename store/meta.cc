@@ -65,6 +65,17 @@ Status ReadNewestMetaPage(File* file, MetaPage* page, bool* other_page_invalid) 
     if (why[i].empty() && pages[i].sequence % 2 != static_cast<uint64_t>(i)) why[i] = "page in the wrong slot";
   }
   const bool ok0 = why[0].empty(), ok1 = why[1].empty();
+  // A sound page of another format version is not damage: say which
+  // version wrote the store and what to do, and touch nothing.
+  for (int i = 0; i < 2 && !ok0 && !ok1; ++i) {
+    const MetaPage& p = pages[i];
+    if (p.magic == kMetaMagic && PageChecksum(p) == p.checksum && p.format_version != kFormatVersion)
+      return Status::InvalidArgument(
+          file->path() + ": the store is in format version " + std::to_string(p.format_version) +
+          " and this zcmedia reads version " + std::to_string(kFormatVersion) +
+          "; the store was left as it is: open it with the zcmedia that wrote it, or build it again from its "
+          "sources (`zcmedia migrate` from the legacy database, `zcmedia scan` of the folders)");
+  }
   if (!ok0 && !ok1)
     return Status::Corruption(file->path() + ": both meta pages are unusable (page 0 at offset 0: " + why[0] +
                               "; page 1 at offset 4096: " + why[1] +

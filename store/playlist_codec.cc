@@ -47,7 +47,7 @@ void EncodePlaylist(const PlaylistFields& f, int64_t id, flatbuffers::FlatBuffer
   b->ForceDefaults(false);
   pb.add_name(name);
   if (!description.IsNull()) pb.add_description(description);
-  b->FinishSizePrefixed(pb.Finish());
+  b->Finish(pb.Finish());
 }
 
 void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::FlatBufferBuilder* b) {
@@ -60,7 +60,7 @@ void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::
   eb.add_position(f.position);
   eb.add_created_at(f.created_at);
   b->ForceDefaults(false);
-  b->FinishSizePrefixed(eb.Finish());
+  b->Finish(eb.Finish());
 }
 
 

@@ -11,7 +11,7 @@
 
 namespace zcmedia {
 
-// Builds a size-prefixed record into `builder` (cleared first). The id is
+// Builds a record (a FlatBuffer, not size-prefixed) into `builder` (cleared first). The id is
 // always present so the store can patch it in place at commit.
 void EncodePlaylist(const PlaylistFields& f, int64_t id, flatbuffers::FlatBufferBuilder* builder);
 void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::FlatBufferBuilder* builder);

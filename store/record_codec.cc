@@ -91,14 +91,14 @@ void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBuff
   if (!album_artist.IsNull()) mb.add_album_artist(album_artist);
   if (mime_code != 0) mb.add_mime_code(mime_code);
   if (derived != 0) mb.add_derived(static_cast<Derived>(derived));
-  b->FinishSizePrefixed(mb.Finish(), fb::MediaFileIdentifier());
+  b->Finish(mb.Finish(), fb::MediaFileIdentifier());
 }
 
 void EncodeDirectory(std::string_view path, flatbuffers::FlatBufferBuilder* b) {
   b->Clear();
   const std::string_view tail = path.substr(DeriveParentPath(path).size());
   auto t = b->CreateString(tail.data(), tail.size());
-  b->FinishSizePrefixed(fb::CreateDirectory(*b, PathHash(path) >> 4, t));
+  b->Finish(fb::CreateDirectory(*b, PathHash(path) >> 4, t));
 }
 
 const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
@@ -107,8 +107,8 @@ const fb::Directory* VerifyDirectory(const uint8_t* data, size_t n) {
 }
 
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n) {
-  // Size prefix, root offset, then the file identifier.
-  constexpr size_t kIdentifierAt = 2 * sizeof(flatbuffers::uoffset_t);
+  // Root offset, then the file identifier.
+  constexpr size_t kIdentifierAt = sizeof(flatbuffers::uoffset_t);
   if (n < kIdentifierAt + flatbuffers::kFileIdentifierLength) return nullptr;
   // The identifier compared here as 4 bytes: the generated check's strncmp
   // was 2% of a scan that reads every record.
@@ -118,8 +118,8 @@ const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n) {
   opts.max_depth = 8;
   opts.max_tables = 64;
   flatbuffers::Verifier verifier(data, n, opts);
-  if (!verifier.VerifySizePrefixedBuffer<fb::MediaFile>(nullptr)) return nullptr;
-  return fb::GetSizePrefixedMediaFile(data);
+  if (!verifier.VerifyBuffer<fb::MediaFile>(nullptr)) return nullptr;
+  return fb::GetMediaFile(data);
 }
 
 }  // namespace zcmedia

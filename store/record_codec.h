@@ -18,16 +18,17 @@ namespace fb { struct Directory; }
 std::string_view MimeTypeForCode(uint8_t code);  // "" for unknown codes
 uint8_t CodeForMimeType(std::string_view mime);  // 0 when not in the table
 
-// Builds a size-prefixed MediaFile for `f` with id `id` into `builder`
+// Builds a MediaFile FlatBuffer (not size-prefixed: the entry header holds
+// its length) for `f` with id `id` into `builder`
 // (cleared first). Columns equal to their derived value are left out and
 // flagged in `derived`.
 void EncodeMediaFile(const MediaFileFields& f, int64_t id, flatbuffers::FlatBufferBuilder* builder);
 
-// Runs the FlatBuffers verifier over a size-prefixed buffer of exactly `n`
+// Runs the FlatBuffers verifier over a buffer of exactly `n`
 // bytes and returns the record, or nullptr when it does not verify.
 const fb::MediaFile* VerifyMediaFile(const uint8_t* data, size_t n);
 
-// The FlatBuffers verifier over exactly `n` bytes of a size-prefixed table
+// The FlatBuffers verifier over exactly `n` bytes of a table
 // without a file identifier (playlists, entries, directories; all shallow);
 // nullptr when it fails.
 template <typename T>
@@ -37,8 +38,8 @@ const T* VerifyRecord(const uint8_t* data, size_t n) {
   opts.max_depth = 4;
   opts.max_tables = 8;
   flatbuffers::Verifier verifier(data, n, opts);
-  if (!verifier.VerifySizePrefixedBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetSizePrefixedRoot<T>(data);
+  if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<T>(data);
 }
 
 // A Directory record of the tree (docs/format.md, "Directory tree") for

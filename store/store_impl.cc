@@ -919,10 +919,10 @@ void SetItemId(WriteBatch::Rep& rep, const WriteBatch::Rep::Item& item, int64_t 
   reinterpret_cast<EntryHeader*>(entry)->id = id;
   uint8_t* payload = entry + sizeof(EntryHeader);
   switch (item.table) {
-    case Table::kMedia: flatbuffers::GetMutableSizePrefixedRoot<fb::MediaFile>(payload)->mutate_id(id); break;
-    case Table::kPlaylist: flatbuffers::GetMutableSizePrefixedRoot<fb::Playlist>(payload)->mutate_id(id); break;
+    case Table::kMedia: flatbuffers::GetMutableRoot<fb::MediaFile>(payload)->mutate_id(id); break;
+    case Table::kPlaylist: flatbuffers::GetMutableRoot<fb::Playlist>(payload)->mutate_id(id); break;
     case Table::kPlaylistEntry:
-      flatbuffers::GetMutableSizePrefixedRoot<fb::PlaylistEntry>(payload)->mutate_id(id);
+      flatbuffers::GetMutableRoot<fb::PlaylistEntry>(payload)->mutate_id(id);
       break;
     case Table::kDirectory: break;  // no id
   }
@@ -1001,21 +1001,21 @@ Status StoreImpl::CheckEntry(const WriteBatch::Rep& rep, size_t i, uint64_t body
       if (item.op == Op::kRemove) return applier->Remove(id, entry_bytes);
       {
         const BatchApplier::Keys keys{item.path_hash, item.parent_hash, item.has_parent};
-        return applier->Put(id, flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(payload), location, entry_bytes, mode,
+        return applier->Put(id, flatbuffers::GetRoot<fb::MediaFile>(payload), location, entry_bytes, mode,
                             &keys);
       }
     case Table::kPlaylist:
       return item.op == Op::kRemove
                  ? applier->RemovePlaylist(id, entry_bytes)
-                 : applier->PutPlaylist(id, flatbuffers::GetSizePrefixedRoot<fb::Playlist>(payload), location,
+                 : applier->PutPlaylist(id, flatbuffers::GetRoot<fb::Playlist>(payload), location,
                                         entry_bytes, mode);
     case Table::kPlaylistEntry:
       return item.op == Op::kRemove
                  ? applier->RemovePlaylistEntry(id, entry_bytes)
-                 : applier->PutPlaylistEntry(id, flatbuffers::GetSizePrefixedRoot<fb::PlaylistEntry>(payload),
+                 : applier->PutPlaylistEntry(id, flatbuffers::GetRoot<fb::PlaylistEntry>(payload),
                                              location, entry_bytes, mode);
     case Table::kDirectory:
-      return applier->PutDirectoryName(flatbuffers::GetSizePrefixedRoot<fb::Directory>(payload), location);
+      return applier->PutDirectoryName(flatbuffers::GetRoot<fb::Directory>(payload), location);
   }
   return Status::OK();
 }

@@ -205,7 +205,7 @@ class TransactionImpl final : public Transaction {
     const WriteBatch::Rep::Item& item = rep.items[i];
     if (item.table != Table::kMedia || item.op == Op::kRemove || !item.has_parent) return Status::OK();
     const auto* record =
-        flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(rep.body.data() + item.offset + sizeof(EntryHeader));
+        flatbuffers::GetRoot<fb::MediaFile>(rep.body.data() + item.offset + sizeof(EntryHeader));
     const std::string_view parent = *MediaFileView(record).parent_path();
     if (parent == last_parent_) return Status::OK();
     Status status;
@@ -290,7 +290,7 @@ class TransactionImpl final : public Transaction {
     }
     for (std::string& dir : new_known_) known_.insert(std::move(dir));
     if (item.table == Table::kMedia && item.op != Op::kRemove && item.has_parent) {
-      const auto* record = flatbuffers::GetSizePrefixedRoot<fb::MediaFile>(pending_.body.data() + offset +
+      const auto* record = flatbuffers::GetRoot<fb::MediaFile>(pending_.body.data() + offset +
                                                                             sizeof(EntryHeader));
       last_parent_.assign(*MediaFileView(record).parent_path());
     }

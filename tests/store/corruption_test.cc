@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "checksum.h"
 #include "format.h"  // batch header size and fields: to find batches, not to check them
 #include "store/durability_test_util.h"
 #include "zcmedia/store.h"
@@ -439,6 +440,37 @@ TEST_F(CorruptionTest, BothMetaPagesDamaged) {
       EXPECT_NE(o.open.message().find("META"), std::string::npos) << o.open.ToString();
     }
   }
+}
+
+// A store written in another format version (sound pages, another
+// format_version) is not reported as damage: the error names both versions
+// and what to do, for readers and writers alike, and no file changes.
+TEST_F(CorruptionTest, AnotherFormatVersionIsRefusedUntouched) {
+  const std::string d = Copy();
+  std::string meta = ReadFileBytes(d + "/META");
+  ASSERT_EQ(meta.size(), 2 * format::kMetaPageSize);
+  for (size_t p = 0; p < 2; ++p) {
+    format::MetaPage page;
+    std::memcpy(&page, meta.data() + p * format::kMetaPageSize, sizeof(page));
+    page.format_version = format::kFormatVersion - 1;
+    page.checksum = Checksum64(&page, offsetof(format::MetaPage, checksum));
+    std::memcpy(meta.data() + p * format::kMetaPageSize, &page, sizeof(page));
+  }
+  ASSERT_TRUE(WriteFileBytes(d + "/META", meta));
+  const std::string before_segment = ReadFileBytes(d + "/" + seg_);
+  for (bool read_only : {false, true}) {
+    Options opt = TestOptions();
+    opt.create_if_missing = false;
+    opt.read_only = read_only;
+    std::unique_ptr<Store> store;
+    const Status s = Store::Open(d, opt, &store);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    const std::string want_version = "format version " + std::to_string(format::kFormatVersion - 1);
+    EXPECT_NE(s.message().find(want_version), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("zcmedia migrate"), std::string::npos) << s.ToString();
+  }
+  EXPECT_EQ(ReadFileBytes(d + "/META"), meta);
+  EXPECT_EQ(ReadFileBytes(d + "/" + seg_), before_segment);
 }
 
 // Bytes past the committed end of the segment are not part of the store:

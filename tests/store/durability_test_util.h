@@ -450,6 +450,34 @@ inline ReadReport ReadAndCheck(const Snapshot& snap, const Model& model,
       }
     }
   }
+  // Directory names: each directory holding files, and every ancestor of
+  // it, is listed under its parent (this reads the Directory records).
+  {
+    std::set<std::string> named;
+    for (const auto& [dir, ids] : dirs) {
+      if (ids.empty()) continue;
+      for (std::string d = dir; !d.empty() && d != "/"; d = ParentOf(d)) named.insert(d);
+    }
+    std::set<std::string> asked;
+    std::map<std::string, std::set<std::string>> listed;  // parent -> directories listed under it
+    for (const std::string& d : named) {
+      const std::string parent = ParentOf(d);
+      if (!asked.insert(parent).second) continue;
+      std::vector<DirectoryInfo> subdirs;
+      Status s = snap.ListSubdirectories(parent, std::nullopt, &subdirs);
+      if (!s.ok()) {
+        bad("ListSubdirectories(" + parent + ")", s);
+        continue;
+      }
+      std::set<std::string>& under = listed[parent];
+      for (const DirectoryInfo& info : subdirs) under.insert(parent + std::string(info.tail));
+    }
+    for (const std::string& d : named) {
+      const auto it = listed.find(ParentOf(d));
+      if (it != listed.end() && it->second.count(d) == 0)  // (a failed listing was reported above)
+        rep.errors.push_back("ListSubdirectories(" + ParentOf(d) + ") does not list " + d);
+    }
+  }
   // Music categories: every listing reads its part of the category index;
   // the track counts must add up to the audio records that carry a value.
   const Category categories[] = {Category::kArtist, Category::kAlbum, Category::kGenre, Category::kYear,
