@@ -11,6 +11,8 @@
 // disk (sequential full scans). Its cost is proportional to the live data;
 // `zcmedia stats` shows dead_bytes so that a user compacts when it pays.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <thread>
 
 #include "directory_tree.h"
@@ -162,7 +164,18 @@ class StoreImpl::SegmentRewriter {
     ZC_RETURN_IF_ERROR(segments_.back()->file()->Sync());  // earlier ones were synced when full
     ZC_RETURN_IF_ERROR(WaitForSpill());
     ZC_RETURN_IF_ERROR(SpillNow(gathered_));
-    // The final merges, kinds shared between this thread and another.
+    // The final merges, shared between this thread and another: each takes
+    // the largest index not yet taken (the category index alone is about
+    // as large as the path and directory indexes together), so the two
+    // finish close together.
+    std::array<uint32_t, kRunKinds> order;
+    std::array<uint64_t, kRunKinds> entries{};
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      order[k] = k;
+      for (const RunPtr& r : spills_[k]) entries[k] += r->size();
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return entries[a] > entries[b]; });
+    std::atomic<uint32_t> next_kind{0};
     Status merge_status[kRunKinds];
     auto merge_kind = [&](uint32_t k) {
       view->runs[k].clear();
@@ -171,19 +184,21 @@ class StoreImpl::SegmentRewriter {
         return;
       }
       RunPtr merged;
-      merge_status[k] = NoThrowStatus([&] { return WriteRun(k, spills_[k], &merged); });
+      merge_status[k] = NoThrowStatus([&] { return WriteRun(k, spills_[k], &merged, /*sync=*/true); });
       if (merge_status[k].ok()) view->runs[k] = {merged};
+    };
+    auto merge_kinds = [&] {
+      for (uint32_t i = next_kind.fetch_add(1); i < kRunKinds; i = next_kind.fetch_add(1)) merge_kind(order[i]);
     };
     std::thread helper;
     try {
-      helper = std::thread([&] {
-        for (uint32_t k = 1; k < kRunKinds; k += 2) merge_kind(k);
-      });
+      helper = std::thread(merge_kinds);
     } catch (const std::system_error&) {
-      for (uint32_t k = 1; k < kRunKinds; k += 2) merge_kind(k);  // no thread to be had
+      // No thread to be had: this one merges them all.
     }
-    for (uint32_t k = 0; k < kRunKinds; k += 2) merge_kind(k);
+    merge_kinds();
     if (helper.joinable()) helper.join();
+    ZC_RETURN_IF_ERROR(SyncSoleSpills());
     for (uint32_t k = 0; k < kRunKinds; ++k) {
       ZC_RETURN_IF_ERROR(merge_status[k]);
       if (spills_[k].size() <= 1) continue;
@@ -206,6 +221,19 @@ class StoreImpl::SegmentRewriter {
     LiveEntry entry;
     size_t body_offset;
   };
+
+  // The spill files that are their index's only run (not merged) made
+  // durable before the commit names them.
+  Status SyncSoleSpills() {
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      if (spills_[k].size() != 1) continue;
+      std::unique_ptr<File> file;
+      ZC_RETURN_IF_ERROR(store_->env_->OpenFile(store_->dir_ + "/" + RunFileName(k, spills_[k][0]->file_number()),
+                                               Env::OpenMode::kReadWrite, &file));
+      ZC_RETURN_IF_ERROR(file->Sync());
+    }
+    return Status::OK();
+  }
 
   // An empty store still needs its one (empty) segment.
   Status EnsureSegment() { return segments_.empty() ? NewSegment(0) : Status::OK(); }
@@ -262,21 +290,24 @@ class StoreImpl::SegmentRewriter {
       const RunPtr sorted = std::make_shared<Run>(k, std::move(entries[k]));
       entries[k] = {};
       RunPtr file;
-      ZC_RETURN_IF_ERROR(WriteRun(k, std::span<const RunPtr>(&sorted, 1), &file));
+      ZC_RETURN_IF_ERROR(WriteRun(k, std::span<const RunPtr>(&sorted, 1), &file, /*sync=*/false));
       spills_[k].insert(spills_[k].begin(), file);  // newest first, as runs are kept
     }
     return Status::OK();
   }
 
-  // Thread-safe: the spill thread and the final merges call it.
-  Status WriteRun(uint32_t kind, std::span<const RunPtr> inputs, RunPtr* out) {
+  // Thread-safe: the spill thread and the final merges call it. Spills are
+  // written unsynced: one that ends up as its index's only run is synced
+  // by Finish (SyncSoleSpills), the others are merged into a synced file
+  // and removed before the commit.
+  Status WriteRun(uint32_t kind, std::span<const RunPtr> inputs, RunPtr* out, bool sync) {
     const uint32_t number = store_->next_file_number_.fetch_add(1);
     {
       std::lock_guard<std::mutex> g(created_mu_);
       created_runs_.push_back({kind, number});
     }
     return WriteMergedRunFile(store_->env_, store_->dir_, kind, number, inputs, /*drop_tombstones=*/true,
-                              profile_.run_write_buffer, out);
+                              profile_.run_write_buffer, out, sync);
   }
 
   // A Status for an exception escaping `body` (allocation failure on a
@@ -321,6 +352,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   ZC_RETURN_IF_ERROR(sticky_error_);
   ZC_RETURN_IF_ERROR(DiscardPrepared());
   ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  if (compaction_retirer_.joinable()) compaction_retirer_.join();
   std::shared_ptr<const SnapshotImpl> base_snapshot;
   {
     std::lock_guard<std::mutex> s(snapshot_mu_);
@@ -350,6 +382,8 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   // The budget goes to the index build: no caller holds a WriteBatch now,
   // so the gathered index entries get a quarter of it (two sets of an eighth:
   // one gathering, one spilling) and the batch being copied a sixteenth.
+  // (Writing the batches on a thread of their own while the next is copied
+  // was measured slower: 1.56 s against 1.42 s, three threads on two cores.)
   const size_t budget = memory_budget_.load();
   MemoryProfile profile = MemoryProfile::ForBudget(budget);
   profile.memtable_bytes = std::max<size_t>(budget / 4, profile.memtable_bytes);
@@ -402,6 +436,13 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   Publish(std::move(view));
   counters_->commits.fetch_add(1, std::memory_order_relaxed);
   if (result != nullptr) *result = res;
+  // The old files go on another thread (compaction_retirer_); readers'
+  // snapshots may still hold them, and then the last of those frees them.
+  try {
+    compaction_retirer_ = std::thread([old = std::move(base_snapshot)]() mutable { old.reset(); });
+  } catch (const std::system_error&) {
+    // No thread to be had: freed here, when base_snapshot goes.
+  }
   return Status::OK();
 }
 
@@ -461,13 +502,20 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     if (status.ok()) status = rewriter->AddIndexEntry(kTreeIndex, e);
   });
   ZC_RETURN_IF_ERROR(status);
+  DirectoryFilesWalk files_below(base.runs[kTreeIndex]);
   MergeRanges(kTreeIndex, names, /*drop_tombstones=*/true, [&](const RunEntry& e) {
     if (!status.ok()) return;
     const fb::Directory* rec = nullptr;
     uint32_t bytes = 0;
     status = base.DirectoryAt(e.value, &rec, &bytes);
     if (!status.ok()) return;
-    if (DirectoryFiles(base, rec) == 0) return;  // empty: its name goes
+    const uint64_t h60 = e.key & ((uint64_t{1} << kTreeSpaceShift) - 1);
+    if ((rec->hash() & ((uint64_t{1} << kTreeSpaceShift) - 1)) != h60) {
+      status = Status::Corruption("directory name entry " + std::to_string(e.key) +
+                                  " points at another directory's record; run `zcmedia check --repair`");
+      return;
+    }
+    if (files_below.Files(h60) == 0) return;  // empty: its name goes
     status = rewriter->Add(base, Live(e.value, bytes, rec));
   });
   return status;

@@ -29,10 +29,28 @@ void ReadCounts(const ReadView& view, uint64_t h60, uint64_t counts[kMimeFamilie
 std::string_view DirectoryTail(const fb::Directory* d) { return {d->tail()->data(), d->tail()->size()}; }
 uint64_t DirectoryNameKey(const fb::Directory* d) { return TreeKey60(TreeSpace::kName, d->hash()); }
 
-uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d) {
-  uint64_t counts[kMimeFamilies];
-  ReadCounts(view, d->hash() & kHash60Mask, counts);
-  return counts[0] + counts[1] + counts[2] + counts[3];
+DirectoryFilesWalk::DirectoryFilesWalk(const std::vector<RunPtr>& runs) {
+  for (int f = 0; f < kMimeFamilies; ++f)
+    for (const RunPtr& run : runs)
+      cursors_[f].push_back({run->LowerBound(TreeKey60(kCountSpaces[f], 0)),
+                             run->LowerBound(TreeKey60(kCountSpaces[f], kHash60Mask) + 1)});
+}
+
+uint64_t DirectoryFilesWalk::Files(uint64_t h60) {
+  uint64_t files = 0;
+  for (int f = 0; f < kMimeFamilies; ++f) {
+    const uint64_t key = TreeKey60(kCountSpaces[f], h60);
+    // The newest run holding the key decides (a tombstone is a count of 0),
+    // as in ReadView::LookupSingle; older runs' cursors catch up later.
+    for (Cursor& c : cursors_[f]) {
+      while (c.at != c.end && c.at->key < key) ++c.at;
+      if (c.at != c.end && c.at->key == key) {
+        if ((c.at->value & kTombstone) == 0) files += c.at->value;
+        break;
+      }
+    }
+  }
+  return files;
 }
 
 namespace {

@@ -26,8 +26,26 @@ void ForEachDirectoryUp(std::string_view dir, F&& f) {
   }
 }
 
-// The live records at any depth below the directory `d` names.
-uint64_t DirectoryFiles(const ReadView& view, const fb::Directory* d);
+// The live records at any depth below directories asked for in hash order
+// (compaction's pass over the names, which come in key order): one forward
+// cursor per count space and run, so the counts are read sequentially, not
+// looked up one by one (four index probes per directory). `runs` is a tree
+// index's runs, newest first, verified (Run::VerifyAll) and kept alive by
+// the caller for the walk's lifetime.
+class DirectoryFilesWalk {
+ public:
+  explicit DirectoryFilesWalk(const std::vector<RunPtr>& runs);
+  // Files below the directory whose 60-bit hash (its name key's low bits)
+  // is `h60`; `h60` must not decrease from one call to the next.
+  uint64_t Files(uint64_t h60);
+
+ private:
+  struct Cursor {
+    const format::RunEntry* at;
+    const format::RunEntry* end;
+  };
+  std::vector<Cursor> cursors_[kMimeFamilies];  // per count space, newest run first
+};
 
 // A Directory record's tail (its path minus its parent's) and its key in
 // the tree index's name space.

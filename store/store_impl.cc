@@ -110,6 +110,7 @@ StoreImpl::StoreImpl(std::string dir, const Options& options)
       lookup_cache_(std::make_shared<LookupCache>(LookupCacheCapacity())) {}
 
 StoreImpl::~StoreImpl() {
+  if (compaction_retirer_.joinable()) compaction_retirer_.join();
   // A checkpoint in flight is waited for and, if it succeeded, installed:
   // the next open then replays less. Errors cannot be reported from here;
   // an uninstalled checkpoint's files are removed (the indexes stay whole).

@@ -133,6 +133,92 @@ TEST(CompactionTest, EveryAnswerIsUnchangedAndTheDeadSpaceIsGone) {
   EXPECT_TRUE(report.ok()) << report.ToString();
 }
 
+// Directory names: a directory that still holds files (at any depth) keeps
+// its name, one emptied by removals loses it. The counts that decide live
+// in several tree runs (index compactions between the batches), the newest
+// of them a tombstone for an emptied directory, and compaction reads them
+// alongside the names in hash order.
+TEST(CompactionTest, EmptiedDirectoriesLoseTheirNamesOthersKeepThem) {
+  TempDir tmp("zccompactdirs");
+  const std::string dir = tmp.Sub("store");
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir, TestOptions(), &store).ok());
+  constexpr int kDirs = 40;
+  std::map<int, std::vector<int64_t>> ids_in;  // directory number -> its files
+  Model model;
+  for (int d = 0; d < kDirs; ++d) {
+    std::vector<OwnedRecord> recs;
+    for (uint64_t i = 0; i < 5; ++i)
+      recs.push_back(MakeRecord(5, d, i, 0, "/t/g" + std::to_string(d % 4) + "/d" + std::to_string(d)));
+    ASSERT_TRUE(PutBatch(*store, recs).ok());
+    for (auto& r : recs) {
+      ids_in[d].push_back(r.id);
+      model[r.id] = r;
+    }
+    if (d % 10 == 9) {
+      ASSERT_TRUE(store->CompactIndexes().ok());  // several tree runs
+    }
+  }
+  // Empty every third directory, and the whole of /t/g3 (the directories
+  // d = 3, 7, 11, ... below it): then /t/g3 is empty as well.
+  std::set<std::string> emptied;
+  WriteBatch removals;
+  for (int d = 0; d < kDirs; ++d) {
+    if (d % 3 != 0 && d % 4 != 3) continue;
+    for (int64_t id : ids_in[d]) {
+      removals.Remove(id);
+      model.erase(id);
+    }
+    emptied.insert("/t/g" + std::to_string(d % 4) + "/d" + std::to_string(d));
+  }
+  emptied.insert("/t/g3");
+  ASSERT_TRUE(store->Write(removals).ok());  // its zero counts: in runs newer than the counts they end
+  std::vector<OwnedRecord> late = {MakeRecord(5, 99, 0, 0, "/t/g0/d0")};  // d0 holds a file again
+  ASSERT_TRUE(PutBatch(*store, late).ok());
+  model[late[0].id] = late[0];
+  emptied.erase("/t/g0/d0");
+
+  // Every directory that holds a file, with its ancestors up to the root
+  // (the tree is built from parent_path; a NULL one names no directory).
+  std::set<std::string> named;
+  for (const auto& [id, rec] : model) {
+    if (!rec.parent_path) continue;
+    for (std::string d = *rec.parent_path; d != "/"; d = ParentOf(d)) named.insert(d);
+    named.insert("/");
+  }
+  for (const std::string& d : emptied) ASSERT_EQ(named.count(d), 0u) << d;
+
+  CompactionResult result;
+  ASSERT_TRUE(store->Compact(&result).ok());
+  EXPECT_EQ(result.directories, named.size());
+  auto snap = store->GetSnapshot();
+  for (const std::string& parent : {std::string("/t"), std::string("/t/g0"), std::string("/t/g1"),
+                                    std::string("/t/g2"), std::string("/t/g3")}) {
+    std::vector<DirectoryInfo> subdirs;
+    ASSERT_TRUE(snap->ListSubdirectories(parent, std::nullopt, &subdirs).ok());
+    std::set<std::string> listed;
+    for (const DirectoryInfo& info : subdirs) {
+      const std::string path = parent + std::string(info.tail);
+      listed.insert(path);
+      uint64_t want = 0;
+      for (const auto& [id, rec] : model)
+        want += rec.parent_path && (rec.parent_path->rfind(path + "/", 0) == 0 || *rec.parent_path == path);
+      EXPECT_EQ(info.total_files(), want) << path;
+    }
+    std::set<std::string> want;
+    for (const std::string& d : named)
+      if (ParentOf(d) == parent) want.insert(d);
+    EXPECT_EQ(listed, want) << "under " << parent;
+  }
+  ReadReport rep = ReadAndCheck(*snap, model);
+  EXPECT_TRUE(rep.clean()) << rep.Summary();
+  snap.reset();
+  store.reset();
+  CheckReport report;
+  ASSERT_TRUE(CheckStore(dir, /*deep=*/true, &report, TestOptions()).ok());
+  EXPECT_TRUE(report.ok()) << report.ToString();
+}
+
 TEST(CompactionTest, AnEmptyStoreCompactsToOneEmptySegment) {
   TempDir tmp("zccompact");
   const std::string dir = tmp.Sub("store");
