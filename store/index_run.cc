@@ -143,6 +143,8 @@ uint64_t RunFileSize(uint32_t kind, uint64_t entries, uint64_t bloom_blocks) {
   return sizeof(RunHeader) + body + format::RunBlocks(body) * sizeof(uint64_t);
 }
 
+}  // namespace
+
 // XXH3-64 of each kRunBlockBytes of a stream (the last block may be short).
 class BlockHasher {
  public:
@@ -177,6 +179,8 @@ class BlockHasher {
   size_t filled_ = 0;
   std::vector<uint64_t> sums_;
 };
+
+namespace {
 
 Status CheckHeader(const std::string& path, uint32_t kind, const RunHeader& h, uint64_t file_size) {
   if (h.magic != format::kRunMagic)
@@ -308,68 +312,118 @@ Status OpenRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t num
   return Status::OK();
 }
 
+RunFileWriter::RunFileWriter(Env* env, std::string dir, uint32_t kind, uint32_t number, size_t buffer_bytes)
+    : env_(env), dir_(std::move(dir)), number_(number), buffer_bytes_(buffer_bytes),
+      hasher_(std::make_unique<BlockHasher>()) {
+  header_.magic = format::kRunMagic;
+  header_.format_version = format::kFormatVersion;
+  header_.kind = kind;
+  buffer_.reserve(std::max<size_t>(1, buffer_bytes / sizeof(RunEntry)));
+}
+
+Status RunFileWriter::Create(Env* env, const std::string& dir, uint32_t kind, uint32_t number, size_t buffer_bytes,
+                             std::unique_ptr<RunFileWriter>* out, bool with_filter) {
+  std::unique_ptr<RunFileWriter> w(new RunFileWriter(env, dir, kind, number, buffer_bytes));
+  w->with_filter_ = with_filter;
+  w->tmp_path_ = dir + "/" + format::RunFileName(kind, number) + ".tmp";
+  ZC_RETURN_IF_ERROR(env->OpenFile(w->tmp_path_, Env::OpenMode::kCreate, &w->file_));
+  Status s = w->file_->Truncate(0);
+  if (!s.ok()) return s;  // the destructor removes the file
+  *out = std::move(w);
+  return Status::OK();
+}
+
+RunFileWriter::~RunFileWriter() {
+  if (finished_ || tmp_path_.empty()) return;
+  file_.reset();
+  env_->RemoveFile(tmp_path_);
+}
+
+Status RunFileWriter::FlushBuffer() {
+  if (buffer_.empty() || !status_.ok()) return status_;
+  const size_t bytes = buffer_.size() * sizeof(RunEntry);
+  hasher_->Update(buffer_.data(), bytes);
+  status_ = file_->PWrite(offset_, buffer_.data(), bytes);
+  offset_ += bytes;
+  buffer_.clear();
+  return status_;
+}
+
+Status RunFileWriter::OutOfOrder(const RunEntry& e) {
+  if (status_.ok())
+    status_ = Status::InvalidArgument(tmp_path_ + ": index entry with key " + std::to_string(e.key) +
+                                      " after key " + std::to_string(header_.max_key) + " (entries out of run order)");
+  return status_;
+}
+
+Status RunFileWriter::Finish(bool sync, RunPtr* out) {
+  ZC_RETURN_IF_ERROR(FlushBuffer());
+  RunHeader& h = header_;
+  File* file = file_.get();
+  if (with_filter_ && HasFilter(h.kind) && h.entry_count > 0)
+    ZC_RETURN_IF_ERROR(AppendBloomFilter(file, env_, &h, &offset_, hasher_.get(), buffer_bytes_));
+  ZC_RETURN_IF_ERROR(AppendKeyDirectory(file, env_, h, &offset_, hasher_.get(), buffer_bytes_));
+  // The block table closes the file; the header's checksum covers it.
+  const std::vector<uint64_t> block_sums = hasher_->Finish();
+  h.body_checksum = Checksum64(block_sums.data(), block_sums.size() * sizeof(uint64_t));
+  ZC_RETURN_IF_ERROR(file->PWrite(offset_, block_sums.data(), block_sums.size() * sizeof(uint64_t)));
+  h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));
+  ZC_RETURN_IF_ERROR(file->PWrite(0, &h, sizeof(h)));
+  if (sync) ZC_RETURN_IF_ERROR(file->Sync());
+  file_.reset();
+  ZC_RETURN_IF_ERROR(env_->RenameFile(tmp_path_, dir_ + "/" + format::RunFileName(h.kind, number_)));
+  finished_ = true;
+  return OpenRunFile(env_, dir_, h.kind, number_, out, /*just_written=*/true);
+}
+
 Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
                           std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
-                          RunPtr* out, bool sync) {
-  const std::string final_path = dir + "/" + format::RunFileName(kind, number);
-  const std::string tmp_path = final_path + ".tmp";
-  std::unique_ptr<File> file;
-  ZC_RETURN_IF_ERROR(env->OpenFile(tmp_path, Env::OpenMode::kCreate, &file));
-  ZC_RETURN_IF_ERROR(file->Truncate(0));
-
-  RunHeader h{};
-  h.magic = format::kRunMagic;
-  h.format_version = format::kFormatVersion;
-  h.kind = kind;
-  BlockHasher hasher;
-  BlockHasher* hash = &hasher;
-  std::vector<RunEntry> buffer;
-  buffer.reserve(std::max<size_t>(1, buffer_bytes / sizeof(RunEntry)));
-  uint64_t offset = sizeof(RunHeader);
-  Status status;
-  auto flush = [&]() {
-    if (buffer.empty() || !status.ok()) return;
-    const size_t bytes = buffer.size() * sizeof(RunEntry);
-    hash->Update(buffer.data(), bytes);
-    status = file->PWrite(offset, buffer.data(), bytes);
-    offset += bytes;
-    buffer.clear();
-  };
+                          RunPtr* out, bool sync, bool with_filter) {
   // Input runs read from files are verified before they are merged.
-  for (const RunPtr& r : runs) {
-    status = r->VerifyAll();
-    if (!status.ok()) break;
-  }
-  if (!status.ok()) {
-    file.reset();
-    env->RemoveFile(tmp_path);
-    return status;
-  }
+  for (const RunPtr& r : runs) ZC_RETURN_IF_ERROR(r->VerifyAll());
+  std::unique_ptr<RunFileWriter> writer;
+  ZC_RETURN_IF_ERROR(RunFileWriter::Create(env, dir, kind, number, buffer_bytes, &writer, with_filter));
+  Status status;
   MergeRuns(kind, runs, drop_tombstones, [&](const RunEntry& e) {
-    if (h.entry_count == 0) h.min_key = e.key;
-    h.max_key = e.key;
-    ++h.entry_count;
-    buffer.push_back(e);
-    if (buffer.size() == buffer.capacity()) flush();
+    if (status.ok()) status = writer->Add(e);
   });
-  flush();
-  if (status.ok() && HasFilter(kind) && h.entry_count > 0)
-    status = AppendBloomFilter(file.get(), env, &h, &offset, hash, buffer_bytes);
-  if (status.ok()) status = AppendKeyDirectory(file.get(), env, h, &offset, hash, buffer_bytes);
-  // The block table closes the file; the header's checksum covers it.
-  const std::vector<uint64_t> block_sums = hasher.Finish();
-  h.body_checksum = Checksum64(block_sums.data(), block_sums.size() * sizeof(uint64_t));
-  if (status.ok()) status = file->PWrite(offset, block_sums.data(), block_sums.size() * sizeof(uint64_t));
-  h.header_checksum = Checksum64(&h, offsetof(RunHeader, header_checksum));
-  if (status.ok()) status = file->PWrite(0, &h, sizeof(h));
-  if (status.ok() && sync) status = file->Sync();
-  file.reset();
-  if (status.ok()) status = env->RenameFile(tmp_path, final_path);
-  if (!status.ok()) {
-    env->RemoveFile(tmp_path);
-    return status;
+  ZC_RETURN_IF_ERROR(status);
+  return writer->Finish(sync, out);
+}
+
+void SortByKeyAndValue(RunEntry* first, RunEntry* last) {
+  const auto less = [](const RunEntry& a, const RunEntry& b) {
+    return a.key != b.key ? a.key < b.key : a.value < b.value;
+  };
+  const size_t n = static_cast<size_t>(last - first);
+  constexpr size_t kBuckets = 256;
+  if (n < 4 * kBuckets) {
+    std::sort(first, last, less);
+    return;
   }
-  return OpenRunFile(env, dir, kind, number, out, /*just_written=*/true);
+  uint64_t lo = first->key, hi = first->key;
+  for (const RunEntry* p = first; p != last; ++p) {
+    lo = std::min(lo, p->key);
+    hi = std::max(hi, p->key);
+  }
+  int shift = 0;
+  while (((hi - lo) >> shift) >= kBuckets) ++shift;
+  const auto bucket = [&](const RunEntry& e) { return static_cast<size_t>((e.key - lo) >> shift); };
+  size_t start[kBuckets + 1] = {};
+  for (const RunEntry* p = first; p != last; ++p) ++start[bucket(*p) + 1];
+  for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+  size_t next[kBuckets];
+  std::copy(start, start + kBuckets, next);
+  // Each entry moves once to its bucket's next free slot; the entry it
+  // displaces is placed next, until one belongs where the walk began.
+  for (size_t b = 0; b < kBuckets; ++b) {
+    while (next[b] < start[b + 1]) {
+      RunEntry e = first[next[b]];
+      for (size_t d = bucket(e); d != b; d = bucket(e)) std::swap(e, first[next[d]++]);
+      first[next[b]++] = e;
+    }
+  }
+  for (size_t b = 0; b < kBuckets; ++b) std::sort(first + start[b], first + start[b + 1], less);
 }
 
 RunPtr MergeInMemory(uint32_t kind, std::span<const RunPtr> runs, bool drop_tombstones) {

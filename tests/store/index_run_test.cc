@@ -4,6 +4,7 @@
 // binary search, on memory runs and run files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -51,6 +52,79 @@ TEST(IndexRunTest, MergeKeepsNewestPerIdentityForEveryFanIn) {
       }
     }
   }
+}
+
+// SortByKeyAndValue orders like std::sort on (key, value) for small and
+// large inputs, uniform and narrow key spans (category keys share their
+// top bits), many equal keys (a directory's files), and keys at both ends
+// of the 64-bit range.
+TEST(IndexRunTest, SortByKeyAndValueMatchesStdSort) {
+  std::mt19937_64 rng(7);
+  const auto less = [](const RunEntry& a, const RunEntry& b) {
+    return a.key != b.key ? a.key < b.key : a.value < b.value;
+  };
+  for (size_t n : {size_t{0}, size_t{1}, size_t{100}, size_t{1023}, size_t{1024}, size_t{5000}, size_t{70000}}) {
+    for (int shape = 0; shape < 4; ++shape) {
+      std::vector<RunEntry> entries(n);
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t key = rng();
+        if (shape == 1) key = (uint64_t{5} << 61) | (key >> 40);  // narrow span
+        if (shape == 2) key = rng() % 37;                         // many equal keys
+        if (shape == 3) key = (i % 2) ? ~uint64_t{0} - (key % 3) : key % 3;  // both ends
+        entries[i] = {key, rng() % 1000};
+      }
+      std::vector<RunEntry> want = entries;
+      std::sort(want.begin(), want.end(), less);
+      SortByKeyAndValue(entries.data(), entries.data() + entries.size());
+      ASSERT_EQ(entries.size(), want.size());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(entries[i].key, want[i].key) << "n " << n << " shape " << shape << " at " << i;
+        ASSERT_EQ(entries[i].value, want[i].value) << "n " << n << " shape " << shape << " at " << i;
+      }
+    }
+  }
+}
+
+// RunFileWriter: entries streamed in run order make a run file that reads
+// them back (with or without the Bloom filter); an entry out of order is
+// refused by name and the unfinished file goes with the writer.
+TEST(IndexRunTest, RunFileWriterStreamsInOrderAndRefusesDisorder) {
+  test::TempDir dir;
+  for (bool with_filter : {true, false}) {
+    std::unique_ptr<RunFileWriter> writer;
+    const uint32_t number = with_filter ? 1 : 2;
+    ASSERT_TRUE(RunFileWriter::Create(Env::Default(), dir.path(), format::kPathIndex, number, 4096, &writer,
+                                      with_filter)
+                    .ok());
+    for (uint64_t k = 1; k <= 3000; ++k) ASSERT_TRUE(writer->Add({k * 7919, k}).ok());
+    RunPtr run;
+    ASSERT_TRUE(writer->Finish(/*sync=*/false, &run).ok());
+    ASSERT_EQ(run->size(), 3000u);
+    for (uint64_t k = 1; k <= 3000; k += 97) {
+      EXPECT_TRUE(run->MayContain(k * 7919));
+      const RunEntry* e = run->LowerBound(k * 7919);
+      ASSERT_NE(e, run->end());
+      EXPECT_EQ(e->value, k);
+    }
+    RunPtr reopened;
+    ASSERT_TRUE(OpenRunFile(Env::Default(), dir.path(), format::kPathIndex, number, &reopened).ok());
+    EXPECT_EQ(reopened->size(), 3000u);
+  }
+  const std::string tmp = dir.path() + "/" + format::RunFileName(format::kPathIndex, 3) + ".tmp";
+  {
+    std::unique_ptr<RunFileWriter> writer;
+    ASSERT_TRUE(RunFileWriter::Create(Env::Default(), dir.path(), format::kPathIndex, 3, 4096, &writer).ok());
+    ASSERT_TRUE(writer->Add({100, 1}).ok());
+    ASSERT_TRUE(writer->Add({100, 2}).ok());  // equal keys: in order
+    const Status s = writer->Add({99, 3});
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("out of run order"), std::string::npos) << s.ToString();
+    RunPtr run;
+    EXPECT_FALSE(writer->Finish(false, &run).ok());
+    EXPECT_TRUE(std::filesystem::exists(tmp));
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/" + format::RunFileName(format::kPathIndex, 3)));
 }
 
 TEST(IndexRunTest, LowerBoundMatchesBinarySearchInMemoryAndOnDisk) {
