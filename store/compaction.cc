@@ -128,7 +128,7 @@ class StoreImpl::SegmentRewriter {
     return taken_.taken.size() < kTakenPerJob ? Status::OK() : Submit(std::move(taken_));
   }
 
-  // Writes the batch being built and gathers its index entries.
+  // Writes the batch being built and hands it to the indexer.
   Status Flush() {
     if (pending_.empty()) return Status::OK();
     const uint64_t batch_bytes = sizeof(BatchHeader) + body_.size();
@@ -294,7 +294,10 @@ class StoreImpl::SegmentRewriter {
   // Queues `job` for the indexer (waiting while kQueuedBatches are queued);
   // the indexer's first failure is returned by the next Submit.
   Status Submit(IndexJob&& job) {
-    if (!indexer_.joinable()) return Index(job);
+    if (!indexer_.joinable()) {
+      IndexJob local = std::move(job);  // the caller's job is spent either way
+      return Index(local);
+    }
     std::unique_lock<std::mutex> l(jobs_mu_);
     jobs_cv_.wait(l, [&] { return jobs_.size() < kQueuedBatches || !indexer_status_.ok(); });
     if (!indexer_status_.ok()) return indexer_status_;
