@@ -200,8 +200,10 @@ class StoreImpl::SegmentRewriter {
         return;
       }
       RunPtr merged;
-      merge_status[k] =
-          NoThrowStatus([&] { return WriteRun(k, spills_[k], &merged, /*sync=*/true, /*with_filter=*/true); });
+      merge_status[k] = NoThrowStatus([&] {
+        return WriteMergedRunFile(store_->env_, store_->dir_, k, ReserveRunNumber(k), spills_[k],
+                                  /*drop_tombstones=*/true, profile_.run_write_buffer, &merged);
+      });
       if (merge_status[k].ok()) view->runs[k] = {merged};
     };
     auto merge_kinds = [&] {
@@ -369,15 +371,22 @@ class StoreImpl::SegmentRewriter {
 
   // Sorts `entries` and writes them as one run file per index. Every
   // identity occurs once, and no entry is a tombstone, so (key, value)
-  // order is the runs' (key, identity) order.
+  // order is the runs' (key, identity) order. Spills are temporary:
+  // written unsynced and without a Bloom filter, they are merged into a
+  // synced file with one and removed before the commit, except a sole
+  // spill of an index without a filter, which Finish syncs
+  // (SyncSoleSpills) and keeps.
   Status SpillNow(std::vector<RunEntry> (&entries)[kRunKinds]) {
     for (uint32_t k = 0; k < kRunKinds; ++k) {
       if (entries[k].empty()) continue;
       SortByKeyAndValue(entries[k].data(), entries[k].data() + entries[k].size());
-      const RunPtr sorted = std::make_shared<Run>(k, std::move(entries[k]));
-      entries[k] = {};
+      std::unique_ptr<RunFileWriter> writer;
+      ZC_RETURN_IF_ERROR(RunFileWriter::Create(store_->env_, store_->dir_, k, ReserveRunNumber(k),
+                                               profile_.run_write_buffer, &writer, /*with_filter=*/false));
+      for (const RunEntry& e : entries[k]) ZC_RETURN_IF_ERROR(writer->Add(e));
+      std::vector<RunEntry>().swap(entries[k]);  // its capacity back to the heap (and out of the count)
       RunPtr file;
-      ZC_RETURN_IF_ERROR(WriteRun(k, std::span<const RunPtr>(&sorted, 1), &file, /*sync=*/false, /*with_filter=*/false));
+      ZC_RETURN_IF_ERROR(writer->Finish(/*sync=*/false, &file));
       spills_[k].insert(spills_[k].begin(), file);  // newest first, as runs are kept
     }
     return Status::OK();
@@ -392,32 +401,20 @@ class StoreImpl::SegmentRewriter {
       gathered_[kind].insert(gathered_[kind].end(), entries, entries + n);
       return Status::OK();
     }
-    if (!streams_[kind]) {
-      const uint32_t number = store_->next_file_number_.fetch_add(1);
-      {
-        std::lock_guard<std::mutex> g(created_mu_);
-        created_runs_.push_back({kind, number});
-      }
-      ZC_RETURN_IF_ERROR(RunFileWriter::Create(store_->env_, store_->dir_, kind, number, profile_.run_write_buffer,
-                                               &streams_[kind]));
-    }
+    if (!streams_[kind])
+      ZC_RETURN_IF_ERROR(RunFileWriter::Create(store_->env_, store_->dir_, kind, ReserveRunNumber(kind),
+                                               profile_.run_write_buffer, &streams_[kind]));
     for (size_t i = 0; i < n; ++i) ZC_RETURN_IF_ERROR(streams_[kind]->Add(entries[i]));
     return Status::OK();
   }
 
-  // Thread-safe: the indexer and the final merges call it. Spills are
-  // temporary, written unsynced and without a Bloom filter: they are merged
-  // into a synced file with one and removed before the commit, except a
-  // sole spill of an index without a filter, which Finish syncs
-  // (SyncSoleSpills) and keeps.
-  Status WriteRun(uint32_t kind, std::span<const RunPtr> inputs, RunPtr* out, bool sync, bool with_filter) {
+  // A new run file number, recorded so that a failed compaction removes
+  // the file. Thread-safe: the indexer and the final merges call it.
+  uint32_t ReserveRunNumber(uint32_t kind) {
     const uint32_t number = store_->next_file_number_.fetch_add(1);
-    {
-      std::lock_guard<std::mutex> g(created_mu_);
-      created_runs_.push_back({kind, number});
-    }
-    return WriteMergedRunFile(store_->env_, store_->dir_, kind, number, inputs, /*drop_tombstones=*/true,
-                              profile_.run_write_buffer, out, sync, with_filter);
+    std::lock_guard<std::mutex> g(created_mu_);
+    created_runs_.push_back({kind, number});
+    return number;
   }
 
   // A Status for an exception escaping `body` (allocation failure on a
@@ -631,8 +628,9 @@ Status StoreImpl::RewriteLive(const ReadView& base, SegmentRewriter* rewriter) {
     uint32_t bytes = 0;
     status = base.DirectoryAt(e.value, &rec, &bytes);
     if (!status.ok()) return;
-    const uint64_t h60 = e.key & ((uint64_t{1} << kTreeSpaceShift) - 1);
-    if ((rec->hash() & ((uint64_t{1} << kTreeSpaceShift) - 1)) != h60) {
+    constexpr uint64_t kHash60 = (uint64_t{1} << kTreeSpaceShift) - 1;
+    const uint64_t h60 = e.key & kHash60;
+    if ((rec->hash() & kHash60) != h60) {
       status = Status::Corruption("directory name entry " + std::to_string(e.key) +
                                   " points at another directory's record; run `zcmedia check --repair`");
       return;

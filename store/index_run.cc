@@ -378,11 +378,11 @@ Status RunFileWriter::Finish(bool sync, RunPtr* out) {
 
 Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
                           std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
-                          RunPtr* out, bool sync, bool with_filter) {
+                          RunPtr* out, bool sync) {
   // Input runs read from files are verified before they are merged.
   for (const RunPtr& r : runs) ZC_RETURN_IF_ERROR(r->VerifyAll());
   std::unique_ptr<RunFileWriter> writer;
-  ZC_RETURN_IF_ERROR(RunFileWriter::Create(env, dir, kind, number, buffer_bytes, &writer, with_filter));
+  ZC_RETURN_IF_ERROR(RunFileWriter::Create(env, dir, kind, number, buffer_bytes, &writer));
   Status status;
   MergeRuns(kind, runs, drop_tombstones, [&](const RunEntry& e) {
     if (status.ok()) status = writer->Add(e);

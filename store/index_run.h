@@ -201,7 +201,7 @@ class BlockHasher;  // index_run.cc
 // order, as a merge produces them or a caller already has them), streaming:
 // the entries go to `dir`/RunFileName(kind, number).tmp through a buffer of
 // `buffer_bytes` as they come, so no more than that is held. Finish
-// appends the Bloom filter (path and directory indexes), the key directory
+// appends the Bloom filter (the kinds HasFilter names), the key directory
 // and the block table, writes the header, syncs (unless `sync` is false),
 // renames the file into place (the caller syncs the directory) and opens
 // it. A writer destroyed unfinished removes its file. Not thread-safe.
@@ -228,7 +228,6 @@ class RunFileWriter {
     buffer_.push_back(e);
     return buffer_.size() == buffer_.capacity() ? FlushBuffer() : Status::OK();
   }
-  uint64_t entry_count() const { return header_.entry_count; }
   Status Finish(bool sync, RunPtr* out);
 
  private:
@@ -257,7 +256,7 @@ class RunFileWriter {
 // write buffer. Returns the new run, mapped.
 Status WriteMergedRunFile(Env* env, const std::string& dir, uint32_t kind, uint32_t number,
                           std::span<const RunPtr> runs, bool drop_tombstones, size_t buffer_bytes,
-                          RunPtr* out, bool sync = true, bool with_filter = true);
+                          RunPtr* out, bool sync = true);
 
 // Sorts [first, last) by (key, value): one in-place bucket pass on the
 // leading bits of the keys' span (256 buckets), then std::sort within each
