@@ -72,7 +72,10 @@ Status BatchApplier::PathOwner(std::string_view path, uint64_t path_hash, int64_
 
 void BatchApplier::PrefilterPaths(std::vector<uint64_t> hashes) {
   // Run by run (each run's filter and directory stay in cache across the
-  // batch), mark the hashes some run holds an entry for.
+  // batch), mark the hashes some run holds an entry for. In key order: a
+  // run's filter blocks and key directory buckets are chosen by a key's
+  // high bits, so each run is then read front to back, not at random.
+  std::sort(hashes.begin(), hashes.end());
   std::vector<uint8_t> held(hashes.size(), 0);
   for (const RunPtr& run : base_.runs[kPathIndex]) {
     if (run->size() == 0) continue;

@@ -69,6 +69,13 @@ class BatchApplier {
   // Compaction copies the tree's counts and links as they are: its applier
   // must not derive them again (its base is empty).
   void set_track_directories(bool track) { track_directories_ = track; }
+  // Set by the writer (StoreImpl::Write), whose Directory records name only
+  // directories it found unnamed in the base: such a directory holds no
+  // files there (a name outlives the last file below it, never the other
+  // way round), so FinishDirectories starts its counts at zero instead of
+  // looking them up, four index probes per run each. Not for a replay, a
+  // rebuild or a transaction: a log may name a directory after its files.
+  void set_names_are_new(bool names_are_new) { names_are_new_ = names_are_new; }
   int64_t entry_delta() const { return entry_delta_; }
 
   // Optional, before the Puts: the path hashes this batch will write.
@@ -164,6 +171,8 @@ class BatchApplier {
   };
   FlatMap<DirectFiles> direct_files_{0};
   bool track_directories_ = true;
+  bool names_are_new_ = false;
+  std::vector<uint64_t> new_names_;  // 60-bit hashes of the directories named (names_are_new_)
 
   // ---- Playlists: the state of each playlist / entry this batch touched,
   // and the playlist-index keys its new versions hold (to find them again

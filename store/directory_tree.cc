@@ -86,6 +86,7 @@ Status FindName(const ReadView& view, uint64_t h60, Match&& match, const fb::Dir
 
 Status BatchApplier::PutDirectoryName(const fb::Directory* record, uint64_t location) {
   Emit(kTreeIndex, DirectoryNameKey(record), location);
+  if (names_are_new_) new_names_.push_back(record->hash() & kHash60Mask);
   return Status::OK();
 }
 
@@ -110,9 +111,10 @@ Status BatchApplier::FinishDirectories() {
       return true;
     });
   });
+  std::sort(new_names_.begin(), new_names_.end());
   changes.ForEach([&](uint64_t h, const Change& c) {
-    uint64_t old_counts[kMimeFamilies];
-    ReadCounts(base_, h >> 4, old_counts);
+    uint64_t old_counts[kMimeFamilies] = {};
+    if (!std::binary_search(new_names_.begin(), new_names_.end(), h >> 4)) ReadCounts(base_, h >> 4, old_counts);
     uint64_t old_total = 0, new_total = 0;
     for (int f = 0; f < kMimeFamilies; ++f) {
       // Never below zero: a replay of a log the writer checked cannot get

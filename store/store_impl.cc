@@ -836,6 +836,7 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     }
   }
   BatchApplier applier(base->view(), /*check_constraints=*/true, rep.items.size());
+  applier.set_names_are_new(true);  // AddDirectoryNames named only unnamed directories
   Status check_status = CheckEntries(rep, body_location, &applier);
   if (check_status.ok()) check_status = CheckEntries(names, body_location + rep.body.size(), &applier);
   if (check_status.ok()) check_status = applier.FinishDirectories();
