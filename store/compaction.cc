@@ -465,7 +465,7 @@ Status StoreImpl::CompactLocked(CompactionResult* result) {
   ZC_RETURN_IF_ERROR(WaitForWriter(g));
   ZC_RETURN_IF_ERROR(sticky_error_);
   ZC_RETURN_IF_ERROR(DiscardPrepared());
-  ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  ZC_RETURN_IF_ERROR(FinishBackgroundWork());
   if (compaction_retirer_.joinable()) compaction_retirer_.join();
   std::shared_ptr<const SnapshotImpl> base_snapshot;
   {

@@ -79,6 +79,7 @@ std::string StatsToJson(const StoreStats& s) {
   field("batches", u(s.batches));
   field("commits", u(s.commits));
   field("checkpoints", u(s.checkpoints));
+  field("index_merges", u(s.index_merges));
   field("lookups", u(s.lookups));
   std::string errors = "{";
   for (int c = 1; c < kStatusCodeCount; ++c) {
@@ -141,6 +142,8 @@ std::string StatsToPrometheus(const StoreStats& s) {
   counter("batches_total", "Batches committed since the store was opened.", s.batches);
   counter("commits_total", "Meta pages committed since the store was opened.", s.commits);
   counter("checkpoints_total", "Index checkpoints installed since the store was opened.", s.checkpoints);
+  counter("index_merges_total", "Background merges of index run files installed since the store was opened.",
+          s.index_merges);
   counter("lookups_total", "Records and listings asked of snapshots since the store was opened.", s.lookups);
   metric("errors_total", "counter", "Failed calls since the store was opened, by status code.");
   for (int c = 1; c < kStatusCodeCount; ++c)

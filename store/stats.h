@@ -20,6 +20,7 @@ struct StoreCounters {
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> checkpoints{0};
+  std::atomic<uint64_t> index_merges{0};
   std::atomic<uint64_t> errors[kStatusCodeCount] = {};
 
   void CountLookups(uint64_t n);

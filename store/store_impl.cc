@@ -114,10 +114,10 @@ StoreImpl::~StoreImpl() {
   // A checkpoint in flight is waited for and, if it succeeded, installed:
   // the next open then replays less. Errors cannot be reported from here;
   // an uninstalled checkpoint's files are removed (the indexes stay whole).
-  if (checkpoint_ && sticky_error_.ok()) {
+  if ((checkpoint_ || MergesInFlight()) && sticky_error_.ok()) {
     try {
       std::lock_guard<std::mutex> g(write_mu_);
-      const Status ignored = FinishCheckpoint();
+      const Status ignored = FinishBackgroundWork();
       (void)ignored;
     } catch (...) {
     }
@@ -496,67 +496,234 @@ bool StoreImpl::CheckpointDue(const ReadView& view) const {
 
 Status StoreImpl::MaybeCheckpoint() {
   if (checkpoint_ && checkpoint_->done.load(std::memory_order_acquire)) ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  for (size_t lane = 0; lane < kMergeLanes; ++lane)
+    if (merges_[lane] && merges_[lane]->done.load(std::memory_order_acquire)) ZC_RETURN_IF_ERROR(FinishMerge(lane));
   ReadView view;
   {
     std::lock_guard<std::mutex> g(snapshot_mu_);
     view = current_->view();
   }
-  // In-memory runs not already being written out by the job in flight.
+  // In-memory runs not already being written out by the flush in flight.
   auto unfrozen_due = [&] {
     if (!checkpoint_) return CheckpointDue(view);
     ReadView newer;
     for (uint32_t k = 0; k < kRunKinds; ++k) {
       const size_t memory = LeadingMemoryRuns(view.runs[k]);
-      const size_t fresh = memory - std::min(memory, checkpoint_->frozen_memory_runs[k]);
+      const size_t fresh = memory - std::min(memory, checkpoint_->frozen_memory_runs(k));
       newer.runs[k].assign(view.runs[k].begin(), view.runs[k].begin() + static_cast<long>(fresh));
     }
     return CheckpointDue(newer);
   };
-  if (!unfrozen_due()) return Status::OK();
-  ReadView retired;
-  if (checkpoint_) {
-    ZC_RETURN_IF_ERROR(FinishCheckpoint());  // backpressure: one job at a time
-    retired = std::move(view);
+  if (!unfrozen_due()) {
+    MaybeStartMerges(view);
+    return Status::OK();
+  }
+  if (checkpoint_) ZC_RETURN_IF_ERROR(FinishCheckpoint());  // backpressure: one flush at a time
+  {
     std::lock_guard<std::mutex> g(snapshot_mu_);
     view = current_->view();
   }
+  // The meta page has kMaxRunsPerKind run slots per index. A flush keeps
+  // an index at most kMaxRunsPerKind - kMergeFanIn runs long by merging its
+  // newest runs whatever their tier ("forced"), after waiting for the lanes
+  // so that they hold none of those.
+  auto forced = [&](const std::vector<RunPtr>& runs) {
+    return runs.size() - LeadingMemoryRuns(runs) + 1 > kMaxRunsPerKind - kMergeFanIn;
+  };
+  if (MergesInFlight()) {
+    bool tight = false;
+    for (uint32_t k = 0; k < kRunKinds; ++k) tight = tight || forced(view.runs[k]);
+    if (tight) {
+      ZC_RETURN_IF_ERROR(FinishMerges());
+      std::lock_guard<std::mutex> g(snapshot_mu_);
+      view = current_->view();
+    }
+  }
+  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   auto job = std::make_unique<CheckpointJob>();
-  job->retired = std::move(retired);
+  job->work = CheckpointJob::Work::kFlush;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
-    job->input[k] = view.runs[k];
-    job->frozen_memory_runs[k] = LeadingMemoryRuns(view.runs[k]);
+    const auto& runs = view.runs[k];
+    const size_t memory = LeadingMemoryRuns(runs);
+    job->input[k].assign(runs.begin(), runs.begin() + static_cast<long>(memory));
+    job->files[k] = runs.size() - memory;
+    // What the flush may merge its file with: the newest runs of the lowest
+    // tier (and, when forced, the newest kMergeFanIn - 1 whatever their
+    // tier), up to the first run a lane holds. The lanes may take the rest.
+    const bool force = forced(runs);
+    size_t end = memory;
+    while (end < runs.size() && !HeldByJob(k, runs[end]) &&
+           (Tier(runs[end]->size(), base_entries) == 0 || (force && end - memory + 1 < kMergeFanIn)))
+      ++end;
+    job->candidates[k].assign(runs.begin() + static_cast<long>(memory), runs.begin() + static_cast<long>(end));
   }
   const MetaSegment& last = meta_.segments[meta_.segment_count - 1];
   job->checkpoint_segment = last.number;
   job->checkpoint_offset = last.committed_length;
+  StartJob(job.get());
+  checkpoint_ = std::move(job);
+  MaybeStartMerges(view);
+  return Status::OK();
+}
+
+void StoreImpl::MaybeStartMerges(const ReadView& view) {
+  if (!sticky_error_.ok()) return;
+  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
+  for (size_t lane = 0; lane < kMergeLanes; ++lane) {
+    if (merges_[lane]) continue;
+    auto job = std::make_unique<CheckpointJob>();
+    job->work = CheckpointJob::Work::kMerge;
+    bool any = false;
+    for (uint32_t k = 0; k < kRunKinds; ++k) {
+      const auto& runs = view.runs[k];
+      const size_t memory = LeadingMemoryRuns(runs);
+      // The lowest tier of the lane with a group; within it the oldest
+      // group, so that the merged run lands between the tier's younger runs
+      // and the next tier's: the runs stay ordered by size.
+      const size_t lowest = lane == 0 ? 1 : 2, highest = lane == 0 ? 1 : 64;
+      for (size_t tier = lowest; tier <= highest && job->input[k].empty(); ++tier) {
+        for (size_t i = runs.size(); i >= memory + kMergeFanIn; --i) {
+          const size_t first = i - kMergeFanIn;
+          bool mergeable = true;
+          for (size_t j = first; j < i && mergeable; ++j)
+            mergeable = Tier(runs[j]->size(), base_entries) == tier && !HeldByJob(k, runs[j]);
+          if (!mergeable) continue;
+          job->input[k].assign(runs.begin() + static_cast<long>(first), runs.begin() + static_cast<long>(i));
+          job->files[k] = runs.size() - memory;
+          job->merges_oldest[k] = i == runs.size();  // none can come after it meanwhile
+          any = true;
+          break;
+        }
+      }
+    }
+    if (!any) continue;
+    StartJob(job.get());
+    merges_[lane] = std::move(job);
+  }
+}
+
+void StoreImpl::StartJob(CheckpointJob* job) {
   job->profile = profile_;
-  CheckpointJob* raw = job.get();
+  job->retired = std::move(retired_);
+  retired_ = ReadView();
   try {
-    job->thread = std::thread([this, raw] {
-      raw->retired = ReadView();
-      raw->status = NoThrow("write an index checkpoint",
-                            [&] { return WriteCheckpointRuns(raw->input, /*merge_everything=*/false, raw->profile, &raw->output); });
-      raw->done.store(true, std::memory_order_release);
+    job->thread = std::thread([this, job] {
+      job->retired = ReadView();
+      job->status = NoThrow("write an index checkpoint", [&] { return RunJob(job); });
+      job->done.store(true, std::memory_order_release);
     });
   } catch (const std::system_error&) {
-    // No thread to be had: checkpoint on this one.
-    raw->status = WriteCheckpointRuns(raw->input, /*merge_everything=*/false, raw->profile, &raw->output);
-    raw->done.store(true, std::memory_order_release);
+    // No thread to be had: the work is done on this one.
+    job->retired = ReadView();
+    job->status = RunJob(job);
+    job->done.store(true, std::memory_order_release);
   }
-  checkpoint_ = std::move(job);
-  return Status::OK();
+}
+
+Status StoreImpl::RunJob(CheckpointJob* job) {
+  const size_t base_entries = job->profile.memtable_bytes / sizeof(RunEntry) / kRunKinds;
+  CheckpointOutput* out = &job->output;
+  // Merges `inputs` (adjacent, newest first) into a new file run.
+  auto write_merged = [&](uint32_t k, std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) {
+    const uint32_t number = next_file_number_.fetch_add(1);
+    ZC_RETURN_IF_ERROR(WriteMergedRunFile(env_, dir_, k, number, inputs, includes_oldest,
+                                          job->profile.run_write_buffer, merged, sync_.load(std::memory_order_relaxed)));
+    out->created.push_back({k, number});
+    for (const RunPtr& r : inputs)
+      if (!r->in_memory()) out->obsolete.push_back({k, r->file_number()});
+    return Status::OK();
+  };
+  for (uint32_t k = 0; k < kRunKinds; ++k) {
+    const auto& input = job->input[k];
+    if (input.empty()) continue;
+    job->replaced[k] = input;
+    if (job->work == CheckpointJob::Work::kMerge) {
+      RunPtr merged;
+      ZC_RETURN_IF_ERROR(write_merged(k, input, job->merges_oldest[k], &merged));
+      out->files[k] = {std::move(merged)};
+      continue;
+    }
+    // Tombstones go only where no file run holds what they hide.
+    RunPtr flushed;
+    ZC_RETURN_IF_ERROR(write_merged(k, input, /*includes_oldest=*/job->files[k] == 0, &flushed));
+    // The runs at the front of the index: what this job wrote, then the
+    // candidates it has not merged; `older` file runs follow them.
+    std::vector<RunPtr> front = {std::move(flushed)};
+    front.insert(front.end(), job->candidates[k].begin(), job->candidates[k].end());
+    const size_t older = job->files[k] - job->candidates[k].size();
+    size_t written = 1;  // front[0, written) are this job's
+    for (;;) {
+      if (front.size() < kMergeFanIn) break;
+      // The lowest tier only (the merge lanes take the others), or the
+      // newest runs whatever their size when the run slots run short.
+      bool merge = front.size() + older > kMaxRunsPerKind - kMergeFanIn;
+      if (!merge) {
+        merge = true;
+        for (size_t i = 0; i < kMergeFanIn && merge; ++i) merge = Tier(front[i]->size(), base_entries) == 0;
+      }
+      if (!merge) break;
+      RunPtr merged;
+      const bool includes_oldest = older == 0 && front.size() == kMergeFanIn;
+      ZC_RETURN_IF_ERROR(write_merged(k, std::span<const RunPtr>(front.data(), kMergeFanIn), includes_oldest, &merged));
+      for (size_t i = written; i < kMergeFanIn; ++i) job->replaced[k].push_back(front[i]);  // candidates merged
+      front.erase(front.begin(), front.begin() + static_cast<long>(kMergeFanIn));
+      front.insert(front.begin(), std::move(merged));
+      written = 1 + (written > kMergeFanIn ? written - kMergeFanIn : 0);
+    }
+    out->files[k].assign(front.begin(), front.begin() + static_cast<long>(written));
+  }
+  return env_->SyncDir(dir_);
 }
 
 Status StoreImpl::FinishCheckpoint() {
   if (!checkpoint_) return Status::OK();
   if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
-  std::unique_ptr<CheckpointJob> job = std::move(checkpoint_);
+  return InstallJob(std::move(checkpoint_));
+}
+
+Status StoreImpl::FinishMerge(size_t lane) {
+  std::unique_ptr<CheckpointJob>& job = merges_[lane];
+  if (!job) return Status::OK();
+  if (job->thread.joinable()) job->thread.join();
+  return InstallJob(std::move(job));
+}
+
+Status StoreImpl::FinishMerges() {
+  Status first;
+  for (size_t lane = 0; lane < kMergeLanes; ++lane) {
+    Status s = FinishMerge(lane);
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+bool StoreImpl::MergesInFlight() const {
+  return std::any_of(merges_.begin(), merges_.end(), [](const auto& job) { return job != nullptr; });
+}
+
+bool StoreImpl::HeldByJob(uint32_t kind, const RunPtr& run) const {
+  auto holds = [&](const std::vector<RunPtr>& runs) { return std::find(runs.begin(), runs.end(), run) != runs.end(); };
+  for (const auto& job : merges_)
+    if (job && holds(job->input[kind])) return true;
+  return checkpoint_ && (holds(checkpoint_->input[kind]) || holds(checkpoint_->candidates[kind]));
+}
+
+Status StoreImpl::FinishBackgroundWork() {
+  Status flush = FinishCheckpoint();
+  Status merge = FinishMerges();
+  retired_ = ReadView();  // no job to hand it to
+  return flush.ok() ? merge : flush;
+}
+
+Status StoreImpl::InstallJob(std::unique_ptr<CheckpointJob> job) {
+  const bool flush = job->work == CheckpointJob::Work::kFlush;
   auto remove_created = [&] { RemoveRunFiles(job->output.created); };
   if (!job->status.ok()) {
-    // Nothing is lost: the in-memory runs it froze stay, and the next
+    // Nothing is lost: the runs it read stay where they are, and a later
     // Write tries again.
     remove_created();
-    return Status::IOError("index checkpoint (run in the background) failed: " + job->status.ToString() +
+    return Status::IOError(std::string("index ") + (flush ? "checkpoint" : "merge") +
+                           " (run in the background) failed: " + job->status.ToString() +
                            "; nothing committed was lost, this call stored nothing, and the next write retries it");
   }
   ReadView view;
@@ -564,22 +731,26 @@ Status StoreImpl::FinishCheckpoint() {
     std::lock_guard<std::mutex> g(snapshot_mu_);
     view = current_->view();
   }
-  // The view's runs: in-memory runs added since the freeze, then the frozen
-  // ones (unchanged: AddMemoryRuns does not merge into them), then the files
-  // the job read. The job's files replace the frozen runs and those files.
+  ReadView replaced = view;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
+    const auto& old_runs = job->replaced[k];
+    if (old_runs.empty()) continue;
     auto& runs = view.runs[k];
-    const auto& frozen = job->input[k];
-    if (runs.size() < frozen.size() || !std::equal(frozen.begin(), frozen.end(), runs.end() - static_cast<long>(frozen.size()))) {
+    const auto at = std::search(runs.begin(), runs.end(), old_runs.begin(), old_runs.end());
+    if (at == runs.end()) {
       remove_created();
-      return Status::Corruption(dir_ + ": internal error: the runs a checkpoint froze changed under it");
+      return Status::Corruption(dir_ + ": internal error: the runs a background " +
+                                (flush ? "checkpoint" : "merge") + " read changed under it");
     }
-    runs.erase(runs.end() - static_cast<long>(frozen.size()), runs.end());
-    runs.insert(runs.end(), job->output.files[k].begin(), job->output.files[k].end());
+    const auto& new_runs = job->output.files[k];
+    const auto next = runs.erase(at, at + static_cast<long>(old_runs.size()));
+    runs.insert(next, new_runs.begin(), new_runs.end());
   }
   MetaPage meta = meta_;
-  meta.checkpoint_segment = job->checkpoint_segment;
-  meta.checkpoint_offset = job->checkpoint_offset;
+  if (flush) {
+    meta.checkpoint_segment = job->checkpoint_segment;
+    meta.checkpoint_offset = job->checkpoint_offset;
+  }
   RecordRuns(view, &meta);
   meta.sequence += 1;
   view.sequence = meta.sequence;
@@ -592,17 +763,23 @@ Status StoreImpl::FinishCheckpoint() {
   for (uint32_t k = 0; k < kRunKinds; ++k)
     for (const RunPtr& r : job->output.files[k]) run_cache_[{k, r->file_number()}] = r;
   RemoveObsoleteRuns(job->output.obsolete);
+  retired_ = std::move(replaced);
   Publish(std::move(view));
-  counters_->checkpoints.fetch_add(1, std::memory_order_relaxed);
+  (flush ? counters_->checkpoints : counters_->index_merges).fetch_add(1, std::memory_order_relaxed);
   counters_->commits.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
 
 void StoreImpl::AbandonCheckpoint() {
-  if (!checkpoint_) return;
-  if (checkpoint_->thread.joinable()) checkpoint_->thread.join();
-  RemoveRunFiles(checkpoint_->output.created);
-  checkpoint_.reset();
+  auto abandon = [&](std::unique_ptr<CheckpointJob>& job) {
+    if (!job) return;
+    if (job->thread.joinable()) job->thread.join();
+    RemoveRunFiles(job->output.created);
+    job.reset();
+  };
+  abandon(checkpoint_);
+  for (auto& job : merges_) abandon(job);
+  retired_ = ReadView();
 }
 
 void StoreImpl::AddTotals(const BatchApplier& applier, MetaPage* meta) {
@@ -852,7 +1029,9 @@ Status StoreImpl::WriteLocked(WriteBatch& batch, std::vector<int64_t>* assigned_
     // Before the snapshot of this commit can be published (if the commit
     // fails, the next one takes the same sequence: erasing was only early).
     lookup_cache_->InvalidateKeys(entries[kPathIndex], meta.sequence + 1);
-    AddMemoryRuns(&view, std::move(entries), checkpoint_ ? &checkpoint_->frozen_memory_runs : nullptr);
+    std::array<size_t, kRunKinds> frozen{};
+    for (uint32_t k = 0; k < kRunKinds && checkpoint_; ++k) frozen[k] = checkpoint_->frozen_memory_runs(k);
+    AddMemoryRuns(&view, std::move(entries), checkpoint_ ? &frozen : nullptr);
   }
   meta.sequence += 1;
   meta.record_count = static_cast<uint64_t>(static_cast<int64_t>(meta.record_count) + applier.record_delta());
@@ -1124,6 +1303,7 @@ StoreStats StoreImpl::GetStats() {
   s.batches = c.batches.load(std::memory_order_relaxed);
   s.commits = c.commits.load(std::memory_order_relaxed);
   s.checkpoints = c.checkpoints.load(std::memory_order_relaxed);
+  s.index_merges = c.index_merges.load(std::memory_order_relaxed);
   s.lookups = c.Lookups();
   for (int i = 0; i < kStatusCodeCount; ++i) s.errors[i] = c.errors[i].load(std::memory_order_relaxed);
   {
@@ -1173,7 +1353,7 @@ Status StoreImpl::CompactIndexesLocked() {
   ZC_RETURN_IF_ERROR(WaitForWriter(g));
   ZC_RETURN_IF_ERROR(sticky_error_);
   ZC_RETURN_IF_ERROR(DiscardPrepared());
-  ZC_RETURN_IF_ERROR(FinishCheckpoint());
+  ZC_RETURN_IF_ERROR(FinishBackgroundWork());
   ReadView view;
   {
     std::lock_guard<std::mutex> s(snapshot_mu_);

@@ -59,23 +59,54 @@ struct CheckpointOutput {
   std::vector<std::pair<uint32_t, uint32_t>> obsolete;  // input files merged away
 };
 
-// A checkpoint running in the background (StoreImpl::StartCheckpoint). The
-// writer owns it; the thread writes only `output`, `status` and `done`.
+// Background index work (one job of each kind at a time). The writer owns
+// a job; its thread writes only `output`, `replaced`, `status` and `done`.
+//   kFlush: writes the in-memory runs it froze out as one file run per
+//           index, then merges the small runs at the front of the index as
+//           a checkpoint always did (groups of kMergeFanIn runs of the
+//           lowest size tier, and the newest kMergeFanIn when the meta
+//           page's run slots run short). Installing it moves the replay
+//           start (the checkpoint). A few milliseconds.
+//   kMerge: merges one group of kMergeFanIn adjacent file runs of a higher
+//           tier per index while flushes go on, in one of two lanes: tier 1
+//           (tens of milliseconds) and the tiers above (up to seconds), so
+//           that a long merge does not hold up the short ones behind it
+//           (the runs would pile up, and every lookup of the writer pays
+//           for each run).
+// The jobs touch disjoint runs: a flush replaces its in-memory runs and
+// some of its `candidates`, the newest file runs up to the first one a
+// merge in flight holds; a merge never picks a run another job holds or
+// may merge; nothing else adds or removes runs while any is in flight. So
+// each installs into whatever the view holds by then, by finding the runs
+// it replaced (adjacent, in order) and putting its output in their place.
+inline constexpr size_t kMergeLanes = 2;  // tier 1; tiers 2 and up
+
 struct CheckpointJob {
-  std::array<std::vector<RunPtr>, format::kRunKinds> input;  // the view's runs when frozen
-  MemoryProfile profile;                                      // the writer's when frozen
-  std::array<size_t, format::kRunKinds> frozen_memory_runs{};  // in-memory runs at the front of `input`
-  uint32_t checkpoint_segment = 0;                          // the committed end when frozen:
-  uint64_t checkpoint_offset = 0;                           // replay starts here once installed
+  enum class Work { kFlush, kMerge };
+  Work work = Work::kFlush;
+  // Per index, newest first. kFlush: the in-memory runs it froze; kMerge:
+  // the group it merges.
+  std::array<std::vector<RunPtr>, format::kRunKinds> input;
+  // kFlush: the file runs right after `input` it may merge with.
+  std::array<std::vector<RunPtr>, format::kRunKinds> candidates;
+  std::array<size_t, format::kRunKinds> files{};  // file runs of each index when started
+  std::array<bool, format::kRunKinds> merges_oldest{};  // kMerge: the group ends with the oldest run
+  MemoryProfile profile;                           // the writer's when started
+  uint32_t checkpoint_segment = 0;                 // kFlush: the committed end when frozen:
+  uint64_t checkpoint_offset = 0;                  // replay starts here once installed
+  // Written by the job: its runs (output.files) and the adjacent runs of the
+  // view they replace (the input, and the candidates it merged).
   CheckpointOutput output;
+  std::array<std::vector<RunPtr>, format::kRunKinds> replaced;
   Status status;
   std::atomic<bool> done{false};
   std::thread thread;
-  // The writer's last references to the runs the previous job replaced,
+  // The writer's last references to the runs an earlier job replaced,
   // dropped first thing on the job's thread: the last munmap of an unlinked
   // run file frees its blocks (a synchronous discard on some file systems),
   // which the writer should not wait for.
   ReadView retired;
+  size_t frozen_memory_runs(uint32_t kind) const { return work == Work::kFlush ? input[kind].size() : 0; }
 };
 
 class TransactionImpl;
@@ -166,17 +197,39 @@ class StoreImpl final : public Store {
   // Touches no StoreImpl state but the file-number counter: thread-safe.
   Status WriteCheckpointRuns(std::span<const std::vector<RunPtr>, format::kRunKinds> runs,
                              bool merge_everything, const MemoryProfile& profile, CheckpointOutput* out);
-  // Background checkpoints (one at a time). Bulk loads spend a fifth of the
+  // Background checkpoints (CheckpointJob). Bulk loads spend a fifth of the
   // writer's time writing run files; this moves that work off the commit
-  // path. MaybeCheckpoint, called by each Write before its batch: installs a
-  // finished checkpoint, and starts one when the in-memory runs have
-  // outgrown their budget (waiting for the one in flight first, so at most
-  // two budgets' worth of in-memory runs exist).
+  // path, and the merges of the larger tiers off the flushes' path (the
+  // writer used to wait for them: a tenth of a 1M-record load). Called by
+  // each Write before its batch, MaybeCheckpoint installs finished jobs;
+  // starts a flush when the in-memory runs have outgrown their budget
+  // (waiting for the flush in flight first, so at most two budgets' worth
+  // of in-memory runs exist); and starts a merge when a higher tier has a
+  // group to merge and no merge is in flight.
   Status MaybeCheckpoint();
-  // Waits for the checkpoint in flight (if any) and installs it: its files
-  // replace the runs it froze, in a meta page committed on its own.
+  // Waits for the flush in flight (if any) and installs it.
   Status FinishCheckpoint();
-  // Joins the thread; removes the files of a checkpoint never installed.
+  // Waits for the merges in flight (if any) and installs them.
+  Status FinishMerges();
+  Status FinishMerge(size_t lane);
+  bool MergesInFlight() const;
+  // Whether a merge in flight (or the flush in flight) holds `run`.
+  bool HeldByJob(uint32_t kind, const RunPtr& run) const;
+  // Both: what every caller that needs the runs to hold still calls.
+  Status FinishBackgroundWork();
+  // Starts `job` on a thread of its own (or runs it on this one when no
+  // thread can be had).
+  void StartJob(CheckpointJob* job);
+  // The job's work (thread-safe, like WriteCheckpointRuns).
+  Status RunJob(CheckpointJob* job);
+  // Replaces the runs the job replaced by its output in the current view,
+  // in a meta page committed on its own.
+  Status InstallJob(std::unique_ptr<CheckpointJob> job);
+  // Starts, in each idle lane, merges of the first group (from the newest)
+  // of kMergeFanIn adjacent file runs of the lane's tiers, in any index.
+  // Groups holding a run another job holds are left alone.
+  void MaybeStartMerges(const ReadView& view);
+  // Joins the threads; removes the files of jobs never installed.
   void AbandonCheckpoint();
   // Gives each Put without an id the next id (advancing meta->next_id) and
   // writes ids into the records and entry headers.
@@ -247,7 +300,11 @@ class StoreImpl final : public Store {
   // File numbers for segments and run files, shared with the checkpoint
   // thread; each commit records it as meta.next_file_number.
   std::atomic<uint32_t> next_file_number_{0};
-  std::unique_ptr<CheckpointJob> checkpoint_;  // GUARDED_BY write_mu_
+  std::unique_ptr<CheckpointJob> checkpoint_;  // the flush in flight, GUARDED_BY write_mu_
+  // The merges in flight, by lane (kMergeLanes), GUARDED_BY write_mu_.
+  std::array<std::unique_ptr<CheckpointJob>, kMergeLanes> merges_;
+  // The view an install replaced, for the next job's thread to drop.
+  ReadView retired_;  // GUARDED_BY write_mu_
   // Drops the snapshot a compaction replaced and the compaction's spills.
   // Their files are unlinked; the last munmap and close of such a file
   // frees its blocks and page cache (about 0.4 s for 600 MB of segments),

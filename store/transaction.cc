@@ -578,7 +578,7 @@ Status StoreImpl::BeginTransaction(std::unique_ptr<Transaction>* txn) {
     if (options_.read_only) return Status::ReadOnly(dir_ + ": store was opened read-only");
     ZC_RETURN_IF_ERROR(WaitForWriter(g));
     ZC_RETURN_IF_ERROR(sticky_error_);
-    ZC_RETURN_IF_ERROR(FinishCheckpoint());
+    ZC_RETURN_IF_ERROR(FinishBackgroundWork());
     ZC_RETURN_IF_ERROR(DiscardPrepared());
     std::shared_ptr<const SnapshotImpl> base;
     {
@@ -660,7 +660,7 @@ Status StoreImpl::CommitPreparedLocked(uint64_t sequence) {
   Publish(std::move(view));
   prepared_.reset();
   (void)env_->RemoveFile(dir_ + "/" + kPreparedFile);
-  if (!checkpoint_) (void)RemoveStrayFiles();  // run files the transaction merged away
+  if (!checkpoint_ && !MergesInFlight()) (void)RemoveStrayFiles();  // run files the transaction merged away
   counters_->commits.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }

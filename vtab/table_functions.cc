@@ -105,6 +105,7 @@ void StatsRows(Store& store, std::vector<std::vector<Cell>>* rows) {
   add("batches", u(s.batches));
   add("commits", u(s.commits));
   add("checkpoints", u(s.checkpoints));
+  add("index_merges", u(s.index_merges));
   add("lookups", u(s.lookups));
   for (int c = 1; c < kStatusCodeCount; ++c) add(std::string("errors.") + kCodeNames[c], u(s.errors[c]));
   add("records_per_second", s.records_per_second);

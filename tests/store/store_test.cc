@@ -391,6 +391,50 @@ TEST(StoreTest, RepairIndexesRebuildsDamagedOrMissingRunsFromSegments) {
   EXPECT_EQ(ids[0], 12001);
 }
 
+// A long load at the smallest budget: more flushes of the in-memory runs
+// than the meta page has run slots per index, with merges of the higher
+// run tiers running in their lanes beside the flushes
+// (StoreImpl::MaybeCheckpoint). Every record stays found while merges
+// install into run lists that flushes changed after they started, and the
+// tier merges keep the run files few (without them every index would sit
+// near the meta page's limit, where merges are forced).
+TEST(StoreTest, BackgroundMergesKeepRunsFewThroughALongLoad) {
+  TempDir dir;
+  Options options;
+  options.memory_budget = 1 << 20;
+  std::map<int64_t, OwnedRecord> model;
+  uint64_t most_runs = 0, checkpoints = 0, merges = 0;
+  {
+    auto store = OpenOrDie(dir.path(), options);
+    int name = 0;
+    for (int b = 0; b < 160; ++b) {
+      WriteBatch batch;
+      std::vector<OwnedRecord> recs;
+      for (int i = 0; i < 1000; ++i) recs.push_back(OwnedRecord::Sample(name++));
+      for (const auto& r : recs) batch.Put(r.fields());
+      // Tombstones too, so that merges that reach the oldest run drop them.
+      for (int64_t id = 1 + (b - 1) * 1000; b > 0 && id <= b * 1000; id += 37)
+        if (model.erase(id) == 1) batch.Remove(id);
+      std::vector<int64_t> ids;
+      Status s = store->Write(batch, &ids);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        recs[i].id = ids[i];
+        model[ids[i]] = recs[i];
+      }
+      most_runs = std::max(most_runs, store->Info().index_runs);
+      if (b % 80 == 79) CheckAgainstModel(*store, model);
+    }
+    checkpoints = store->GetStats().checkpoints;
+    merges = store->GetStats().index_merges;
+  }
+  EXPECT_GT(checkpoints, uint64_t{format::kMaxRunsPerKind}) << "fewer flushes than run slots: the test proves nothing";
+  EXPECT_GT(merges, 0u) << "no merge lane ran: the test does not exercise one";
+  EXPECT_LE(most_runs, uint64_t{format::kRunKinds} * 24) << "the run tiers were not merged as the load went";
+  auto store = OpenOrDie(dir.path(), options);
+  CheckAgainstModel(*store, model);
+}
+
 TEST(StoreTest, RepairIndexesRefusesAMissingStore) {
   TempDir dir;
   Status s = RepairIndexes(dir.path() + "/none");

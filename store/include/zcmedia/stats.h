@@ -21,7 +21,8 @@ struct StoreStats {
   uint64_t bytes_appended = 0;   // segment bytes committed (batch headers included)
   uint64_t batches = 0;          // Write calls that committed a batch
   uint64_t commits = 0;          // meta pages committed (batches, checkpoints, compactions)
-  uint64_t checkpoints = 0;      // index checkpoints installed
+  uint64_t checkpoints = 0;      // index checkpoints installed (in-memory runs written out)
+  uint64_t index_merges = 0;     // background merges of index run files installed
   uint64_t lookups = 0;          // records and listings asked of snapshots (a bulk call counts its keys)
   // Failed calls by Status::Code (index = the code's value; [0] stays 0):
   // Write, CompactIndexes and snapshot reads that met corruption or I/O
