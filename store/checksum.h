@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <string_view>
 
-#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack (Checksum64 of two buffers)
+// The implementation from libxxhash-dev's header, inlined: most inputs are
+// short (a path, a record of a few hundred bytes), where the call into the
+// shared library and its length dispatch cost as much as the hashing.
+// XXH3 is one algorithm whatever the build: the values are the library's.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 namespace zcmedia {

@@ -64,12 +64,12 @@ void EncodePlaylistEntry(const PlaylistEntryFields& f, int64_t id, flatbuffers::
 }
 
 
-const fb::Playlist* VerifyPlaylist(const uint8_t* data, size_t n) {
+[[gnu::flatten]] const fb::Playlist* VerifyPlaylist(const uint8_t* data, size_t n) {  // flatten: see VerifyMediaFile
   const fb::Playlist* p = VerifyRecord<fb::Playlist>(data, n);
   return p != nullptr && p->name() != nullptr ? p : nullptr;  // name is NOT NULL
 }
 
-const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {
+[[gnu::flatten]] const fb::PlaylistEntry* VerifyPlaylistEntry(const uint8_t* data, size_t n) {  // flatten: see VerifyMediaFile (record_codec.cc)
   return VerifyRecord<fb::PlaylistEntry>(data, n);
 }
 
