@@ -403,11 +403,12 @@ TEST(StoreTest, BackgroundMergesKeepRunsFewThroughALongLoad) {
   Options options;
   options.memory_budget = 1 << 20;
   std::map<int64_t, OwnedRecord> model;
+  constexpr int kBatches = 144;  // of 1,000 records: enough flushes for eight tier-1 runs
   uint64_t most_runs = 0, checkpoints = 0, merges = 0;
   {
     auto store = OpenOrDie(dir.path(), options);
     int name = 0;
-    for (int b = 0; b < 160; ++b) {
+    for (int b = 0; b < kBatches; ++b) {
       WriteBatch batch;
       std::vector<OwnedRecord> recs;
       for (int i = 0; i < 1000; ++i) recs.push_back(OwnedRecord::Sample(name++));
@@ -423,7 +424,7 @@ TEST(StoreTest, BackgroundMergesKeepRunsFewThroughALongLoad) {
         model[ids[i]] = recs[i];
       }
       most_runs = std::max(most_runs, store->Info().index_runs);
-      if (b % 80 == 79) CheckAgainstModel(*store, model);
+      if (b == kBatches - 1) CheckAgainstModel(*store, model);  // merges may still be in flight
     }
     checkpoints = store->GetStats().checkpoints;
     merges = store->GetStats().index_merges;
