@@ -42,9 +42,12 @@ size_t LeadingMemoryRuns(const std::vector<RunPtr>& runs) {
   return n;
 }
 
-size_t Tier(size_t entries, size_t base) {
+// A run's size tier: tier t holds runs of [base·8^t, base·8^(t+1)) entries,
+// base = the memtable's entries per index under `profile`.
+size_t Tier(const RunPtr& run, const MemoryProfile& profile) {
+  const size_t base = std::max<size_t>(profile.memtable_bytes / sizeof(RunEntry) / kRunKinds, 1);
   size_t tier = 0;
-  for (size_t cap = std::max<size_t>(base, 1) * kMergeFanIn; entries >= cap && tier < 30; cap *= kMergeFanIn) ++tier;
+  for (size_t cap = base * kMergeFanIn; run->size() >= cap && tier < 30; cap *= kMergeFanIn) ++tier;
   return tier;
 }
 }  // namespace
@@ -417,7 +420,6 @@ size_t StoreImpl::MemoryRunCount(const ReadView& view) {
 
 Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunKinds> all_runs,
                                       bool merge_everything, const MemoryProfile& profile, CheckpointOutput* out) {
-  const size_t base_entries = profile.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
     const auto& runs = all_runs[k];  // newest first: memory runs, then files
     const size_t memory = LeadingMemoryRuns(runs);
@@ -452,9 +454,9 @@ Status StoreImpl::WriteCheckpointRuns(std::span<const std::vector<RunPtr>, kRunK
     for (;;) {
       bool merge = files.size() > kMaxRunsPerKind - kMergeFanIn;
       if (!merge && files.size() >= kMergeFanIn) {
-        const size_t tier = Tier(files[0]->size(), base_entries);
+        const size_t tier = Tier(files[0], profile);
         merge = true;
-        for (size_t i = 1; i < kMergeFanIn; ++i) merge = merge && Tier(files[i]->size(), base_entries) == tier;
+        for (size_t i = 1; i < kMergeFanIn; ++i) merge = merge && Tier(files[i], profile) == tier;
       }
       if (!merge) break;
       RunPtr merged;
@@ -539,7 +541,6 @@ Status StoreImpl::MaybeCheckpoint() {
       view = current_->view();
     }
   }
-  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   auto job = std::make_unique<CheckpointJob>();
   job->work = CheckpointJob::Work::kFlush;
   for (uint32_t k = 0; k < kRunKinds; ++k) {
@@ -553,7 +554,7 @@ Status StoreImpl::MaybeCheckpoint() {
     const bool force = forced(runs);
     size_t end = memory;
     while (end < runs.size() && !HeldByJob(k, runs[end]) &&
-           (Tier(runs[end]->size(), base_entries) == 0 || (force && end - memory + 1 < kMergeFanIn)))
+           (Tier(runs[end], profile_) == 0 || (force && end - memory + 1 < kMergeFanIn)))
       ++end;
     job->candidates[k].assign(runs.begin() + static_cast<long>(memory), runs.begin() + static_cast<long>(end));
   }
@@ -568,7 +569,6 @@ Status StoreImpl::MaybeCheckpoint() {
 
 void StoreImpl::MaybeStartMerges(const ReadView& view) {
   if (!sticky_error_.ok()) return;
-  const size_t base_entries = profile_.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   for (size_t lane = 0; lane < kMergeLanes; ++lane) {
     if (merges_[lane]) continue;
     auto job = std::make_unique<CheckpointJob>();
@@ -586,10 +586,9 @@ void StoreImpl::MaybeStartMerges(const ReadView& view) {
           const size_t first = i - kMergeFanIn;
           bool mergeable = true;
           for (size_t j = first; j < i && mergeable; ++j)
-            mergeable = Tier(runs[j]->size(), base_entries) == tier && !HeldByJob(k, runs[j]);
+            mergeable = Tier(runs[j], profile_) == tier && !HeldByJob(k, runs[j]);
           if (!mergeable) continue;
           job->input[k].assign(runs.begin() + static_cast<long>(first), runs.begin() + static_cast<long>(i));
-          job->files[k] = runs.size() - memory;
           job->merges_oldest[k] = i == runs.size();  // none can come after it meanwhile
           any = true;
           break;
@@ -621,7 +620,6 @@ void StoreImpl::StartJob(CheckpointJob* job) {
 }
 
 Status StoreImpl::RunJob(CheckpointJob* job) {
-  const size_t base_entries = job->profile.memtable_bytes / sizeof(RunEntry) / kRunKinds;
   CheckpointOutput* out = &job->output;
   // Merges `inputs` (adjacent, newest first) into a new file run.
   auto write_merged = [&](uint32_t k, std::span<const RunPtr> inputs, bool includes_oldest, RunPtr* merged) {
@@ -646,31 +644,30 @@ Status StoreImpl::RunJob(CheckpointJob* job) {
     // Tombstones go only where no file run holds what they hide.
     RunPtr flushed;
     ZC_RETURN_IF_ERROR(write_merged(k, input, /*includes_oldest=*/job->files[k] == 0, &flushed));
-    // The runs at the front of the index: what this job wrote, then the
+    // The runs at the front of the index: the one this job wrote (each
+    // merge below replaces it and the candidates after it), then the
     // candidates it has not merged; `older` file runs follow them.
     std::vector<RunPtr> front = {std::move(flushed)};
     front.insert(front.end(), job->candidates[k].begin(), job->candidates[k].end());
     const size_t older = job->files[k] - job->candidates[k].size();
-    size_t written = 1;  // front[0, written) are this job's
-    for (;;) {
-      if (front.size() < kMergeFanIn) break;
+    while (front.size() >= kMergeFanIn) {
       // The lowest tier only (the merge lanes take the others), or the
       // newest runs whatever their size when the run slots run short.
       bool merge = front.size() + older > kMaxRunsPerKind - kMergeFanIn;
       if (!merge) {
         merge = true;
-        for (size_t i = 0; i < kMergeFanIn && merge; ++i) merge = Tier(front[i]->size(), base_entries) == 0;
+        for (size_t i = 0; i < kMergeFanIn && merge; ++i) merge = Tier(front[i], job->profile) == 0;
       }
       if (!merge) break;
       RunPtr merged;
       const bool includes_oldest = older == 0 && front.size() == kMergeFanIn;
       ZC_RETURN_IF_ERROR(write_merged(k, std::span<const RunPtr>(front.data(), kMergeFanIn), includes_oldest, &merged));
-      for (size_t i = written; i < kMergeFanIn; ++i) job->replaced[k].push_back(front[i]);  // candidates merged
-      front.erase(front.begin(), front.begin() + static_cast<long>(kMergeFanIn));
-      front.insert(front.begin(), std::move(merged));
-      written = 1 + (written > kMergeFanIn ? written - kMergeFanIn : 0);
+      const auto group_end = front.begin() + static_cast<long>(kMergeFanIn);
+      job->replaced[k].insert(job->replaced[k].end(), front.begin() + 1, group_end);  // the candidates merged
+      front.erase(front.begin() + 1, group_end);
+      front.front() = std::move(merged);
     }
-    out->files[k].assign(front.begin(), front.begin() + static_cast<long>(written));
+    out->files[k] = {std::move(front.front())};
   }
   return env_->SyncDir(dir_);
 }

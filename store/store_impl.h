@@ -89,7 +89,7 @@ struct CheckpointJob {
   std::array<std::vector<RunPtr>, format::kRunKinds> input;
   // kFlush: the file runs right after `input` it may merge with.
   std::array<std::vector<RunPtr>, format::kRunKinds> candidates;
-  std::array<size_t, format::kRunKinds> files{};  // file runs of each index when started
+  std::array<size_t, format::kRunKinds> files{};  // kFlush: file runs of each index when started
   std::array<bool, format::kRunKinds> merges_oldest{};  // kMerge: the group ends with the oldest run
   MemoryProfile profile;                           // the writer's when started
   uint32_t checkpoint_segment = 0;                 // kFlush: the committed end when frozen:
@@ -225,9 +225,9 @@ class StoreImpl final : public Store {
   // Replaces the runs the job replaced by its output in the current view,
   // in a meta page committed on its own.
   Status InstallJob(std::unique_ptr<CheckpointJob> job);
-  // Starts, in each idle lane, merges of the first group (from the newest)
-  // of kMergeFanIn adjacent file runs of the lane's tiers, in any index.
-  // Groups holding a run another job holds are left alone.
+  // Starts, in each idle lane, a merge per index of the oldest group of
+  // kMergeFanIn adjacent file runs in the lowest of the lane's tiers that
+  // has one. Groups holding a run another job holds are left alone.
   void MaybeStartMerges(const ReadView& view);
   // Joins the threads; removes the files of jobs never installed.
   void AbandonCheckpoint();
