@@ -7,14 +7,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/sysmacros.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "zcmedia/env.h"
+#include "zcmedia/options.h"
 
 namespace zcmedia {
+
+namespace {
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+}  // namespace
 
 Mapping::~Mapping() {
   if (base_ != nullptr) munmap(const_cast<uint8_t*>(base_), length_);
@@ -28,6 +40,58 @@ void Mapping::Prefetch(size_t bytes) const {
   const size_t end = std::min(bytes, length_);
   for (size_t offset = 0; base_ != nullptr && offset < end; offset += kWindow)
     (void)madvise(const_cast<uint8_t*>(base_) + offset, std::min(kWindow, end - offset), MADV_WILLNEED);
+}
+
+namespace {
+
+enum class HugePagesSetting { kAuto, kOn, kOff, kInvalid };
+
+HugePagesSetting ReadHugePagesSetting() {
+  const char* text = std::getenv("ZCMEDIA_HUGE_PAGES");
+  if (text == nullptr || *text == '\0') return HugePagesSetting::kAuto;
+  std::string value(text);
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (value == "auto") return HugePagesSetting::kAuto;
+  bool on = false;
+  if (!ParseSwitch(value, "ZCMEDIA_HUGE_PAGES", &on).ok()) return HugePagesSetting::kInvalid;
+  return on ? HugePagesSetting::kOn : HugePagesSetting::kOff;
+}
+
+// The read-ahead window of the file system holding `fd`, from its backing
+// device (/sys/class/bdi/MAJOR:MINOR/read_ahead_kb); 0 when unknown.
+uint64_t ReadAheadBytes(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return 0;
+  static std::mutex mu;
+  static std::map<dev_t, uint64_t> by_device;  // a handful of devices per process
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = by_device.find(st.st_dev);
+  if (it != by_device.end()) return it->second;
+  uint64_t bytes = 0;
+  const std::string path = "/sys/class/bdi/" + std::to_string(major(st.st_dev)) + ":" +
+                           std::to_string(minor(st.st_dev)) + "/read_ahead_kb";
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    unsigned long long kib = 0;
+    if (std::fscanf(f, "%llu", &kib) == 1) bytes = kib << 10;
+    std::fclose(f);
+  }
+  by_device.emplace(st.st_dev, bytes);
+  return bytes;
+}
+
+}  // namespace
+
+Status HugePagesWanted(int fd, bool* wanted) {
+  // Read at every call (once per mapped file, a few per commit at most), so
+  // that a process can change it between opens.
+  switch (ReadHugePagesSetting()) {
+    case HugePagesSetting::kOn: *wanted = true; return Status::OK();
+    case HugePagesSetting::kOff: *wanted = false; return Status::OK();
+    case HugePagesSetting::kAuto: *wanted = ReadAheadBytes(fd) >= (uint64_t{4} << 20); return Status::OK();
+    case HugePagesSetting::kInvalid: break;
+  }
+  return Status::InvalidArgument(std::string("ZCMEDIA_HUGE_PAGES='") + std::getenv("ZCMEDIA_HUGE_PAGES") +
+                                 "' is not a setting: use auto, on or off");
 }
 
 namespace {
@@ -183,8 +247,13 @@ class PosixEnv final : public Env {
   }
 
   Status Map(File* file, size_t length, std::unique_ptr<Mapping>* mapping) override {
+    bool huge = false;
+    if (length >= kHugePageBytes) ZC_RETURN_IF_ERROR(HugePagesWanted(file->fd(), &huge));
     void* p = mmap(nullptr, length, PROT_READ, MAP_SHARED, file->fd(), 0);
     if (p == MAP_FAILED) return Status::FromErrno("map " + file->path(), errno);
+    // A hint: where the kernel refuses (transparent huge pages "never", or
+    // no file support), the mapping works as before.
+    if (huge) (void)madvise(p, length, MADV_HUGEPAGE);
     *mapping = std::make_unique<Mapping>(static_cast<const uint8_t*>(p), length);
     return Status::OK();
   }

@@ -82,10 +82,29 @@ class Env {
   virtual Status ListDir(const std::string& dir, std::vector<std::string>* names) = 0;
   // Maps `length` bytes of `file` read-only and shared (length may exceed
   // the file's current size: address space is reserved for growth).
+  // The POSIX Env asks for 2 MiB pages on mappings of 2 MiB and more when
+  // ZCMEDIA_HUGE_PAGES allows (HugePagesWanted below); a malformed value of
+  // that variable makes Map fail with InvalidArgument.
   virtual Status Map(File* file, size_t length, std::unique_ptr<Mapping>* mapping) = 0;
   // Takes an exclusive advisory lock on `path` (created if missing) without
   // waiting. Busy "store is locked by process N" when another process holds it.
   virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
 };
+
+// Whether the POSIX Env asks the kernel (madvise MADV_HUGEPAGE) to back a
+// mapping of `fd` with 2 MiB page-cache folios. Such a folio is mapped by
+// one TLB entry instead of 512: a lookup's page-table walks, which on a
+// virtual machine cost about as much as the cache misses they precede, drop
+// out (docs/configuration.md, "Huge pages", has the figures). The price is
+// on cold faults: the kernel then reads 4 MiB around the fault (two folios)
+// instead of the file system's read-ahead window. ZCMEDIA_HUGE_PAGES:
+//   auto (the default)  only where that window is at least 4 MiB (the
+//                       device's read_ahead_kb), so that a cold fault never
+//                       reads more than it would have anyway;
+//   on / off            always / never.
+// Only what the kernel reads in through such a mapping becomes huge: pages
+// a process wrote with write(2) stay as they are until they are evicted.
+// InvalidArgument names the variable when its value is none of those.
+Status HugePagesWanted(int fd, bool* wanted);
 
 }  // namespace zcmedia
