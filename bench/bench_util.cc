@@ -387,6 +387,14 @@ void WarmPageCache(const std::string& dir) {
   }
 }
 
+void EvictAsAfterARestart(const std::string& dir) {
+  const Eviction eviction = EvictFromPageCache(dir);
+  std::printf("  restart: evicted %s files, %.1f MB, from the page cache (%.1f MB stayed)\n",
+              FormatThousands(eviction.files).c_str(), double(eviction.bytes) / 1e6,
+              double(eviction.resident_bytes_after) / 1e6);
+  std::fflush(stdout);
+}
+
 Eviction EvictFromPageCache(const std::string& dir) {
   Eviction eviction;
   for (const std::string& path : RegularFilesBelow(dir)) {

@@ -155,6 +155,10 @@ struct Eviction {
 // directory entries stay cached too. Throws BenchError if a file cannot be
 // opened or synced.
 Eviction EvictFromPageCache(const std::string& dir);
+// The read benchmarks' restart (bench lookup, bench sql): EvictFromPageCache
+// of every database below `dir`, before any handle maps or caches a page of
+// them, with a line saying what was evicted and what stayed.
+void EvictAsAfterARestart(const std::string& dir);
 
 // Reads every column of a row and folds it into a number, so that a lookup
 // loop pays for reading what it returns. Rows with equal columns give equal

@@ -40,6 +40,11 @@ struct LookupBenchOptions {
   uint64_t seed = kDefaultSeed;
   std::string baseline;            // JSON of a saved run: flag figures >10% worse
   bool compact = true;             // CompactIndexes after the load (one run per index)
+  // Evict both databases from the page cache after the load, then one
+  // untimed pass of every query class: a server some time after a restart.
+  // False: query the page cache as the load left it (pages written by the
+  // load itself, which the kernel never backs with huge pages).
+  bool restart = true;
 };
 int RunLookupBench(const LookupBenchOptions& options);
 
@@ -104,6 +109,7 @@ struct SqlBenchOptions {
   bool plans = false;              // EXPLAIN QUERY PLAN of every class (default: the ones missing a target)
   std::vector<std::string> skip;   // class keys left out (a class with a known bug, to measure the rest)
   std::string baseline;            // JSON of a saved run: flag figures >10% worse
+  bool restart = true;             // as LookupBenchOptions::restart
 };
 int RunSqlBench(const SqlBenchOptions& options);
 

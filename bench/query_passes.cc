@@ -49,6 +49,19 @@ Workload MakeWorkload(const KeySample& sample, uint64_t lookups, uint64_t direct
   const auto& dirs = sample.directories();
   for (uint64_t i = 0; i < directories; ++i) w.directories.push_back(dirs[i % dirs.size()]);
   std::shuffle(w.directories.begin(), w.directories.end(), rng);
+  // Copy the keys, in the order of use, into one block.
+  size_t bytes = 0;
+  for (std::string_view key : w.paths) bytes += key.size();
+  for (std::string_view key : w.directories) bytes += key.size();
+  w.key_bytes = std::make_unique<char[]>(std::max<size_t>(1, bytes));
+  char* next = w.key_bytes.get();
+  for (auto* keys : {&w.paths, &w.directories}) {
+    for (std::string_view& key : *keys) {
+      std::copy(key.begin(), key.end(), next);
+      key = std::string_view(next, key.size());
+      next += key.size();
+    }
+  }
   return w;
 }
 
