@@ -184,19 +184,32 @@ template <typename Row, typename ColumnOf>
 void SortRows(std::vector<Row>* rows, const std::vector<OrderTerm>& order, ColumnOf column_of) {
   if (order.empty() || rows->size() < 2) return;
   const size_t terms = order.size();
+  // Rows often come in the order asked already (a listing sorted by its
+  // value, ids in id order): one pass finds out and spares the sort.
   if (rows->size() * terms > kMaxSortKeys) {
-    std::sort(rows->begin(), rows->end(), [&](const Row& a, const Row& b) {
+    auto before = [&](const Row& a, const Row& b) {
       for (const OrderTerm& t : order) {
         const int c = Compare(column_of(a, t.column), column_of(b, t.column));
         if (c != 0) return t.desc ? c > 0 : c < 0;
       }
       return false;
-    });
+    };
+    if (!std::is_sorted(rows->begin(), rows->end(), before)) std::sort(rows->begin(), rows->end(), before);
     return;
   }
   std::vector<SqlValue> keys(rows->size() * terms);
   for (size_t r = 0; r < rows->size(); ++r)
     for (size_t t = 0; t < terms; ++t) keys[r * terms + t] = column_of((*rows)[r], order[t].column);
+  auto in_order = [&](size_t r) {  // row r - 1 does not come after row r
+    for (size_t t = 0; t < terms; ++t) {
+      const int c = Compare(keys[(r - 1) * terms + t], keys[r * terms + t]);
+      if (c != 0) return order[t].desc ? c > 0 : c < 0;
+    }
+    return true;
+  };
+  size_t sorted_prefix = 1;
+  while (sorted_prefix < rows->size() && in_order(sorted_prefix)) ++sorted_prefix;
+  if (sorted_prefix == rows->size()) return;
   std::vector<uint32_t> index(rows->size());
   for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
   std::sort(index.begin(), index.end(), [&](uint32_t a, uint32_t b) {

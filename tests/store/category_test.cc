@@ -300,12 +300,43 @@ TEST(CategoryKeyTest, EachCodeOccupiesItsOwnKeyRange) {
   EXPECT_NE(YearKey(1999), YearKey(2000));
 }
 
+// CompareNocase against the byte-by-byte definition on random strings over
+// a small alphabet (case pairs, a non-letter between the cases, a UTF-8
+// lead byte), lengths across the 8-byte word boundary.
+TEST(CategoryKeyTest, NocaseMatchesTheByteDefinition) {
+  auto reference = [](std::string_view a, std::string_view b) {
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      int x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+      if (x >= 'A' && x <= 'Z') x += 32;
+      if (y >= 'A' && y <= 'Z') y += 32;
+      if (x != y) return x < y ? -1 : 1;
+    }
+    return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+  };
+  const std::string alphabet = "aAbB_zZ\xc3";
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string a(rng() % 20, ' ');
+    for (char& c : a) c = alphabet[rng() % alphabet.size()];
+    std::string b = a;  // mostly a shared prefix, as sorted names have
+    b.resize(rng() % 20, 'a');
+    for (int edits = rng() % 3; edits > 0 && !b.empty(); --edits) b[rng() % b.size()] = alphabet[rng() % alphabet.size()];
+    const int want = reference(a, b), got = CompareNocase(a, b);
+    ASSERT_EQ((got > 0) - (got < 0), want) << "'" << a << "' vs '" << b << "'";
+  }
+}
+
 TEST(CategoryKeyTest, NocaseFoldsOnlyAsciiLetters) {
   EXPECT_EQ(CompareNocase("Beatles", "bEATLES"), 0);
   EXPECT_NE(CompareNocase("Björk", "BJÖRK"), 0);
   EXPECT_LT(CompareNocase("abc", "ABD"), 0);
   EXPECT_LT(CompareNocase("ab", "AB "), 0);
   EXPECT_GT(CompareNocase("Z", "_"), 0);  // bytes: 'Z' (0x5a) < '_' (0x5f); folded 'z' (0x7a) is after
+  // Past a common prefix of whole words too (the word-at-a-time skip).
+  EXPECT_EQ(CompareNocase("The Rolling Stones", "THE ROLLING STONES"), 0);
+  EXPECT_LT(CompareNocase("Various Artists A", "various artists b"), 0);
+  EXPECT_LT(CompareNocase("Various Artists_", "Various ArtistsZ"), 0);  // folded z (0x7a) is after _
+  EXPECT_LT(CompareNocase("Various Artists", "Various Artists "), 0);
   EXPECT_TRUE(IsAudioMimeType(std::string_view("AUDIO/mpeg")));
   EXPECT_TRUE(IsAudioMimeType(std::string_view("audio/")));
   EXPECT_FALSE(IsAudioMimeType(std::string_view("audiox/a")));
