@@ -83,10 +83,56 @@ bool TrackBefore(Category category, const MediaFileView& a, const MediaFileView&
   return c < 0;
 }
 
+// Bytes [offset, offset + 8) of `text` with ASCII A-Z folded to a-z,
+// zero-padded, as a big-endian number. Two texts whose folded 16-byte
+// prefixes (NocasePrefix at 0 and 8) differ are ordered by them as
+// CompareNocase orders the texts (a text that runs out first pads with
+// zeros, and is the shorter one, which CompareNocase puts first too); when
+// they are equal, only CompareNocase can tell.
+uint64_t NocasePrefix(std::string_view text, size_t offset) {
+  unsigned char bytes[8] = {};
+  if (offset < text.size()) std::memcpy(bytes, text.data() + offset, std::min<size_t>(8, text.size() - offset));
+  uint64_t prefix = 0;
+  for (unsigned char b : bytes) prefix = (prefix << 8) | (b >= 'A' && b <= 'Z' ? b + 32u : b);
+  return prefix;
+}
+
 bool ValueBefore(Category category, const CategoryCount& a, const CategoryCount& b) {
   if (category == Category::kYear) return a.year > b.year;
   const int c = CompareNocase(a.name, b.name);
   return c != 0 ? c < 0 : a.name < b.name;
+}
+
+// Sorts values into ValueBefore order. The names lie in their records,
+// spread over the segments, so comparing them directly misses the cache at
+// nearly every step (9 ms of a 66 ms SQL album listing at 1M records): the
+// sort works on each name's folded 16-byte prefix, computed once, and reads
+// two names only when their prefixes tie. Heap: 24 bytes per value while it
+// sorts.
+void SortValues(Category category, std::vector<CategoryCount>* values) {
+  if (category == Category::kYear) {
+    std::sort(values->begin(), values->end(),
+              [](const CategoryCount& a, const CategoryCount& b) { return ValueBefore(Category::kYear, a, b); });
+    return;
+  }
+  struct Keyed {
+    uint64_t high, low;  // NocasePrefix at 0 and at 8
+    uint32_t index;
+  };
+  std::vector<Keyed> keyed(values->size());
+  for (uint32_t i = 0; i < keyed.size(); ++i) {
+    const std::string_view name = (*values)[i].name;
+    keyed[i] = {NocasePrefix(name, 0), NocasePrefix(name, 8), i};
+  }
+  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& x, const Keyed& y) {
+    if (x.high != y.high) return x.high < y.high;
+    if (x.low != y.low) return x.low < y.low;
+    return ValueBefore(category, (*values)[x.index], (*values)[y.index]);
+  });
+  std::vector<CategoryCount> sorted;
+  sorted.reserve(values->size());
+  for (const Keyed& k : keyed) sorted.push_back((*values)[k.index]);
+  values->swap(sorted);
 }
 
 }  // namespace
@@ -162,42 +208,47 @@ Status AppendCodeValues(const ReadView& view, Category category, uint8_t code, s
     ZC_RETURN_IF_ERROR(run->VerifyEntries(begin, end));
     ranges.push_back({begin, end});
   }
-  Status status;
-  bool in_group = false;
-  uint64_t group_key = 0;
+  // First the groups (key, one record of each, count) from the entries
+  // alone; then the records, each fetched a few groups ahead of its use, so
+  // that their cache misses overlap instead of following one another.
+  struct Group {
+    uint64_t key;
+    uint64_t location;
+  };
+  std::vector<Group> groups;
+  const size_t first = out->size();
   MergeRanges(kCategoryIndex, ranges, /*drop_tombstones=*/true, [&](const RunEntry& e) {
-    if (!status.ok()) return;
-    if (in_group && e.key == group_key) {
+    if (!groups.empty() && e.key == groups.back().key) {
       ++out->back().tracks;
       return;
     }
-    in_group = true;
-    group_key = e.key;
+    groups.push_back({e.key, e.value & ~format::kTombstone});
+    out->push_back(CategoryCount{{}, 0, 1});
+  });
+  constexpr size_t kPrefetchAhead = 8;
+  for (size_t g = 0; g < groups.size() && g < kPrefetchAhead; ++g) view.PrefetchRecord(groups[g].location);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (g + kPrefetchAhead < groups.size()) view.PrefetchRecord(groups[g + kPrefetchAhead].location);
     const fb::MediaFile* rec = nullptr;
-    status = view.RecordAt(e.value & ~format::kTombstone, &rec);
-    if (!status.ok()) return;
+    ZC_RETURN_IF_ERROR(view.RecordAt(groups[g].location, &rec));
     const MediaFileView v(rec);
-    CategoryCount value;
-    value.tracks = 1;
+    CategoryCount& value = (*out)[first + g];
     bool matches = false;
     if (category == Category::kYear) {
       const OptInt year = v.year();
-      matches = year && YearKey(*year) == e.key;
+      matches = year && YearKey(*year) == groups[g].key;
       if (year) value.year = *year;
     } else {
       // Code 6 entries carry the artist, who is also the album artist.
       const OptText text = code == kArtistAndAlbumArtistCode ? v.artist() : TextOf(v, category);
-      matches = text && CategoryKey(code, *text) == e.key;
+      matches = text && CategoryKey(code, *text) == groups[g].key;
       if (text) value.name = *text;
     }
-    if (!matches) {
-      status = Status::Corruption("category index entry points at a record without that value; run "
-                                  "`zcmedia check --repair`");
-      return;
-    }
-    out->push_back(value);
-  });
-  return status;
+    if (!matches)
+      return Status::Corruption("category index entry points at a record without that value; run "
+                                "`zcmedia check --repair`");
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -221,8 +272,7 @@ Status ListCategoryValues(const ReadView& view, Category category, std::optional
   } else {
     for (uint8_t code : CodesOf(category)) ZC_RETURN_IF_ERROR(AppendCodeValues(view, category, code, out));
   }
-  std::sort(out->begin(), out->end(),
-            [category](const CategoryCount& a, const CategoryCount& b) { return ValueBefore(category, a, b); });
+  SortValues(category, out);
   // Artists and album artists come from two codes: the same value may have
   // entries under both (tracks where it is also, or only, the album artist).
   if (CodesOf(category).size() > 1) {

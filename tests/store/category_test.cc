@@ -99,7 +99,11 @@ class RowMaker {
                                          "image/jpeg", "audiox/fake", "Audio/mp4"};
     static const char* const kNames[] = {"Beatles", "beatles", "BEATLES", "The Beatles", "Björk", "björk",
                                          "ABBA", "abba ", "Ünïcode", "zz top", "ZZ Top", "a", "B", "_x", "%y",
-                                         "Café", "CAFÉ", "", "Mötley"};
+                                         "Café", "CAFÉ", "", "Mötley",
+                                         // Prefixes shared past 8 and 16 bytes, case apart beyond them.
+                                         "The Rolling Stones", "THE ROLLING STONES", "The Rolling Stones Live",
+                                         "Various Artists Vol. 1", "various artists vol. 2", "Various Artists_",
+                                         "Various ArtistsZ"};
     OwnedRecord r;
     r.filename = "f" + std::to_string(Pick(5)) + (Pick(2) ? "B" : "a") + std::to_string(n) + ".x";
     r.parent_path = "/lib/" + std::to_string(n % 13);
