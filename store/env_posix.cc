@@ -5,9 +5,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -91,7 +90,7 @@ Status HugePagesWanted(int fd, bool* wanted) {
     case HugePagesSetting::kInvalid: break;
   }
   return Status::InvalidArgument(std::string("ZCMEDIA_HUGE_PAGES='") + std::getenv("ZCMEDIA_HUGE_PAGES") +
-                                 "' is not a setting: use auto, on or off");
+                                 "' is not a setting: use auto, on or off (also true/false, yes/no, 1/0)");
 }
 
 namespace {
