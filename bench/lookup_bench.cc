@@ -174,7 +174,8 @@ int RunLookupBench(const LookupBenchOptions& options) {
       .Add("runs", options.runs)
       .Add("seed", options.seed)
       .Add("lookups", options.lookups)
-      .Add("directories", options.directories);
+      .Add("directories", options.directories)
+      .Add("page_cache", options.restart ? "restart" : "as-written");
   for (QueryKind& kind : kinds) {
     const Summary store_rate = Summarize(kind.store_rates);
     const Summary sqlite_rate = Summarize(kind.sqlite_rates);

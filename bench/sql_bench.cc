@@ -812,7 +812,11 @@ int RunSqlBench(const SqlBenchOptions& options) {
   std::printf("%s %-12s %-12s %-8s %-10s %s\n", PadRight("class", 44).c_str(), "legacy", "store", "ratio", "target",
               "met");
   JsonLine json;
-  json.Add("bench", "sql").Add("records", options.records).Add("runs", options.runs).Add("seed", options.seed);
+  json.Add("bench", "sql")
+      .Add("records", options.records)
+      .Add("runs", options.runs)
+      .Add("seed", options.seed)
+      .Add("page_cache", options.restart ? "restart" : "as-written");
   bool all_met = true;
   std::vector<size_t> missed;
   for (size_t i = 0; i < classes.size(); ++i) {

@@ -42,6 +42,10 @@ expect_json "$run" records 'v == 5000' "bench sql"
 expect_json "$run" runs 'v == 1' "bench sql"
 printf '%s\n' "$run" | grep -q '"results_match": true' || fail "bench sql: results_match is not true"
 printf '%s\n' "$run" | grep -q '"all_targets_met": \(true\|false\)' || fail "bench sql: no all_targets_met"
+# Measured as after a restart by default: both databases evicted, one warm-up run.
+printf '%s\n' "$run" | grep -q '"page_cache": "restart"' || fail "bench sql: no \"page_cache\": \"restart\""
+grep -q "restart: evicted .* files" "$dir/out" || fail "bench sql: no eviction reported"
+grep -q "warm-up run of every class on both sides" "$dir/out" || fail "bench sql: no warm-up run reported"
 
 # Every class: both medians, the ratio, rows per query, whether the target is met.
 for key in path_lookup id_lookup path_in_500 dir_listing dir_video subdirectories artist_listing album_listing \
@@ -85,6 +89,11 @@ status=$?
 grep -q "against the baseline" "$dir/out" || fail "sql --baseline: no comparison printed"
 grep -q "store_path_lookup_ms" "$dir/out" || fail "sql --baseline: store times not compared"
 grep -q "dir_listing_ratio" "$dir/out" || fail "sql --baseline: ratios not compared"
+# A baseline measured by the other method is refused, naming both.
+expect_exit 1 "sql --as-written --baseline (restart)" "$zcmedia" bench sql --records 2000 --runs 1 --dir "$dir" \
+  --as-written --baseline "$dir/sql.json"
+grep -q "measured with the page cache restart, this run as-written: compare runs of the same method" "$dir/out" ||
+  { cat "$dir/out"; fail "sql --as-written --baseline: no clear error"; }
 rm -f "$dir/sql.json"
 
 # Bad flags: clear errors, no work done.
