@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "filename_order.h"
 #include "plan.h"
 #include "table.h"
 #include "tables.h"
@@ -92,9 +93,10 @@ enum Plan : int {
   kIdsOnly = 8,          // no column read (count(*), rowid): the id index only
   kDirectories = 9,      // SELECT DISTINCT of the directory columns: the directory tree, no record read
   kPathPrefix = 10,      // path / canonical_path LIKE 'prefix%': the directory tree under the prefix
+  kFilenameOrder = 11,   // no WHERE, ORDER BY filename: every record, sorted by name (filename_order.h)
 };
 const char* const kPlanNames[] = {"scan", "id", "path", "canonical-path", "parent", "canonical-parent",
-                                  "tracks", "groups", "ids", "directories", "path-prefix"};
+                                  "tracks", "groups", "ids", "directories", "path-prefix", "filename-order"};
 
 class MediaFilesTable final : public Table {
  public:
@@ -280,6 +282,23 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     }
   }
 
+  // The whole table ordered by name (a listing of all files by name, or
+  // its pages with LIMIT/OFFSET): the cursor sorts (name, record) keys,
+  // spilling runs to a temporary file, where SQLite would sort whole rows.
+  // Per record: the scan's read (4) and a key through the sort (about 1),
+  // against the scan plus SQLite's sort of every column.
+  // SQLite adds the cost of its own sort to a plan that leaves the ORDER BY
+  // to it only after xBestIndex chose, so the choice against the scan is
+  // made here: the scan cannot deliver this order.
+  bool by_name = false;
+  if (cs.count() == 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kFilename) {
+    PlanBuilder p(info, kFilenameOrder, kPlanNames[kFilenameOrder]);
+    p.ConsumeOrderBySorting([](int column) { return column == kFilename; });
+    p.SetCost(n * 4.1, n);
+    best = std::move(p);
+    by_name = true;
+  }
+
   // Id ranges on the scan, and the ids-only walk when no column is read.
   {
     PlanBuilder p(info, kScan, kPlanNames[kScan]);
@@ -303,7 +322,7 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
     p.ConsumeIdOrder(kId);
     // At equal cost this scan beats the plain one `best` started as: it
     // may claim the id order (SELECT ... ORDER BY id needs no sorter).
-    if (p.cost() <= best.cost()) best = std::move(p);
+    if (p.cost() <= best.cost() && !by_name) best = std::move(p);
   }
   best.UseLimitOffsetIfSafe(cs);
   return best.Commit();
@@ -375,9 +394,12 @@ class MediaFilesCursor final : public Cursor {
   // LIMIT / OFFSET taken over from SQLite
   std::optional<int64_t> limit_;
   int64_t emitted_ = 0;
+  // kFilenameOrder (after snapshot_: its keys are views into it)
+  std::unique_ptr<FilenameOrder> by_name_;
 
   const MediaFileView Current() const {
     if (plan_ == kScan) return iterator_->record();
+    if (plan_ == kFilenameOrder) return by_name_->Current();
     if (plan_ == kCategoryGroups) return group_tracks_[group_repeat_];
     return rows_[row_];
   }
@@ -498,9 +520,18 @@ int MediaFilesCursor::Load(const PlanArgs& args) {
   row_ = 0;
   groups_.clear();
   iterator_.reset();
+  by_name_.reset();
   eof_ = false;
   Status s;
   switch (plan_) {
+    case kFilenameOrder: {
+      by_name_ = std::make_unique<FilenameOrder>();
+      const bool descending = !args.order.empty() && args.order.front().desc;
+      s = by_name_->Start(*snapshot_, table()->session().store().directory(), descending);
+      if (!s.ok()) return table()->Fail(s);
+      eof_ = !by_name_->Valid();
+      return SQLITE_OK;
+    }
     case kScan:
     case kIdsOnly: {
       id_min_ = args.IntLowerBound("id");
@@ -768,6 +799,10 @@ int MediaFilesCursor::Next() {
       break;
     case kDirectories:
       return NextDirectory();
+    case kFilenameOrder:
+      by_name_->Next();
+      eof_ = !by_name_->Valid();
+      break;
     case kCategoryGroups:
       if (++group_repeat_ >= groups_[group_].tracks) {
         group_repeat_ = 0;
@@ -880,6 +915,9 @@ int MediaFilesCursor::Rowid(sqlite3_int64* rowid) {
         if (int rc = LoadGroupTracks(); rc != SQLITE_OK) return rc;
       }
       *rowid = group_tracks_[group_repeat_].id();
+      return SQLITE_OK;
+    case kFilenameOrder:
+      *rowid = by_name_->Current().id();
       return SQLITE_OK;
     default:
       *rowid = rows_[row_].id();
