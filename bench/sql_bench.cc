@@ -653,9 +653,7 @@ int RunSqlBench(const SqlBenchOptions& options) {
   std::printf("  built store and legacy database (%d playlists of %d entries each side) in %.1f s (untimed)\n",
               kPlaylists, kEntriesPerPlaylist, build_clock.Seconds());
   SyncFilesystems();
-  if (options.restart) {
-    EvictAsAfterARestart(temp.path());
-  }
+  if (options.restart) EvictAsAfterARestart(temp.path());
 
   // (a) the legacy database as the server opens it, read-only here.
   std::unique_ptr<LegacyDb> legacy = LegacyDb::OpenReadOnly(db_path);
@@ -733,7 +731,6 @@ int RunSqlBench(const SqlBenchOptions& options) {
     }
     std::printf("  warm-up run of every class on both sides: %.1f s (untimed)\n", warm_clock.Seconds());
   } else {
-    SyncFilesystems();
     WarmPageCache(temp.path());
   }
 

@@ -4,12 +4,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -47,12 +47,9 @@ enum class HugePagesSetting { kAuto, kOn, kOff, kInvalid };
 
 HugePagesSetting ReadHugePagesSetting() {
   const char* text = std::getenv("ZCMEDIA_HUGE_PAGES");
-  if (text == nullptr || *text == '\0') return HugePagesSetting::kAuto;
-  std::string value(text);
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (value == "auto") return HugePagesSetting::kAuto;
-  bool on = false;
-  if (!ParseSwitch(value, "ZCMEDIA_HUGE_PAGES", &on).ok()) return HugePagesSetting::kInvalid;
+  if (text == nullptr || *text == '\0' || strcasecmp(text, "auto") == 0) return HugePagesSetting::kAuto;
+  bool on = false;  // ParseSwitch folds case and trims
+  if (!ParseSwitch(text, "ZCMEDIA_HUGE_PAGES", &on).ok()) return HugePagesSetting::kInvalid;
   return on ? HugePagesSetting::kOn : HugePagesSetting::kOff;
 }
 

@@ -60,15 +60,15 @@ bool FilenameOrder::Before(const Key& a, const Key& b) const {
   return descending_ ? AscendingBefore(b, a) : AscendingBefore(a, b);
 }
 
-Status FilenameOrder::OpenTempFile(const std::string& temp_dir) {
+bool FilenameOrder::OpenTempFile(const std::string& temp_dir) {
   std::vector<std::string> dirs = {temp_dir};
   if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && *tmp != '\0') dirs.emplace_back(tmp);
   dirs.emplace_back("/tmp");
   for (const std::string& dir : dirs) {
     fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ >= 0) return Status::OK();
+    if (fd_ >= 0) return true;
   }
-  return Status::IOError("no temporary file for ORDER BY filename in " + temp_dir + ", $TMPDIR or /tmp");
+  return false;
 }
 
 Status FilenameOrder::Spill() {
@@ -102,7 +102,7 @@ Status FilenameOrder::Start(const Snapshot& snapshot, const std::string& temp_di
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     keys_.push_back(KeyOf(it->record()));
     if (keys_.size() < run_keys || in_memory) continue;
-    if (fd_ < 0 && !OpenTempFile(temp_dir).ok()) {
+    if (fd_ < 0 && !OpenTempFile(temp_dir)) {
       in_memory = true;
       continue;
     }
@@ -129,8 +129,7 @@ Status FilenameOrder::Start(const Snapshot& snapshot, const std::string& temp_di
     at_[r] = runs_[r].begin;
     heap_.push_back(r);
   }
-  // A min-heap on each run's next key (std::*_heap keep the largest first).
-  auto after = [this](uint32_t x, uint32_t y) { return Before(mapped_[at_[y]], mapped_[at_[x]]); };
+  auto after = [this](uint32_t x, uint32_t y) { return HeapAfter(x, y); };
   std::make_heap(heap_.begin(), heap_.end(), after);
   valid_ = true;
   current_ = mapped_[at_[heap_.front()]].record;
@@ -138,7 +137,7 @@ Status FilenameOrder::Start(const Snapshot& snapshot, const std::string& temp_di
 }
 
 void FilenameOrder::Advance(size_t run) {
-  auto after = [this](uint32_t x, uint32_t y) { return Before(mapped_[at_[y]], mapped_[at_[x]]); };
+  auto after = [this](uint32_t x, uint32_t y) { return HeapAfter(x, y); };
   std::pop_heap(heap_.begin(), heap_.end(), after);
   if (++at_[run] < runs_[run].end) std::push_heap(heap_.begin(), heap_.end(), after);
   else heap_.pop_back();

@@ -62,8 +62,11 @@ class FilenameOrder {
 
  private:
   bool Before(const Key& a, const Key& b) const;  // in the order asked
+  // The merge's heap order: run x's next key comes after run y's (the
+  // std heap functions keep the largest first, so this makes a min-heap).
+  bool HeapAfter(uint32_t x, uint32_t y) const { return Before(mapped_[at_[y]], mapped_[at_[x]]); }
   Status Spill();                                  // sorts keys_ and appends it to the file
-  Status OpenTempFile(const std::string& temp_dir);
+  bool OpenTempFile(const std::string& temp_dir);  // false: none anywhere
   void Advance(size_t run);                        // the merge's cursor `run` moves on
 
   bool descending_ = false;

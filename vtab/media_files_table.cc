@@ -285,11 +285,9 @@ int MediaFilesTable::BestIndex(sqlite3_index_info* info) {
   // The whole table ordered by name (a listing of all files by name, or
   // its pages with LIMIT/OFFSET): the cursor sorts (name, record) keys,
   // spilling runs to a temporary file, where SQLite would sort whole rows.
-  // Per record: the scan's read (4) and a key through the sort (about 1),
-  // against the scan plus SQLite's sort of every column.
-  // SQLite adds the cost of its own sort to a plan that leaves the ORDER BY
-  // to it only after xBestIndex chose, so the choice against the scan is
-  // made here: the scan cannot deliver this order.
+  // Its cost is the scan's and a little more; SQLite adds the cost of its
+  // own sort to the scan only after xBestIndex chose, so the choice against
+  // the scan (which cannot deliver this order) is made here.
   bool by_name = false;
   if (cs.count() == 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kFilename) {
     PlanBuilder p(info, kFilenameOrder, kPlanNames[kFilenameOrder]);

@@ -200,25 +200,17 @@ void SortRows(std::vector<Row>* rows, const std::vector<OrderTerm>& order, Colum
   std::vector<SqlValue> keys(rows->size() * terms);
   for (size_t r = 0; r < rows->size(); ++r)
     for (size_t t = 0; t < terms; ++t) keys[r * terms + t] = column_of((*rows)[r], order[t].column);
-  auto in_order = [&](size_t r) {  // row r - 1 does not come after row r
-    for (size_t t = 0; t < terms; ++t) {
-      const int c = Compare(keys[(r - 1) * terms + t], keys[r * terms + t]);
-      if (c != 0) return order[t].desc ? c > 0 : c < 0;
-    }
-    return true;
-  };
-  size_t sorted_prefix = 1;
-  while (sorted_prefix < rows->size() && in_order(sorted_prefix)) ++sorted_prefix;
-  if (sorted_prefix == rows->size()) return;
-  std::vector<uint32_t> index(rows->size());
-  for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
-  std::sort(index.begin(), index.end(), [&](uint32_t a, uint32_t b) {
+  auto before = [&](uint32_t a, uint32_t b) {
     for (size_t t = 0; t < terms; ++t) {
       const int c = Compare(keys[a * terms + t], keys[b * terms + t]);
       if (c != 0) return order[t].desc ? c > 0 : c < 0;
     }
     return a < b;
-  });
+  };
+  std::vector<uint32_t> index(rows->size());
+  for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
+  if (std::is_sorted(index.begin(), index.end(), before)) return;
+  std::sort(index.begin(), index.end(), before);
   std::vector<Row> sorted;
   sorted.reserve(rows->size());
   for (uint32_t i : index) sorted.push_back((*rows)[i]);

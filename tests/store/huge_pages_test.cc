@@ -47,22 +47,31 @@ bool KernelHasTransparentHugePages() {
   return ::stat("/sys/kernel/mm/transparent_hugepage", &st) == 0;
 }
 
-// The VmFlags of the mapping that starts at `address`, or "" if none does.
-std::string VmFlagsOf(const void* address) {
+// The /proc/self/smaps entry of the mapping that holds `address`: its
+// header line (range, ..., file name) and its VmFlags line; both "" if no
+// mapping holds it.
+struct SmapsEntry {
+  std::string header;
+  std::string flags;
+};
+SmapsEntry MappingHolding(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
   std::ifstream smaps("/proc/self/smaps");
-  std::string line;
+  SmapsEntry entry;
   bool in_mapping = false;
-  while (std::getline(smaps, line)) {
+  for (std::string line; std::getline(smaps, line);) {
     unsigned long start = 0, end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2 && line.find(' ') != std::string::npos &&
-        line.find(':') > line.find(' ')) {
-      in_mapping = start == reinterpret_cast<uintptr_t>(address);
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2 && line.find(':') > line.find(' ')) {
+      in_mapping = at >= start && at < end;
+      if (in_mapping) entry.header = line;
       continue;
     }
-    if (in_mapping && line.rfind("VmFlags:", 0) == 0) return line;
+    if (in_mapping && line.rfind("VmFlags:", 0) == 0) entry.flags = line;
   }
-  return "";
+  return entry;
 }
+
+std::string VmFlagsOf(const void* address) { return MappingHolding(address).flags; }
 
 bool AdvisedHuge(const void* address) {
   std::istringstream flags(VmFlagsOf(address));
@@ -164,25 +173,11 @@ TEST(HugePagesTest, AStoreReadsBackThroughAdvisedSegments) {
   ASSERT_TRUE(store->Write(batch, &ids).ok());
   MediaFileView view;
   ASSERT_TRUE(store->GetSnapshot()->FindByPath("/music/a/b.flac", &view).ok());
-  // The record's bytes lie inside the segment's mapping: find it by address.
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  bool in_segment = false, found = false, advised = false;
-  const auto address = reinterpret_cast<uintptr_t>(view.path().data());
-  while (std::getline(smaps, line)) {
-    unsigned long start = 0, end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2 && line.find(':') > line.find(' ')) {
-      in_segment = address >= start && address < end;
-      found = found || in_segment;
-      if (in_segment) {
-        EXPECT_NE(line.find("seg-"), std::string::npos) << line;
-      }
-      continue;
-    }
-    if (in_segment && line.rfind("VmFlags:", 0) == 0) advised = line.find(" hg") != std::string::npos;
-  }
-  EXPECT_TRUE(found);
-  EXPECT_TRUE(advised);
+  // The record's bytes lie inside the segment's mapping.
+  const SmapsEntry segment = MappingHolding(view.path().data());
+  ASSERT_FALSE(segment.header.empty());
+  EXPECT_NE(segment.header.find("seg-"), std::string::npos) << segment.header;
+  EXPECT_TRUE(AdvisedHuge(view.path().data())) << segment.flags;
   EXPECT_EQ(view.size(), 1234);
 }
 
